@@ -1,6 +1,17 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Web;
 
-app.MapGet("/", () => "Hello World!");
+var builder = WebApplication.CreateBuilder(args);
+builder.AddCrowdWeb();
+builder.Services.AddCrowdDatabase();
+builder.Services.AddCrowdAccounts();
+
+var app = builder.Build();
+await app.UseCrowdDatabaseAsync();
+app.UseCrowdWeb();
+app.MapRazorPages();
 
 app.Run();
+
+public partial class Program;

@@ -1,0 +1,91 @@
+using System.Security.Claims;
+using Crowd.Server.Features.ApiKeys;
+using Crowd.Server.Infrastructure.Database;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Crowd.Server.Features.Accounts;
+
+public static class AccountsSetup
+{
+    public const string Scheme = "Crowd";
+
+    public static IServiceCollection AddCrowdAccounts(this IServiceCollection services)
+    {
+        services.AddIdentity<CrowdUser, IdentityRole<Guid>>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 10;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequireUppercase = false;
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+            })
+            .AddEntityFrameworkStores<CrowdDb>()
+            .AddDefaultTokenProviders()
+            .AddClaimsPrincipalFactory<CrowdClaimsFactory>();
+
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.Cookie.Name = "crowd.auth";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.ExpireTimeSpan = TimeSpan.FromDays(7);
+            o.SlidingExpiration = true;
+            o.LoginPath = "/Account/SignIn";
+            o.LogoutPath = "/Account/SignOut";
+            o.AccessDeniedPath = "/Account/Denied";
+            // The API answers with status codes; only pages redirect to the sign-in page.
+            o.Events.OnRedirectToLogin = c => ApiAwareRedirect(c, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = c => ApiAwareRedirect(c, StatusCodes.Status403Forbidden);
+        });
+
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = Scheme;
+                o.DefaultChallengeScheme = Scheme;
+            })
+            .AddPolicyScheme(Scheme, "Cookie or API key", o =>
+                o.ForwardDefaultSelector = c => ApiKeyFormat.FromRequest(c.Request) is null
+                    ? IdentityConstants.ApplicationScheme
+                    : ApiKeyFormat.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Roles.Contributor, p => p.RequireRole(Roles.Contributor))
+            .AddPolicy(Roles.Requester, p => p.RequireRole(Roles.Requester).RequireClaim(CrowdClaims.OrganisationId))
+            .AddPolicy(Roles.Supplier, p => p.RequireRole(Roles.Supplier).RequireClaim(CrowdClaims.OrganisationId))
+            .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
+        return services;
+    }
+
+    private static Task ApiAwareRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
+    {
+        if (context.Request.Path.StartsWithSegments("/api"))
+        {
+            context.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Puts the organisation on the cookie so authorization needs no database round trip.</summary>
+public sealed class CrowdClaimsFactory(UserManager<CrowdUser> users, RoleManager<IdentityRole<Guid>> roles, IOptions<IdentityOptions> options)
+    : UserClaimsPrincipalFactory<CrowdUser, IdentityRole<Guid>>(users, roles, options)
+{
+    protected override async Task<ClaimsIdentity> GenerateClaimsAsync(CrowdUser user)
+    {
+        var identity = await base.GenerateClaimsAsync(user);
+        identity.AddClaim(new Claim("name", user.DisplayName));
+        if (user.OrganisationId is { } org)
+        {
+            identity.AddClaim(new Claim(CrowdClaims.OrganisationId, org.ToString()));
+        }
+        return identity;
+    }
+}

@@ -1,0 +1,65 @@
+namespace Crowd.Server.Features.Jobs;
+
+public enum JobStatus
+{
+    Draft = 0,
+    Published = 1,
+    Closed = 2,
+}
+
+/// <summary>A recording job a requester organisation posts. Terms are versioned from the first publication.</summary>
+public sealed class Job
+{
+    public Guid Id { get; set; }
+    public Guid OrganisationId { get; set; }
+    public Guid CreatedByUserId { get; set; }
+    public JobStatus Status { get; set; }
+    /// <summary>0 while a draft; each publication of changed terms adds one.</summary>
+    public int Version { get; set; }
+
+    public string Title { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string Language { get; set; } = "";
+    public int TakesPerPrompt { get; set; } = 1;
+    public int ClipMinMs { get; set; } = 1_000;
+    public int ClipMaxMs { get; set; } = 15_000;
+    public double MinSnrDb { get; set; } = 15;
+    public double MaxClippingRatio { get; set; } = 0.005;
+    public double MinSpeechRatio { get; set; } = 0.3;
+    public string EnvironmentNotes { get; set; } = "";
+    public long HourlyRateMinor { get; set; }
+    public string Currency { get; set; } = "";
+    public string Region { get; set; } = "";
+    public int EstimatedSecondsPerClip { get; set; } = 20;
+    public string BuyerName { get; set; } = "";
+    public bool PurposeSpeechRecognition { get; set; } = true;
+    /// <summary>Voice cloning / speech synthesis is its own opt-in, never implied by speech recognition.</summary>
+    public bool PurposeVoiceCloning { get; set; }
+    public int RetentionDays { get; set; } = 365;
+    public int PromptCount { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? PublishedAt { get; set; }
+    public uint RowVersion { get; set; }
+}
+
+/// <summary>A snapshot of a published job's terms; consent refers to one of these.</summary>
+public sealed class JobVersion
+{
+    public Guid JobId { get; set; }
+    public int Version { get; set; }
+    public string TermsJson { get; set; } = "";
+    public string TermsSha256 { get; set; } = "";
+    public DateTimeOffset PublishedAt { get; set; }
+}
+
+public sealed class Prompt
+{
+    public Guid Id { get; set; }
+    public Guid JobId { get; set; }
+    public int Ordinal { get; set; }
+    public string Text { get; set; } = "";
+    /// <summary>The requester's own id for the prompt, from the first column of a TSV upload.</summary>
+    public string? ExternalRef { get; set; }
+}

@@ -1,0 +1,154 @@
+using System.Text;
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.ApiKeys;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.RateFloors;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Infrastructure.Database;
+
+/// <summary>
+/// The platform's EF Core model. The schema itself is owned by the SQL files in Migrations/;
+/// SchemaMatchesTheModel (a test) keeps the two in step.
+/// </summary>
+public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
+    : IdentityDbContext<CrowdUser, IdentityRole<Guid>, Guid>(options)
+{
+    public DbSet<Organisation> Organisations => Set<Organisation>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<RateFloor> RateFloors => Set<RateFloor>();
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobVersion> JobVersions => Set<JobVersion>();
+    public DbSet<Prompt> Prompts => Set<Prompt>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<CrowdUser>(e =>
+        {
+            e.ToTable("users");
+            e.Property(u => u.DisplayName).HasMaxLength(100);
+            e.Property(u => u.PreferredCulture).HasMaxLength(16);
+            e.HasOne(u => u.Organisation).WithMany().HasForeignKey(u => u.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+        });
+        builder.Entity<IdentityRole<Guid>>().ToTable("roles");
+        builder.Entity<IdentityUserRole<Guid>>().ToTable("user_roles");
+        builder.Entity<IdentityUserClaim<Guid>>().ToTable("user_claims");
+        builder.Entity<IdentityUserLogin<Guid>>().ToTable("user_logins");
+        builder.Entity<IdentityUserToken<Guid>>().ToTable("user_tokens");
+        builder.Entity<IdentityRoleClaim<Guid>>().ToTable("role_claims");
+
+        builder.Entity<Organisation>(e =>
+        {
+            e.Property(o => o.Name).HasMaxLength(200);
+        });
+
+        builder.Entity<ApiKey>(e =>
+        {
+            e.Property(k => k.Name).HasMaxLength(100);
+            e.Property(k => k.Prefix).HasMaxLength(32);
+            e.HasIndex(k => k.Prefix).IsUnique();
+            e.HasIndex(k => k.OrganisationId);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(k => k.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(k => k.CreatedByUserId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<RateFloor>(e =>
+        {
+            e.HasKey(f => new { f.Region, f.Currency });
+            e.Property(f => f.Region).HasMaxLength(16);
+            e.Property(f => f.Currency).HasMaxLength(3).IsFixedLength();
+            e.Property(f => f.RegionName).HasMaxLength(100);
+            e.Property(f => f.Source).HasMaxLength(1000);
+            e.Ignore(f => f.FloorMinor);
+        });
+
+        builder.Entity<Job>(e =>
+        {
+            e.Property(j => j.Title).HasMaxLength(200);
+            e.Property(j => j.Description).HasMaxLength(10_000);
+            e.Property(j => j.Language).HasMaxLength(35);
+            e.Property(j => j.EnvironmentNotes).HasMaxLength(2_000);
+            e.Property(j => j.Currency).HasMaxLength(3).IsFixedLength();
+            e.Property(j => j.Region).HasMaxLength(16);
+            e.Property(j => j.BuyerName).HasMaxLength(200);
+            // PostgreSQL's xmin system column is the optimistic-concurrency token: it changes on every update.
+            e.Property(j => j.RowVersion).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
+            e.HasIndex(j => new { j.OrganisationId, j.Status });
+            e.HasIndex(j => new { j.Status, j.Language });
+            e.HasOne<Organisation>().WithMany().HasForeignKey(j => j.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(j => j.CreatedByUserId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<JobVersion>(e =>
+        {
+            e.HasKey(v => new { v.JobId, v.Version });
+            e.Property(v => v.TermsJson).HasColumnType("jsonb");
+            e.Property(v => v.TermsSha256).HasMaxLength(64);
+            e.HasOne<Job>().WithMany().HasForeignKey(v => v.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Prompt>(e =>
+        {
+            e.Property(p => p.Text).HasMaxLength(PromptRules.MaxPromptLength);
+            e.Property(p => p.ExternalRef).HasMaxLength(200);
+            e.HasIndex(p => new { p.JobId, p.Ordinal }).IsUnique();
+            e.HasOne<Job>().WithMany().HasForeignKey(p => p.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        UseSnakeCaseNames(builder);
+    }
+
+    private static void UseSnakeCaseNames(ModelBuilder builder)
+    {
+        foreach (var entity in builder.Model.GetEntityTypes())
+        {
+            var table = entity.GetTableName()!;
+            if (!table.Contains('_', StringComparison.Ordinal))
+            {
+                entity.SetTableName(Snake(table));
+            }
+            foreach (var property in entity.GetProperties().Where(p => p.GetColumnName() != "xmin"))
+            {
+                property.SetColumnName(Snake(property.GetColumnName()));
+            }
+            foreach (var key in entity.GetKeys())
+            {
+                key.SetName(Snake(key.GetName()!));
+            }
+            foreach (var foreignKey in entity.GetForeignKeys())
+            {
+                foreignKey.SetConstraintName(Snake(foreignKey.GetConstraintName()!));
+            }
+            foreach (var index in entity.GetIndexes())
+            {
+                index.SetDatabaseName(Snake(index.GetDatabaseName()!));
+            }
+        }
+    }
+
+    internal static string Snake(string name)
+    {
+        var result = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0 && name[i - 1] != '_' && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
+                {
+                    result.Append('_');
+                }
+                result.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                result.Append(c);
+            }
+        }
+        return result.ToString();
+    }
+}

@@ -1,0 +1,117 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace Crowd.Server.Infrastructure.Database;
+
+/// <summary>
+/// Applies the SQL files under Migrations/ in name order, each once, each in its own transaction,
+/// recorded in schema_migrations. An advisory lock makes concurrent starts of several nodes safe.
+/// </summary>
+public static class SchemaMigrator
+{
+    private const long LockKey = 0x43524F5744; // "CROWD"
+    private static readonly string s_prefix = typeof(SchemaMigrator).Namespace + ".Migrations.";
+
+    public static IReadOnlyList<(string Id, string Sql)> Migrations { get; } = LoadMigrations();
+
+    public static async Task<int> MigrateAsync(string connectionString, CancellationToken ct = default)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await ExecuteAsync(connection, "SELECT pg_advisory_lock(@k)", ct, LockKey);
+        try
+        {
+            await ExecuteAsync(connection, """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    id text PRIMARY KEY,
+                    sha256 text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now())
+                """, ct);
+            var applied = new Dictionary<string, string>();
+            await using (var read = new NpgsqlCommand("SELECT id, sha256 FROM schema_migrations", connection))
+            await using (var reader = await read.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    applied[reader.GetString(0)] = reader.GetString(1);
+                }
+            }
+
+            var count = 0;
+            foreach (var (id, sql) in Migrations)
+            {
+                var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+                if (applied.TryGetValue(id, out var appliedHash))
+                {
+                    if (appliedHash != hash)
+                    {
+                        throw new InvalidOperationException(
+                            $"Migration {id} was changed after it was applied. Add a new migration instead of editing an applied one.");
+                    }
+                    continue;
+                }
+                await using var tx = await connection.BeginTransactionAsync(ct);
+                await using (var apply = new NpgsqlCommand(sql, connection, tx))
+                {
+                    await apply.ExecuteNonQueryAsync(ct);
+                }
+                await using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (id, sha256) VALUES (@id, @sha)", connection, tx))
+                {
+                    record.Parameters.AddWithValue("id", id);
+                    record.Parameters.AddWithValue("sha", hash);
+                    await record.ExecuteNonQueryAsync(ct);
+                }
+                await tx.CommitAsync(ct);
+                count++;
+            }
+            return count;
+        }
+        finally
+        {
+            await ExecuteAsync(connection, "SELECT pg_advisory_unlock(@k)", CancellationToken.None, LockKey);
+        }
+    }
+
+    /// <summary>Creates the database named in the connection string when the server does not have it yet.</summary>
+    public static async Task EnsureDatabaseAsync(string connectionString, CancellationToken ct = default)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(admin.ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @n", connection);
+        exists.Parameters.AddWithValue("n", target.Database!);
+        if (await exists.ExecuteScalarAsync(ct) is null)
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{target.Database}\"", connection);
+            await create.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct, long? lockKey = null)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        if (lockKey is { } key)
+        {
+            command.Parameters.AddWithValue("k", key);
+        }
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static List<(string, string)> LoadMigrations()
+    {
+        var assembly = Assembly.GetExecutingAssembly();
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(s_prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n =>
+            {
+                using var stream = assembly.GetManifestResourceStream(n)!;
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                return (n[s_prefix.Length..^4], reader.ReadToEnd());
+            })
+            .ToList();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Crowd.Server.Features.Accounts;
+using Microsoft.AspNetCore.Localization;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Crowd.Server.Infrastructure.Web;
+
+public static class WebSetup
+{
+    public const string AuthLimit = "auth";
+    public const string ApiLimit = "api";
+    public static readonly CultureInfo[] Cultures = [new("en"), new("zh-Hans")];
+
+    public static WebApplicationBuilder AddCrowdWeb(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<CrowdOptions>().Bind(builder.Configuration.GetSection(CrowdOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+        services.AddLocalization();
+        services.AddRazorPages(o => o.RootDirectory = "/Features")
+            .AddViewLocalization()
+            .AddDataAnnotationsLocalization();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "crowd.af";
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.AddOpenApi();
+        services.Configure<RequestLocalizationOptions>(o =>
+        {
+            o.DefaultRequestCulture = new RequestCulture("en");
+            o.SupportedCultures = Cultures;
+            o.SupportedUICultures = Cultures;
+            o.FallBackToParentCultures = true;
+            o.FallBackToParentUICultures = true;
+        });
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (context, ct) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                }
+                var text = context.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<WebText>>();
+                await Results.Problem(statusCode: 429, title: text["Too many requests"],
+                    detail: text["Too many requests. Wait a moment and try again."]).ExecuteAsync(context.HttpContext);
+            };
+            o.AddPolicy(AuthLimit, context =>
+            {
+                var limits = context.RequestServices.GetRequiredService<IOptions<CrowdOptions>>().Value.RateLimits;
+                return RateLimitPartition.GetFixedWindowLimiter(ClientAddress(context), _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limits.AuthPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                });
+            });
+            o.AddPolicy(ApiLimit, context =>
+            {
+                var limits = context.RequestServices.GetRequiredService<IOptions<CrowdOptions>>().Value.RateLimits;
+                var caller = context.User.Identity?.IsAuthenticated == true
+                    ? context.User.FindFirst(CrowdClaims.ApiKeyId)?.Value ?? context.User.UserId().ToString()
+                    : ClientAddress(context);
+                return RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = limits.ApiPerSecond,
+                    TokensPerPeriod = limits.ApiPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                });
+            });
+        });
+        return builder;
+    }
+
+    public static WebApplication UseCrowdWeb(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler();
+            app.UseHsts();
+        }
+        app.UseStatusCodePages();
+        app.UseRequestLocalization();
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseAntiforgery();
+
+        app.MapOpenApi();
+        app.UseSwaggerUI(o =>
+        {
+            o.RoutePrefix = "docs";
+            o.SwaggerEndpoint("/openapi/v1.json", "Crowd API v1");
+        });
+        app.MapHealthChecks("/health");
+        app.MapPost("/culture", (string culture, string? returnUrl, HttpContext http) =>
+            {
+                var chosen = Cultures.FirstOrDefault(c => c.Name == culture) ?? Cultures[0];
+                http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
+                    CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(chosen)),
+                    new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, HttpOnly = true, SameSite = SameSiteMode.Lax });
+                return Results.LocalRedirect(string.IsNullOrEmpty(returnUrl) || !returnUrl.StartsWith('/') ? "/" : returnUrl);
+            })
+            .ExcludeFromDescription();
+        return app;
+    }
+
+    private static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}
+
+/// <summary>Texts shared by every page and error (layout, generic problems). Translations in WebText.zh-Hans.resx.</summary>
+public sealed class WebText;

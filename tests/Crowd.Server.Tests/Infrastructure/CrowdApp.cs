@@ -1,0 +1,80 @@
+using System.Net.Http.Json;
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Infrastructure.Database;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crowd.Server.Tests.Infrastructure;
+
+/// <summary>The server, in process, on its own real PostgreSQL database. One per test class (IClassFixture).</summary>
+public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync() => ConnectionString = await TestPostgres.CreateDatabaseAsync();
+
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Crowd", ConnectionString);
+        // Tests sign many accounts in from one address; the rate-limit tests set their own limits.
+        builder.UseSetting("Crowd:RateLimits:AuthPerMinute", "100000");
+        builder.UseSetting("Crowd:RateLimits:ApiPerSecond", "100000");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:Console:FormatterName", "simple");
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<CrowdDb, Task<T>> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<CrowdDb>());
+    }
+
+    public async Task WithDbAsync(Func<CrowdDb, Task> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        await work(scope.ServiceProvider.GetRequiredService<CrowdDb>());
+    }
+
+    /// <summary>Creates an account directly (no HTTP), e.g. an admin, which has no public sign-up.</summary>
+    public async Task<CrowdUser> CreateUserAsync(string role, string? email = null, string password = TestAccounts.Password,
+        Guid? organisationId = null, DateOnly? dateOfBirth = null)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<CrowdUser>>();
+        var user = new CrowdUser
+        {
+            Id = Guid.CreateVersion7(),
+            UserName = email ?? TestAccounts.NewEmail(role),
+            Email = email ?? TestAccounts.NewEmail(role),
+            DisplayName = "Test " + role,
+            DateOfBirth = dateOfBirth ?? new DateOnly(1990, 1, 1),
+            OrganisationId = organisationId,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        user.Email = user.UserName;
+        (await users.CreateAsync(user, password)).Succeeded.ShouldBeTrue();
+        (await users.AddToRoleAsync(user, role)).Succeeded.ShouldBeTrue();
+        return user;
+    }
+
+    /// <summary>A client whose cookie belongs to the given account, signed in through the real sign-in endpoint.</summary>
+    public async Task<HttpClient> SignedInClientAsync(string email, string password = TestAccounts.Password)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var response = await client.PostAsJsonAsync("/api/accounts/signin", new { email, password });
+        response.EnsureSuccessStatusCode();
+        return client;
+    }
+}
+
+public static class TestAccounts
+{
+    public const string Password = "correct horse battery";
+
+    public static string NewEmail(string role) => $"{role}-{Guid.NewGuid():N}@example.test";
+}

@@ -1,0 +1,55 @@
+using Crowd.Server.Infrastructure.Database;
+using Npgsql;
+
+namespace Crowd.Server.Tests.Infrastructure;
+
+/// <summary>
+/// One throw-away PostgreSQL cluster per test run, started the same way the server starts its embedded one.
+/// The schema is migrated once into a template; every test class gets its own database cloned from it.
+/// </summary>
+public static class TestPostgres
+{
+    private const string Template = "crowd_template";
+    private static readonly Lazy<Task<EmbeddedPostgres>> s_cluster = new(StartAsync);
+    private static readonly SemaphoreSlim s_cloneLock = new(1, 1);
+
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        var cluster = await s_cluster.Value;
+        var name = "t_" + Guid.NewGuid().ToString("N")[..16];
+        // PostgreSQL refuses to clone a template while another clone of it is in progress.
+        await s_cloneLock.WaitAsync();
+        try
+        {
+            await using var connection = new NpgsqlConnection(cluster.ConnectionString("postgres"));
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name} TEMPLATE {Template}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        finally
+        {
+            s_cloneLock.Release();
+        }
+        return cluster.ConnectionString(name);
+    }
+
+    /// <summary>An empty database with no schema, for tests of the migrator itself.</summary>
+    public static async Task<string> CreateEmptyDatabaseAsync()
+    {
+        var cluster = await s_cluster.Value;
+        var name = "e_" + Guid.NewGuid().ToString("N")[..16];
+        await SchemaMigrator.EnsureDatabaseAsync(cluster.ConnectionString(name));
+        return cluster.ConnectionString(name);
+    }
+
+    private static async Task<EmbeddedPostgres> StartAsync()
+    {
+        var cluster = await EmbeddedPostgres.StartThrowawayAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        var template = cluster.ConnectionString(Template);
+        await SchemaMigrator.EnsureDatabaseAsync(template);
+        await SchemaMigrator.MigrateAsync(template);
+        NpgsqlConnection.ClearAllPools(); // a template must have no open connections when cloned
+        return cluster;
+    }
+}
