@@ -10,6 +10,7 @@ builder.Services.AddCrowdAccounts();
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
 app.UseCrowdWeb();
+app.MapAccounts();
 app.MapRazorPages();
 
 app.Run();

@@ -19,6 +19,10 @@ public static class AccountsSetup
                 o.Password.RequiredLength = 10;
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequireUppercase = false;
+                // Length over composition (NIST SP 800-63B): a long passphrase needs no digit or symbol.
+                o.Password.RequireDigit = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequiredUniqueChars = 4;
                 o.Lockout.AllowedForNewUsers = true;
                 o.Lockout.MaxFailedAccessAttempts = 5;
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
@@ -54,6 +58,7 @@ public static class AccountsSetup
                     : ApiKeyFormat.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
 
+        services.AddScoped<AccountService>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Contributor, p => p.RequireRole(Roles.Contributor))
             .AddPolicy(Roles.Requester, p => p.RequireRole(Roles.Requester).RequireClaim(CrowdClaims.OrganisationId))

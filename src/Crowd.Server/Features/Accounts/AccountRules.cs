@@ -1,0 +1,81 @@
+using System.Net.Mail;
+using Crowd.Server.Infrastructure.Web;
+
+namespace Crowd.Server.Features.Accounts;
+
+public sealed record SignUpRequest(
+    string? Email, string? Password, string? DisplayName, DateOnly? DateOfBirth, string? Role,
+    string? OrganisationName = null, string? PreferredLanguage = null);
+
+public sealed record SignInRequest(string? Email, string? Password);
+
+public sealed record AccountResponse(Guid Id, string Email, string DisplayName, string[] Roles, Guid? OrganisationId,
+    string? OrganisationName, string AuthenticatedBy);
+
+/// <summary>What a sign-up must satisfy before any row is written. Pure: no HTTP, no database.</summary>
+public static class AccountRules
+{
+    public const int MaxEmailLength = 256;
+    public const int MaxDisplayNameLength = 100;
+    public const int MaxOrganisationNameLength = 200;
+    public static readonly string[] SelfServiceRoles = [Roles.Contributor, Roles.Requester, Roles.Supplier];
+
+    public static List<FieldError> Validate(SignUpRequest request, DateOnly today)
+    {
+        var errors = new List<FieldError>();
+        if (string.IsNullOrWhiteSpace(request.Email))
+        {
+            errors.Add(new("email", "Enter your email address."));
+        }
+        else if (request.Email.Length > MaxEmailLength || !MailAddress.TryCreate(request.Email, out var parsed) || parsed.Address != request.Email.Trim())
+        {
+            errors.Add(new("email", "Enter a valid email address, like name@example.com."));
+        }
+
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            errors.Add(new("password", "Choose a password of at least {0} characters.", 10));
+        }
+
+        var name = request.DisplayName?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            errors.Add(new("displayName", "Enter the name you want to be called."));
+        }
+        else if (name.Length > MaxDisplayNameLength)
+        {
+            errors.Add(new("displayName", "Keep the name to {0} characters or fewer.", MaxDisplayNameLength));
+        }
+
+        if (request.DateOfBirth is not { } born)
+        {
+            errors.Add(new("dateOfBirth", "Enter your date of birth."));
+        }
+        else if (born > today)
+        {
+            errors.Add(new("dateOfBirth", "The date of birth is in the future."));
+        }
+        else if (born < today.AddYears(-120))
+        {
+            errors.Add(new("dateOfBirth", "Check the year of your date of birth."));
+        }
+
+        if (request.Role is null || !SelfServiceRoles.Contains(request.Role))
+        {
+            errors.Add(new("role", "Choose whether you record (contributor), post jobs (requester) or recruit (supplier)."));
+        }
+        else if (request.Role is Roles.Requester or Roles.Supplier)
+        {
+            var organisation = request.OrganisationName?.Trim();
+            if (string.IsNullOrEmpty(organisation))
+            {
+                errors.Add(new("organisationName", "Enter your organisation's name."));
+            }
+            else if (organisation.Length > MaxOrganisationNameLength)
+            {
+                errors.Add(new("organisationName", "Keep the organisation name to {0} characters or fewer.", MaxOrganisationNameLength));
+            }
+        }
+        return errors;
+    }
+}
