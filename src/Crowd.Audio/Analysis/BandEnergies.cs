@@ -67,6 +67,7 @@ internal sealed class BandEnergies
         _bandFirstBin = new int[BandCount];
         _bandEndBin = new int[BandCount];
         BinsPerBand = new int[BandCount];
+        FrameSeconds = (double)frameLength / sampleRate;
         double binHz = (double)sampleRate / frameLength;
         for (int b = 0; b < BandCount; b++)
         {
@@ -77,6 +78,8 @@ internal sealed class BandEnergies
     }
 
     public int[] BinsPerBand { get; }
+
+    public double FrameSeconds { get; private init; }
 
     /// <summary>Expected band energy per unit of white-noise power, to turn a dBFS floor into band units.</summary>
     public float WhiteNoiseGain(int band) => BinsPerBand[band] * _length * 0.375f;

@@ -4,7 +4,7 @@ public enum WavSampleEncoding
 {
     Pcm16,
     Pcm24,
-    Float32,
+    IeeeFloat,
 }
 
 public readonly record struct WavFormat(int SampleRate, int Channels, WavSampleEncoding Encoding)

@@ -151,7 +151,7 @@ public static class WavReader
         {
             (FormatPcm, 16) => WavSampleEncoding.Pcm16,
             (FormatPcm, 24) => WavSampleEncoding.Pcm24,
-            (FormatFloat, 32) => WavSampleEncoding.Float32,
+            (FormatFloat, 32) => WavSampleEncoding.IeeeFloat,
             (FormatPcm or FormatFloat, _) => throw new WavFormatException(WavError.UnsupportedBitDepth, $"{bits}-bit {(tag == FormatPcm ? "PCM" : "float")} is not supported; use 16- or 24-bit PCM or 32-bit float."),
             _ => throw new WavFormatException(WavError.UnsupportedFormatTag, $"The format tag 0x{tag:X4} is not PCM or IEEE float."),
         };
