@@ -13,7 +13,7 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public string ConnectionString { get; private set; } = "";
 
-    public async Task InitializeAsync() => ConnectionString = await TestPostgres.CreateDatabaseAsync();
+    public virtual async Task InitializeAsync() => ConnectionString = await TestPostgres.CreateDatabaseAsync();
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 

@@ -3,6 +3,7 @@ using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
+using Crowd.Server.Infrastructure.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -22,6 +23,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobVersion> JobVersions => Set<JobVersion>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -97,6 +99,11 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.Property(p => p.ExternalRef).HasMaxLength(200);
             e.HasIndex(p => new { p.JobId, p.Ordinal }).IsUnique();
             e.HasOne<Job>().WithMany().HasForeignKey(p => p.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<DataProtectionKey>(e =>
+        {
+            e.Property(k => k.FriendlyName).HasMaxLength(200);
         });
 
         UseSnakeCaseNames(builder);
