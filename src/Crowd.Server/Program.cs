@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Audit;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
 
@@ -6,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddCrowdWeb();
 builder.Services.AddCrowdDatabase();
 builder.Services.AddCrowdAccounts();
+builder.Services.AddCrowdAudit();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();

@@ -1,6 +1,7 @@
 using System.Text;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
+using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Infrastructure.Security;
@@ -24,6 +25,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
     public DbSet<JobVersion> JobVersions => Set<JobVersion>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -104,6 +106,19 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.Entity<DataProtectionKey>(e =>
         {
             e.Property(k => k.FriendlyName).HasMaxLength(200);
+        });
+
+        builder.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("audit_log");
+            e.HasKey(a => a.Seq);
+            e.Property(a => a.Seq).ValueGeneratedNever();
+            e.Property(a => a.ActorKind).HasMaxLength(16);
+            e.Property(a => a.Action).HasMaxLength(64);
+            e.Property(a => a.SubjectType).HasMaxLength(64);
+            e.Property(a => a.SubjectId).HasMaxLength(200);
+            e.Property(a => a.Reason).HasMaxLength(2000);
+            e.HasIndex(a => new { a.SubjectType, a.SubjectId }).HasDatabaseName("ix_audit_log_subject");
         });
 
         UseSnakeCaseNames(builder);
