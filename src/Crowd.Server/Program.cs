@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
 
@@ -9,8 +10,10 @@ builder.Services.AddCrowdAccounts();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
+await app.SeedCrowdAdminAsync();
 app.UseCrowdWeb();
 app.MapAccounts();
+app.MapApiKeys();
 app.MapRazorPages();
 
 app.Run();

@@ -59,6 +59,7 @@ public static class AccountsSetup
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
 
         services.AddScoped<AccountService>();
+        services.AddScoped<ApiKeyService>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Contributor, p => p.RequireRole(Roles.Contributor))
             .AddPolicy(Roles.Requester, p => p.RequireRole(Roles.Requester).RequireClaim(CrowdClaims.OrganisationId))

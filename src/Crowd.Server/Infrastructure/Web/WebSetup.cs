@@ -52,6 +52,11 @@ public static class WebSetup
             };
             o.AddPolicy(AuthLimit, context =>
             {
+                // Only attempts count: showing the sign-in or sign-up page again must not use up a person's tries.
+                if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                {
+                    return RateLimitPartition.GetNoLimiter("read");
+                }
                 var limits = context.RequestServices.GetRequiredService<IOptions<CrowdOptions>>().Value.RateLimits;
                 return RateLimitPartition.GetFixedWindowLimiter(ClientAddress(context), _ => new FixedWindowRateLimiterOptions
                 {
