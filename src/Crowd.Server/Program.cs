@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
@@ -11,8 +12,10 @@ builder.Services.AddCrowdAudit();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
+await app.SeedCrowdAdminAsync();
 app.UseCrowdWeb();
 app.MapAccounts();
+app.MapApiKeys();
 app.MapRazorPages();
 
 app.Run();
