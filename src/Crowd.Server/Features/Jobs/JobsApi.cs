@@ -112,7 +112,7 @@ public static class JobsApi
         }
 
         var (prompts, errors) = file is null
-            ? (null, [PromptParsing.TooLarge(PromptRules.MaxUploadBytes + 1L)])
+            ? (null, [PromptParsing.TooLarge(null)])
             : PromptParsing.Parse(file);
         if (prompts is null)
         {

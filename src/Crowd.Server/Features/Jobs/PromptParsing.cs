@@ -62,9 +62,10 @@ public static class PromptParsing
         return Parse(text);
     }
 
-    public static FieldError TooLarge(long bytes) =>
-        bytes > PromptRules.MaxUploadBytes + 1L
-            ? new(Field, "The prompt file is {0:0.0} MB; the limit is {1} MB. Split it into several jobs.", bytes / 1048576.0, PromptRules.MaxUploadBytes / 1048576)
+    /// <summary>bytes is null when the upload was cut off at the limit and its size is unknown.</summary>
+    public static FieldError TooLarge(long? bytes) =>
+        bytes is { } size
+            ? new(Field, "The prompt file is {0:0.0} MB; the limit is {1} MB. Split it into several jobs.", size / 1048576.0, PromptRules.MaxUploadBytes / 1048576)
             : new(Field, "The prompt file is larger than {0} MB. Split it into several jobs.", PromptRules.MaxUploadBytes / 1048576);
 
     public static (PromptSet? Prompts, List<FieldError> Errors) Parse(string text)
@@ -72,11 +73,15 @@ public static class PromptParsing
         var errors = new List<FieldError>();
         var prompts = new List<ParsedPrompt>();
         var lineNumber = 0;
-        foreach (var rawLine in text.AsSpan().EnumerateLines())
+        var rest = text.AsSpan();
+        // Lines end at '\n' only (with an optional '\r'), so line numbers match what a text editor shows.
+        while (!rest.IsEmpty)
         {
+            var end = rest.IndexOf('\n');
+            var rawLine = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? [] : rest[(end + 1)..];
             lineNumber++;
-            var line = rawLine.Trim();
-            if (line.IsEmpty)
+            if (rawLine.IsWhiteSpace())
             {
                 continue;
             }
@@ -88,20 +93,22 @@ public static class PromptParsing
             }
 
             string? externalRef = null;
+            var line = rawLine;
             var tab = line.IndexOf('\t');
             if (tab >= 0)
             {
                 var reference = line[..tab].Trim();
                 externalRef = reference.IsEmpty ? null : reference.ToString();
-                line = line[(tab + 1)..].Trim();
-                if (line.IsEmpty)
-                {
-                    errors.Add(new(Field, "Line {0} has a reference but no prompt text after the tab.", lineNumber));
-                }
-                else if (externalRef is { Length: > MaxExternalRefLength })
-                {
-                    errors.Add(new(Field, "Line {0}: the reference before the tab is longer than {1} characters.", lineNumber, MaxExternalRefLength));
-                }
+                line = line[(tab + 1)..];
+            }
+            line = line.Trim();
+            if (tab >= 0 && line.IsEmpty)
+            {
+                errors.Add(new(Field, "Line {0} has a reference but no prompt text after the tab.", lineNumber));
+            }
+            else if (externalRef is { Length: > MaxExternalRefLength })
+            {
+                errors.Add(new(Field, "Line {0}: the reference before the tab is longer than {1} characters.", lineNumber, MaxExternalRefLength));
             }
             if (line.Contains('\0'))
             {
