@@ -1,6 +1,9 @@
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
+using Crowd.Server.Features.Board;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
 
@@ -9,6 +12,7 @@ builder.AddCrowdWeb();
 builder.Services.AddCrowdDatabase();
 builder.Services.AddCrowdAccounts();
 builder.Services.AddCrowdAudit();
+builder.Services.AddJobs();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
@@ -16,6 +20,9 @@ await app.SeedCrowdAdminAsync();
 app.UseCrowdWeb();
 app.MapAccounts();
 app.MapApiKeys();
+app.MapRateFloors();
+app.MapJobs();
+app.MapBoard();
 app.MapRazorPages();
 
 app.Run();

@@ -79,6 +79,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.Property(j => j.Currency).HasMaxLength(3).IsFixedLength();
             e.Property(j => j.Region).HasMaxLength(16);
             e.Property(j => j.BuyerName).HasMaxLength(200);
+            e.Property(j => j.PromptsSha256).HasMaxLength(64);
             // PostgreSQL's xmin system column is the optimistic-concurrency token: it changes on every update.
             e.Property(j => j.RowVersion).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
             e.HasIndex(j => new { j.OrganisationId, j.Status });
