@@ -3,7 +3,6 @@ using Crowd.Server.Features.Accounts;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
@@ -43,8 +42,7 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/jobs").WithTags("Jobs")
-            // Naming the scheme makes API keys work here whatever the app's default authenticate scheme is.
-            .RequireAuthorization(new AuthorizeAttribute(Roles.Requester) { AuthenticationSchemes = AccountsSetup.Scheme })
+            .RequireAuthorization(Roles.Requester)
             .RequireRateLimiting(WebSetup.ApiLimit)
             .DisableAntiforgery();
         group.MapPost("/", Create);

@@ -91,7 +91,6 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.Entity<JobVersion>(e =>
         {
             e.HasKey(v => new { v.JobId, v.Version });
-            e.Property(v => v.TermsJson).HasColumnType("jsonb");
             e.Property(v => v.TermsSha256).HasMaxLength(64);
             e.HasOne<Job>().WithMany().HasForeignKey(v => v.JobId).OnDelete(DeleteBehavior.Cascade);
         });

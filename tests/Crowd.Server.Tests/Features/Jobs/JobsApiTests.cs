@@ -49,7 +49,8 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
         terms.RootElement.GetProperty("hourlyRate").GetProperty("minor").GetInt64().ShouldBe(3000);
         terms.RootElement.GetProperty("promptCount").GetInt32().ShouldBe(3);
         terms.RootElement.GetProperty("purposes").GetProperty("voiceCloning").GetBoolean().ShouldBeFalse();
-        version.TermsSha256.Length.ShouldBe(64);
+        version.TermsSha256.ShouldBe(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(version.TermsJson))), "the stored terms are the exact bytes their hash covers");
     }
 
     [Fact]
