@@ -1,5 +1,7 @@
 using Crowd.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Crowd.Server.Tests.Browser;
@@ -27,7 +29,9 @@ public class BrowserApp : CrowdApp
         await base.InitializeAsync();
         UseKestrel(0);
         StartServer();
-        Address = new Uri(ClientOptions.BaseAddress.GetLeftPart(UriPartial.Authority).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+        var bound = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Address = new Uri(bound.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+        ClientOptions.BaseAddress = Address;
         Directory.CreateDirectory(ScreenshotDirectory);
 
         _playwright = await Playwright.CreateAsync();

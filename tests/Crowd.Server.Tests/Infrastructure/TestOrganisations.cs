@@ -1,13 +1,21 @@
 using Crowd.Server.Features.Accounts;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Crowd.Server.Tests.Infrastructure;
 
+/// <summary>A requester account of its own organisation, signed in with a cookie.</summary>
+public sealed record Requester(HttpClient Client, CrowdUser User, Guid OrganisationId);
+
 public static class TestOrganisations
 {
-    public static async Task<Guid> CreateOrganisationAsync(this CrowdApp app, OrganisationKind kind = OrganisationKind.Requester)
+    public static async Task<Guid> CreateOrganisationAsync(this CrowdApp app, OrganisationKind kind = OrganisationKind.Requester, string? name = null)
     {
-        var organisation = new Organisation { Id = Guid.CreateVersion7(), Name = "Org " + Guid.NewGuid().ToString("N")[..8], Kind = kind, CreatedAt = DateTimeOffset.UtcNow };
+        var organisation = new Organisation
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name ?? "Org " + Guid.NewGuid().ToString("N")[..8],
+            Kind = kind,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
         await app.WithDbAsync(async db =>
         {
             db.Organisations.Add(organisation);
@@ -16,14 +24,10 @@ public static class TestOrganisations
         return organisation.Id;
     }
 
-    /// <summary>A requester of a new organisation, signed in with a cookie.</summary>
-    public static async Task<(HttpClient Client, CrowdUser User, Guid OrganisationId)> SignedInRequesterAsync(this CrowdApp app)
+    public static async Task<Requester> RequesterAsync(this CrowdApp app, string? organisation = null)
     {
-        var organisationId = await app.CreateOrganisationAsync();
+        var organisationId = await app.CreateOrganisationAsync(OrganisationKind.Requester, organisation);
         var user = await app.CreateUserAsync(Roles.Requester, organisationId: organisationId);
-        return (await app.SignedInClientAsync(user.Email!), user, organisationId);
+        return new Requester(await app.SignedInClientAsync(user.Email!), user, organisationId);
     }
-
-    public static HttpClient AnonymousClient(this CrowdApp app) =>
-        app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 }

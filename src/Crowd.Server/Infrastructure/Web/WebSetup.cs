@@ -108,7 +108,7 @@ public static class WebSetup
             o.SwaggerEndpoint("/openapi/v1.json", "Crowd API v1");
         });
         app.MapHealthChecks("/health");
-        app.MapPost("/culture", (string culture, string? returnUrl, HttpContext http) =>
+        app.MapPost("/culture", ([Microsoft.AspNetCore.Mvc.FromForm] string culture, [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl, HttpContext http) =>
             {
                 var chosen = Cultures.FirstOrDefault(c => c.Name == culture) ?? Cultures[0];
                 http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,

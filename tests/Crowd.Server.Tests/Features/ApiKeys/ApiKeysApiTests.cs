@@ -17,7 +17,7 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task AKeyWorksInEitherHeaderForItsOrganisationUntilItIsRevoked()
     {
-        var (requester, user, organisationId) = await app.SignedInRequesterAsync();
+        var (requester, user, organisationId) = await app.RequesterAsync();
 
         var created = await CreateKeyAsync(requester, "data pipeline");
         created.Key.ShouldStartWith(created.Prefix);
@@ -43,7 +43,7 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task OnlyTheHashOfAKeyIsStoredAndNoRowAnywhereContainsTheKey()
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
         var created = await CreateKeyAsync(requester, "hash check");
         (await MeWithKeyAsync(created.Key, bearer: false)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
@@ -59,8 +59,8 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task ListingShowsTheOrganisationsOwnKeysAndNeverTheirSecrets()
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
-        var (other, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
+        var (other, _, _) = await app.RequesterAsync();
         var first = await CreateKeyAsync(requester, "first");
         var second = await CreateKeyAsync(requester, "second");
         await CreateKeyAsync(other, "someone else's");
@@ -91,7 +91,7 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task AnApiKeyCannotCreateKeys()
     {
-        var (requester, _, organisationId) = await app.SignedInRequesterAsync();
+        var (requester, _, organisationId) = await app.RequesterAsync();
         var created = await CreateKeyAsync(requester, "automation");
         var withKey = app.AnonymousClient();
         withKey.DefaultRequestHeaders.Add("X-Api-Key", created.Key);
@@ -107,8 +107,8 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task AnotherOrganisationCannotRevokeYourKey()
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
-        var (stranger, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
+        var (stranger, _, _) = await app.RequesterAsync();
         var created = await CreateKeyAsync(requester, "ours");
 
         var response = await stranger.DeleteAsync($"/api/api-keys/{created.Id}");
@@ -132,7 +132,7 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task AKeyWithATamperedSecretIsRefused()
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
         var created = await CreateKeyAsync(requester, "tamper");
 
         var tampered = created.Key[..^1] + (created.Key[^1] == 'A' ? 'B' : 'A');
@@ -146,7 +146,7 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [InlineData(null)]
     public async Task AKeyNeedsAName(string? name)
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
 
         var response = await requester.PostAsJsonAsync("/api/api-keys", new CreateApiKeyRequest(name));
 
@@ -158,7 +158,7 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task AKeyNameOfMoreThan100CharactersIsRefusedInTheReadersLanguage()
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
         requester.DefaultRequestHeaders.AcceptLanguage.ParseAdd("zh-CN");
 
         var response = await requester.PostAsJsonAsync("/api/api-keys", new CreateApiKeyRequest(new string('k', 101)));
@@ -171,7 +171,7 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task AnOrganisationHoldsAtMostTwentyActiveKeys()
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
         var keys = new List<CreatedApiKeyResponse>();
         for (var i = 0; i < ApiKeyRules.MaxActiveKeysPerOrganisation; i++)
         {
@@ -190,7 +190,7 @@ public sealed class ApiKeysApiTests(CrowdApp app) : IClassFixture<CrowdApp>
     [Fact]
     public async Task UsingAKeyRecordsWhenItWasLastUsed()
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
         var created = await CreateKeyAsync(requester, "used");
         (await requester.GetFromJsonAsync<List<ApiKeyResponse>>("/api/api-keys"))!.Single().LastUsedAt.ShouldBeNull();
 

@@ -11,7 +11,7 @@ public sealed partial class ApiKeysPageTests(CrowdApp app) : IClassFixture<Crowd
     [Fact]
     public async Task ACreatedKeyIsShownOnceThenOnlyItsPrefixAndRevokingNeedsAConfirmation()
     {
-        var (requester, _, _) = await app.SignedInRequesterAsync();
+        var (requester, _, _) = await app.RequesterAsync();
 
         var created = await requester.SubmitAsync("/Account/ApiKeys?handler=Create", ("Name", "nightly export"));
         created.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -43,7 +43,7 @@ public sealed partial class ApiKeysPageTests(CrowdApp app) : IClassFixture<Crowd
     [Fact]
     public async Task AKeyWithoutANameIsRefusedOnThePageInChinese()
     {
-        var (requester, _, organisationId) = await app.SignedInRequesterAsync();
+        var (requester, _, organisationId) = await app.RequesterAsync();
         requester.DefaultRequestHeaders.AcceptLanguage.ParseAdd("zh-CN");
 
         var response = await requester.SubmitAsync("/Account/ApiKeys?handler=Create", ("Name", " "));
@@ -58,8 +58,8 @@ public sealed partial class ApiKeysPageTests(CrowdApp app) : IClassFixture<Crowd
     [Fact]
     public async Task AnotherOrganisationsKeyCannotBeRevokedFromThePage()
     {
-        var (owner, _, _) = await app.SignedInRequesterAsync();
-        var (stranger, _, _) = await app.SignedInRequesterAsync();
+        var (owner, _, _) = await app.RequesterAsync();
+        var (stranger, _, _) = await app.RequesterAsync();
         var created = (await (await owner.PostAsJsonAsync("/api/api-keys", new { name = "owned" })).Content
             .ReadFromJsonAsync<Crowd.Server.Features.ApiKeys.CreatedApiKeyResponse>())!;
 

@@ -6,22 +6,8 @@ using Crowd.Server.Tests.Infrastructure;
 
 namespace Crowd.Server.Tests.Features.Jobs;
 
-public sealed record Requester(CrowdUser User, Guid OrganisationId, HttpClient Client);
-
 public static class JobsTestData
 {
-    public static async Task<Requester> RequesterAsync(this CrowdApp app, string organisation = "Acme Speech AI")
-    {
-        var orgId = Guid.CreateVersion7();
-        await app.WithDbAsync(async db =>
-        {
-            db.Organisations.Add(new Organisation { Id = orgId, Name = organisation, Kind = OrganisationKind.Requester, CreatedAt = DateTimeOffset.UtcNow });
-            await db.SaveChangesAsync();
-        });
-        var user = await app.CreateUserAsync(Roles.Requester, organisationId: orgId);
-        return new Requester(user, orgId, await app.SignedInClientAsync(user.Email!));
-    }
-
     /// <summary>A valid Beijing job paying 30.00 CNY an hour, above the 27.70 CNY floor.</summary>
     public static JobRequest ValidJob(string title = "Read Mandarin news sentences", string language = "zh-CN", long rateMinor = 3000) => new(
         Title: title, Description: "Read each sentence once, clearly, in a quiet room.", Language: language,
