@@ -3,6 +3,11 @@ using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
+using Crowd.Server.Features.Recording;
+using Crowd.Server.Features.Recording.Clips;
+using Crowd.Server.Features.Recording.Consent;
+using Crowd.Server.Features.Recording.Sessions;
+using Crowd.Server.Features.Recording.Tasks;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -22,6 +27,11 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobVersion> JobVersions => Set<JobVersion>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
+    public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
+    public DbSet<RecordingTask> RecordingTasks => Set<RecordingTask>();
+    public DbSet<RecordingSpeaker> RecordingSpeakers => Set<RecordingSpeaker>();
+    public DbSet<WorkerSession> WorkerSessions => Set<WorkerSession>();
+    public DbSet<Clip> Clips => Set<Clip>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -98,6 +108,8 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.HasIndex(p => new { p.JobId, p.Ordinal }).IsUnique();
             e.HasOne<Job>().WithMany().HasForeignKey(p => p.JobId).OnDelete(DeleteBehavior.Cascade);
         });
+
+        builder.MapRecording();
 
         UseSnakeCaseNames(builder);
     }
