@@ -19,6 +19,7 @@ public class RecordingApp : CrowdApp
         base.ConfigureWebHost(builder);
         builder.UseSetting("Crowd:DataDirectory", DataDirectory);
         builder.UseSetting("Crowd:Recording:StreamIdleSeconds", "2");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.SignalR", "Critical");
         builder.UseSetting("Crowd:Recording:MaxTakeSeconds", "20");
     }
 }
