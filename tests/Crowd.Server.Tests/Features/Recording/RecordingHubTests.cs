@@ -233,6 +233,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         for (var seq = 0; seq < 400 && !result.IsCompleted; seq++)
         {
             await stream.WriteAsync(Chunk(seq, new short[400]));
+            await Task.Delay(1);
         }
 
         (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("faster than real time");

@@ -504,7 +504,6 @@ public sealed class RecordingHub(
     {
         var live = Current();
         await sessions.CloseAsync(live.Id, Context.ConnectionAborted);
-        Context.Items.Remove(SessionKey);
     }
 
     private LiveSession Current()
