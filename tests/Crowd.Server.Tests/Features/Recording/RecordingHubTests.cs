@@ -26,32 +26,24 @@ public sealed class HubApp : RecordingApp
 
 public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
 {
-    private async Task<(SignalRJsonClient Client, TestJob Job, Guid User, string Cookie)> JoinedAsync(int prompts = 3, bool consent = true)
-    {
-        var job = await RecordingTestData.PublishedJobAsync(app, prompts);
-        var user = await RecordingTestData.ContributorAsync(app, consent ? job : null);
-        var cookie = await CookieAsync(user.Email!);
-        var client = await ConnectAsync(cookie);
-        return (client, job, user.Id, cookie);
-    }
+    internal static Task<(SignalRJsonClient Client, TestJob Job, Guid User, string Cookie)> JoinedAsync(RecordingApp app, int prompts = 3, bool consent = true) =>
+        new HubConnector(app).JoinedAsync(prompts, consent);
 
-    private async Task<string> CookieAsync(string email)
-    {
-        var http = app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
-        var response = await http.PostAsJsonAsync("/api/accounts/signin", new { email, password = TestAccounts.Password });
-        response.EnsureSuccessStatusCode();
-        return string.Join("; ", response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
-    }
+    private Task<(SignalRJsonClient Client, TestJob Job, Guid User, string Cookie)> JoinedAsync(int prompts = 3, bool consent = true) =>
+        new HubConnector(app).JoinedAsync(prompts, consent);
 
-    private async Task<SignalRJsonClient> ConnectAsync(string cookie)
-    {
-        var ws = app.Server.CreateWebSocketClient();
-        ws.ConfigureRequest = r => r.Headers.Cookie = cookie;
-        return await SignalRJsonClient.ConnectAsync(await ws.ConnectAsync(new Uri("ws://localhost/hubs/recording"), default));
-    }
+    private Task<SignalRJsonClient> ConnectAsync(string cookie) => new HubConnector(app).ConnectAsync(cookie);
 
-    private static object Chunk(int seq, ReadOnlySpan<short> samples, int rate = 16_000) =>
+    internal static object Chunk(int seq, ReadOnlySpan<short> samples, int rate = 16_000) =>
         new { seq, pcm = Convert.ToBase64String(MemoryMarshal.AsBytes(samples)), sampleRate = rate };
+
+    internal static async Task<Guid> PromptAndTakeAsync(SignalRJsonClient client, Guid jobId)
+    {
+        await client.InvokeAsync("Join", jobId, false);
+        var view = await client.InvokeAsync("NextPrompt");
+        ((string)view!["status"]!).ShouldBe("prompt");
+        return (Guid)(await client.InvokeAsync("StartTake"))!["takeId"]!;
+    }
 
     private static async Task SendAsync(SignalRJsonClient.UploadChannel stream, short[] samples, int fromSeq = 0, int toSeq = int.MaxValue)
     {
@@ -59,14 +51,6 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         {
             await stream.WriteAsync(Chunk(seq, samples.AsSpan(seq * 1600, Math.Min(1600, samples.Length - (seq * 1600)))));
         }
-    }
-
-    private static async Task<Guid> PromptAndTakeAsync(SignalRJsonClient client, Guid jobId)
-    {
-        await client.InvokeAsync("Join", jobId, false);
-        var view = await client.InvokeAsync("NextPrompt");
-        ((string)view!["status"]!).ShouldBe("prompt");
-        return (Guid)(await client.InvokeAsync("StartTake"))!["takeId"]!;
     }
 
     [Fact]
@@ -223,23 +207,6 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
     }
 
     [Fact]
-    public async Task AudioFasterThanRealTimeEndsTheStream()
-    {
-        var (client, job, _, _) = await JoinedAsync();
-        await using var _ = client;
-        var takeId = await PromptAndTakeAsync(client, job.Id);
-
-        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
-        for (var seq = 0; seq < 400 && !result.IsCompleted; seq++)
-        {
-            await stream.WriteAsync(Chunk(seq, new short[400]));
-            await Task.Delay(1);
-        }
-
-        (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("faster than real time");
-    }
-
-    [Fact]
     public async Task AMessageOverTheSizeLimitClosesTheConnection()
     {
         var (client, job, _, _) = await JoinedAsync();
@@ -316,5 +283,52 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
 
         ((double)verdict!["metrics"]!["durationSeconds"]!).ShouldBe(speech.Length / 16_000.0, 0.001);
         ((bool)verdict["passed"]!).ShouldBeTrue();
+    }
+}
+
+/// <summary>Signs a contributor in and connects them to the hub of a test server.</summary>
+internal sealed class HubConnector(RecordingApp app)
+{
+    public async Task<(SignalRJsonClient Client, TestJob Job, Guid User, string Cookie)> JoinedAsync(int prompts = 3, bool consent = true)
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts);
+        var user = await RecordingTestData.ContributorAsync(app, consent ? job : null);
+        var cookie = await CookieAsync(user.Email!);
+        var client = await ConnectAsync(cookie);
+        return (client, job, user.Id, cookie);
+    }
+
+    public async Task<string> CookieAsync(string email)
+    {
+        var http = app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+        var response = await http.PostAsJsonAsync("/api/accounts/signin", new { email, password = TestAccounts.Password });
+        response.EnsureSuccessStatusCode();
+        return string.Join("; ", response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+    }
+
+    public async Task<SignalRJsonClient> ConnectAsync(string cookie)
+    {
+        var ws = app.Server.CreateWebSocketClient();
+        ws.ConfigureRequest = r => r.Headers.Cookie = cookie;
+        return await SignalRJsonClient.ConnectAsync(await ws.ConnectAsync(new Uri("ws://localhost/hubs/recording"), default));
+    }
+}
+
+public sealed class RecordingRateLimitTests(RecordingApp app) : IClassFixture<RecordingApp>
+{
+    [Fact]
+    public async Task AudioFasterThanRealTimeEndsTheStream()
+    {
+        var (client, job, _, _) = await RecordingHubTests.JoinedAsync(app);
+        await using var _ = client;
+        var takeId = await RecordingHubTests.PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        for (var seq = 0; seq < 60 && !result.IsCompleted; seq++)
+        {
+            await stream.WriteAsync(RecordingHubTests.Chunk(seq, new short[400]));
+        }
+
+        (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("faster than real time");
     }
 }
