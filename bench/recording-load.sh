@@ -21,7 +21,7 @@ dotnet build src/Crowd.Server -c Release --nologo --verbosity quiet
   Logging__Console__FormatterName=simple \
   dotnet bin/Release/net10.0/Crowd.Server.dll) > "$DATA/server.log" 2>&1 &
 SERVER=$!
-cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"; }
+cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; cp "$DATA/server.log" /tmp/crowd-bench-server.log 2>/dev/null || true; rm -rf "$DATA"; }
 trap cleanup EXIT
 
 for _ in $(seq 1 120); do

@@ -17,6 +17,8 @@ public sealed class BrowserApp : RecordingApp, IAsyncLifetime
 
     async Task IAsyncLifetime.InitializeAsync()
     {
+        var client = Path.Combine(Crowd.Server.Infrastructure.Database.CrowdDatabase.RepositoryRoot(AppContext.BaseDirectory), "src", "Crowd.Server", "wwwroot", "lib", "signalr", "signalr.min.js");
+        File.Exists(client).ShouldBeTrue("the SignalR browser client is copied into wwwroot by scripts/setup (npm ci, scripts/copy-signalr.mjs)");
         await InitializeAsync();
         UseKestrel(0);
         StartServer();
