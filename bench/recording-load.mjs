@@ -68,9 +68,9 @@ async function setUp(count) {
       clip_min_ms, clip_max_ms, min_snr_db, max_clipping_ratio, min_speech_ratio, environment_notes, hourly_rate_minor, currency, region,
       estimated_seconds_per_clip, buyer_name, purpose_speech_recognition, purpose_voice_cloning, retention_days, prompt_count, created_at, updated_at, published_at)
       SELECT '${job}', '${org}', id, 1, 1, 'Load benchmark', '', 'en', 1000, 1000, 15000, 15, 0.005, 0.2, '', 3000, 'CNY', 'CN-BJ', 20,
-        'Bench buyer', true, false, 30, ${count + 100}, now(), now(), now() FROM users WHERE email = '${templateEmail}';
+        'Bench buyer', true, false, 30, 20, now(), now(), now() FROM users WHERE email = '${templateEmail}';
     INSERT INTO job_versions (job_id, version, terms_json, terms_sha256, published_at) VALUES ('${job}', 1, '{}', repeat('0', 64), now());
-    INSERT INTO prompts (id, job_id, ordinal, text) SELECT gen_random_uuid(), '${job}', i, 'Benchmark sentence ' || i FROM generate_series(1, ${count + 100}) i;
+    INSERT INTO prompts (id, job_id, ordinal, text) SELECT gen_random_uuid(), '${job}', i, 'Benchmark sentence ' || i FROM generate_series(1, 20) i;
     INSERT INTO users (id, display_name, date_of_birth, preferred_culture, created_at, user_name, normalized_user_name, email, normalized_email,
       email_confirmed, password_hash, security_stamp, concurrency_stamp, phone_number_confirmed, two_factor_enabled, lockout_enabled, access_failed_count)
       SELECT gen_random_uuid(), 'Bench ' || i, date '1990-01-01', 'en', now(), e, upper(e), e, upper(e), true, t.password_hash,
@@ -119,7 +119,7 @@ class Contributor {
     this.connection.onclose((e) => { if (this.running) this.stats.errors.push('closed: ' + (e?.message ?? '')); });
     await this.connection.start();
     await this.connection.invoke('Join', this.job, true);
-    // A prompt is held by one session at a time, so the job has more prompts than there are contributors.
+    // 20 prompts of 1000 takes each: every prompt is recorded by many speakers at once, one take slot each.
     const view = await this.connection.invoke('NextPrompt');
     if (!view.prompt) throw new Error('no prompt: ' + view.status);
     this.running = true;

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Recording;
 
-/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql.</summary>
+/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql and 0011_recording_task_slots.sql.</summary>
 internal static class RecordingModel
 {
     public static void MapRecording(this ModelBuilder builder)
@@ -30,8 +30,8 @@ internal static class RecordingModel
                 t.HasCheckConstraint("ck_recording_tasks_quota", "accepted_takes >= 0 AND accepted_takes <= takes_needed");
                 t.HasCheckConstraint("ck_recording_tasks_claim", "(claimed_by_session_id IS NULL) = (claim_expires_at IS NULL)");
             });
-            e.HasIndex(t => t.PromptId).IsUnique();
-            e.HasIndex(t => new { t.JobId, t.Ordinal });
+            e.HasIndex(t => new { t.PromptId, t.Slot }).IsUnique();
+            e.HasIndex(t => new { t.JobId, t.Ordinal, t.Slot });
             e.HasIndex(t => t.ClaimedBySessionId);
             e.HasOne<Job>().WithMany().HasForeignKey(t => t.JobId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Prompt>().WithMany().HasForeignKey(t => t.PromptId).OnDelete(DeleteBehavior.Cascade);
@@ -67,11 +67,11 @@ internal static class RecordingModel
             e.Property(c => c.Verdict).HasColumnType("jsonb");
             e.Property(c => c.BrowserSettings).HasColumnType("jsonb");
             e.HasIndex(c => c.TakeId).IsUnique();
-            e.HasIndex(c => new { c.TaskId, c.ContributorId }).IsUnique();
+            e.HasIndex(c => new { c.PromptId, c.ContributorId }).IsUnique();
+            e.HasIndex(c => c.TaskId);
             e.HasIndex(c => c.SessionId);
             e.HasIndex(c => c.ContributorId);
             e.HasIndex(c => new { c.JobId, c.JobVersion });
-            e.HasIndex(c => c.PromptId);
             e.HasOne<WorkerSession>().WithMany().HasForeignKey(c => c.SessionId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<RecordingTask>().WithMany().HasForeignKey(c => c.TaskId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<JobVersion>().WithMany().HasForeignKey(c => new { c.JobId, c.JobVersion }).OnDelete(DeleteBehavior.Restrict);

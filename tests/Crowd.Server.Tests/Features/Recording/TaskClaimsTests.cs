@@ -87,7 +87,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
                 holders.TryRemove(claim.TaskId, out _);
                 if (random.Next(4) == 0)
                 {
-                    skipped.Add(claim.TaskId);
+                    skipped.Add(claim.PromptId);
                     await WithClaimsAsync(async c => { await c.ReleaseAsync(s.Session, default); return 0; });
                 }
                 else
@@ -105,15 +105,50 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
 
         doubleClaims.ShouldBeEmpty();
         var tasks = await app.WithDbAsync(db => db.RecordingTasks.Where(t => t.JobId == job.Id).ToListAsync());
-        tasks.Count.ShouldBe(prompts);
-        tasks.ShouldAllBe(t => t.AcceptedTakes == takesPerPrompt);
+        tasks.Count.ShouldBe(prompts * takesPerPrompt);
+        tasks.ShouldAllBe(t => t.AcceptedTakes == t.TakesNeeded);
+        tasks.GroupBy(t => t.PromptId).ShouldAllBe(g => g.Sum(t => t.AcceptedTakes) == takesPerPrompt);
         var clips = await app.WithDbAsync(db => db.Clips.Where(c => c.JobId == job.Id).ToListAsync());
         clips.Count.ShouldBe(prompts * takesPerPrompt);
         clips.GroupBy(c => c.ContributorId).ShouldAllBe(g => g.Count() <= cap);
-        clips.GroupBy(c => (c.TaskId, c.ContributorId)).ShouldAllBe(g => g.Count() == 1);
+        clips.GroupBy(c => (c.PromptId, c.ContributorId)).ShouldAllBe(g => g.Count() == 1);
+        clips.GroupBy(c => c.TaskId).ShouldAllBe(g => g.Count() == 1);
         var tallies = await app.WithDbAsync(db => db.RecordingSpeakers.Where(s => s.JobId == job.Id).ToListAsync());
         tallies.ShouldAllBe(t => t.AcceptedTakes <= cap);
         outcomes.ShouldAllBe(o => o == ClaimOutcome.JobComplete || o == ClaimOutcome.SpeakerCapReached || o == ClaimOutcome.NothingLeftForYou);
+    }
+
+    [Fact]
+    public async Task AsManySpeakersAsAPromptNeedsTakesRecordItAtOnceAndNoMore()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 1, takesPerPrompt: 3);
+        var speakers = new List<(Guid User, Guid Session)>();
+        for (var i = 0; i < 4; i++)
+        {
+            var user = await RecordingTestData.ContributorAsync(app);
+            speakers.Add((user.Id, await RecordingTestData.OpenSessionRowAsync(app, job, user.Id)));
+        }
+        await WithClaimsAsync(async c => { await c.EnsureTasksAsync(job.Id, default); return 0; });
+
+        var results = await Task.WhenAll(speakers.Select(s => WithClaimsAsync(c => c.ClaimNextAsync(s.Session, job.Id, s.User, [], default))));
+
+        results.Count(r => r.Outcome == ClaimOutcome.Claimed).ShouldBe(3);
+        results.Where(r => r.Task is not null).Select(r => r.Task!.TaskId).Distinct().Count().ShouldBe(3);
+        results.Where(r => r.Task is not null).Select(r => r.Task!.PromptId).Distinct().Count().ShouldBe(1);
+        results.Single(r => r.Task is null).Outcome.ShouldBe(ClaimOutcome.AllClaimed);
+    }
+
+    [Fact]
+    public async Task ASpeakerRecordsEachPromptOnceWhicheverSlotIsFree()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 1, takesPerPrompt: 3);
+        var user = await RecordingTestData.ContributorAsync(app);
+        var session = await RecordingTestData.OpenSessionRowAsync(app, job, user.Id);
+        await WithClaimsAsync(async c => { await c.EnsureTasksAsync(job.Id, default); return 0; });
+        var claim = (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default))).Task!;
+        (await WithClaimsAsync(c => c.AcceptAsync(FakeClip(job, session, user.Id, claim), 1_000, default))).ShouldBe(AcceptOutcome.Accepted);
+
+        (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default))).Outcome.ShouldBe(ClaimOutcome.NothingLeftForYou);
     }
 
     [Fact]

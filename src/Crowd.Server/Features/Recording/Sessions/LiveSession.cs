@@ -40,6 +40,7 @@ public sealed class LiveSession(WorkerSession row, SessionJob job, ActiveClock c
     public string? ConnectionId { get; set; }
     public bool Closed { get; set; }
     public HeldPrompt? Prompt { get; set; }
+    /// <summary>Prompts skipped in this session.</summary>
     public HashSet<Guid> Skipped { get; } = [];
     public int ClipsThisSession { get; set; } = row.Clips;
 

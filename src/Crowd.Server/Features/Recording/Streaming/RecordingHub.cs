@@ -119,7 +119,7 @@ public sealed class RecordingHub(
         {
             if (live.Prompt is { } held)
             {
-                live.Skipped.Add(held.Claim.TaskId);
+                live.Skipped.Add(held.Claim.PromptId);
             }
             live.DiscardTake();
             live.Clock.Touch(clock.GetUtcNow());

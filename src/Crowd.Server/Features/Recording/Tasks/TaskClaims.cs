@@ -45,7 +45,7 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
 {
     private RecordingOptions Options => options.Value.Recording;
 
-    /// <summary>Creates the tasks of a published job's prompts that have none yet (jobs publish prompts; tasks follow on first use).</summary>
+    /// <summary>Creates the take slots of a job's prompts that have none yet (jobs publish prompts; tasks follow on first use).</summary>
     public async Task EnsureTasksAsync(Guid jobId, CancellationToken ct)
     {
         var missing = await db.Prompts
@@ -56,22 +56,25 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         {
             return;
         }
-        var ids = missing.Select(_ => Guid.CreateVersion7()).ToArray();
+        var takes = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.TakesPerPrompt).SingleAsync(ct);
+        var prompts = missing.SelectMany(p => Enumerable.Repeat(p, takes)).ToArray();
+        var slots = missing.SelectMany(_ => Enumerable.Range(0, takes)).ToArray();
+        var ids = prompts.Select(_ => Guid.CreateVersion7()).ToArray();
         await db.Database.ExecuteSqlRawAsync("""
-            INSERT INTO recording_tasks (id, job_id, prompt_id, ordinal, takes_needed, accepted_takes)
-            SELECT u.id, p.job_id, p.id, p.ordinal, j.takes_per_prompt, 0
-            FROM unnest(@ids, @prompts) AS u(id, prompt_id)
+            INSERT INTO recording_tasks (id, job_id, prompt_id, ordinal, slot, takes_needed, accepted_takes)
+            SELECT u.id, p.job_id, p.id, p.ordinal, u.slot, 1, 0
+            FROM unnest(@ids, @prompts, @slots) AS u(id, prompt_id, slot)
             JOIN prompts p ON p.id = u.prompt_id
-            JOIN jobs j ON j.id = p.job_id
-            ON CONFLICT (prompt_id) DO NOTHING
-            """, [new NpgsqlParameter("ids", ids), new NpgsqlParameter("prompts", missing)], ct);
+            ON CONFLICT (prompt_id, slot) DO NOTHING
+            """, [new NpgsqlParameter("ids", ids), new NpgsqlParameter("prompts", prompts), new NpgsqlParameter("slots", slots)], ct);
     }
 
-    public async Task<ClaimResult> ClaimNextAsync(Guid sessionId, Guid jobId, Guid contributorId, IReadOnlyCollection<Guid> skipped, CancellationToken ct)
+    /// <param name="skippedPrompts">Prompts this session skipped: none of their slots is offered again.</param>
+    public async Task<ClaimResult> ClaimNextAsync(Guid sessionId, Guid jobId, Guid contributorId, IReadOnlyCollection<Guid> skippedPrompts, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var expires = now.AddMinutes(Options.ClaimMinutes);
-        var skippedIds = skipped.ToArray();
+        var skippedIds = skippedPrompts.ToArray();
         await db.Database.OpenConnectionAsync(ct);
         try
         {
@@ -96,11 +99,11 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
                             WHERE c.job_id = @job
                               AND c.accepted_takes < c.takes_needed
                               AND (c.claimed_by_session_id IS NULL OR c.claim_expires_at < @now)
-                              AND c.id <> ALL(@skipped)
-                              AND NOT EXISTS (SELECT 1 FROM clips k WHERE k.task_id = c.id AND k.contributor_id = @user)
+                              AND c.prompt_id <> ALL(@skipped)
+                              AND NOT EXISTS (SELECT 1 FROM clips k WHERE k.prompt_id = c.prompt_id AND k.contributor_id = @user)
                               AND (SELECT s.accepted_takes FROM recording_speakers s WHERE s.job_id = @job AND s.contributor_id = @user) < @cap
                               AND (SELECT j.status FROM jobs j WHERE j.id = @job) = @published
-                            ORDER BY c.accepted_takes, c.ordinal
+                            ORDER BY c.ordinal, c.slot
                             LIMIT 1
                             FOR UPDATE SKIP LOCKED) chosen
                         WHERE t.id = chosen.id
@@ -145,7 +148,7 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         {
             return ClaimOutcome.JobComplete;
         }
-        var forMe = open.Where(t => !skipped.Contains(t.Id) && !db.Clips.Any(c => c.TaskId == t.Id && c.ContributorId == contributorId));
+        var forMe = open.Where(t => !skipped.Contains(t.PromptId) && !db.Clips.Any(c => c.PromptId == t.PromptId && c.ContributorId == contributorId));
         return await forMe.AnyAsync(ct) ? ClaimOutcome.AllClaimed : ClaimOutcome.NothingLeftForYou;
     }
 
