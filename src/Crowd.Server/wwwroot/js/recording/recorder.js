@@ -25,6 +25,8 @@ const state = {
   result: null,
   capture: null,
   maxLevel: -100,
+  shownView: null,
+  viewAt: 0,
 };
 
 function errorText(e) {
@@ -39,8 +41,24 @@ function setStatus(text, kind) {
   ui.status.className = 'notice' + (kind ? ' ' + kind : '');
 }
 
+function showTime(v) {
+  // Between server answers the clock runs locally while recording; the server's figure wins at every answer.
+  const extra = state.phase === 'recording' ? performance.now() - state.viewAt : 0;
+  const s = Math.floor((v.activeMs + extra) / 1000);
+  ui.time.textContent = `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  const digits = v.earned.currency === 'JPY' || v.earned.currency === 'KRW' ? 0 : 2;
+  const minor = v.activeMs > 0 ? Math.floor(v.earned.minor * ((v.activeMs + extra) / v.activeMs)) : v.earned.minor;
+  ui.earned.textContent = `${(minor / 10 ** digits).toFixed(digits)} ${v.earned.currency}`;
+}
+
+setInterval(() => { if (state.view && state.phase === 'recording') showTime(state.view); }, 1000);
+
 function render() {
   const v = state.view;
+  if (v && v !== state.shownView) {
+    state.shownView = v;
+    state.viewAt = performance.now();
+  }
   const p = state.phase;
   ui.record.disabled = !(state.micReady && v && v.prompt && (p === 'ready' || p === 'reviewed'));
   ui.stop.disabled = p !== 'recording';
@@ -58,10 +76,7 @@ function render() {
     ui.promptNumber.textContent = '';
   }
   ui.progress.textContent = `${v.jobTakesAccepted} / ${v.jobTakesNeeded} · ${v.clipsThisSession}`;
-  const s = Math.floor(v.activeMs / 1000);
-  ui.time.textContent = `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-  const digits = v.earned.currency === 'JPY' || v.earned.currency === 'KRW' ? 0 : 2;
-  ui.earned.textContent = `${(v.earned.minor / 10 ** digits).toFixed(digits)} ${v.earned.currency}`;
+  showTime(v);
 }
 
 function showLevel(dbfs) {
