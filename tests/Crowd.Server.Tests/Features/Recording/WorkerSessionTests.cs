@@ -97,6 +97,23 @@ public sealed class WorkerSessionTests(RecordingApp app) : IClassFixture<Recordi
     }
 
     [Fact]
+    public async Task ASessionTakenOverByAnotherNodeIsLetGoHereAndRefusedThereUntilItsLeaseLapses()
+    {
+        var (live, _, _) = await OpenAsync();
+        await app.WithDbAsync(db => db.WorkerSessions.Where(s => s.Id == live.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.NodeId, "other-node").SetProperty(x => x.ConnectionId, "their-connection")
+                .SetProperty(x => x.LastCheckpointAt, _clock.GetUtcNow())));
+
+        (await WithSessionsAsync((s, _) => s.HeldElsewhereAsync(live.Id, default))).ShouldBeTrue();
+        await WithSessionsAsync((s, _) => s.CheckpointAsync(default));
+
+        _registry.TryGet(live.Id, out _).ShouldBeFalse("the other node has it now");
+        live.Closed.ShouldBeTrue();
+        _clock.Advance(TimeSpan.FromSeconds(31)); // that node stopped checkpointing: it crashed
+        (await WithSessionsAsync((s, _) => s.HeldElsewhereAsync(live.Id, default))).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task ClosingASessionKeepsItsTimeAndGivesItsPromptBack()
     {
         var (live, job, user) = await OpenAsync();

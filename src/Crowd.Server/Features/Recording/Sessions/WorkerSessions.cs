@@ -1,8 +1,10 @@
 using Crowd.Audio.Quality;
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -11,7 +13,8 @@ using NpgsqlTypes;
 namespace Crowd.Server.Features.Recording.Sessions;
 
 /// <summary>Opens, resumes, checkpoints and closes worker sessions: the database row and its live counterpart.</summary>
-public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskClaims claims, TimeProvider clock, IOptions<CrowdOptions> options)
+public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskClaims claims, TimeProvider clock, IOptions<CrowdOptions> options,
+    IHubContext<RecordingHub>? hub = null)
 {
     private RecordingOptions Options => options.Value.Recording;
 
@@ -90,6 +93,22 @@ public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskCla
             MinSpeechRatio = job.MinSpeechRatio,
         });
 
+    /// <summary>
+    /// Whether another node holds the session with a live connection: its row names that node and a connection, and
+    /// that node checkpointed it recently. A crashed node stops checkpointing, so its hold lapses by itself.
+    /// </summary>
+    public Task<bool> HeldElsewhereAsync(Guid sessionId, CancellationToken ct)
+    {
+        var lease = clock.GetUtcNow().AddSeconds(-3 * Math.Clamp(Options.CheckpointSeconds, 1, 15));
+        return db.WorkerSessions.AnyAsync(s => s.Id == sessionId && s.NodeId != registry.NodeId && s.ConnectionId != null
+            && s.LastCheckpointAt > lease, ct);
+    }
+
+    /// <summary>Forgets the connection that just went away, unless the session has moved on to another one.</summary>
+    public Task DetachAsync(Guid sessionId, string connectionId, CancellationToken ct) =>
+        db.WorkerSessions.Where(s => s.Id == sessionId && s.ConnectionId == connectionId && s.NodeId == registry.NodeId)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.ConnectionId, (string?)null), ct);
+
     /// <summary>Records which connection on which node holds the session: the "one live stream per session" rule across nodes.</summary>
     public Task AttachAsync(LiveSession live, string connectionId, CancellationToken ct) =>
         db.WorkerSessions.Where(s => s.Id == live.Id).ExecuteUpdateAsync(s => s
@@ -137,21 +156,44 @@ public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskCla
             }
             i++;
         }
-        await db.Database.ExecuteSqlRawAsync("""
+        // Only rows this node still holds are written; a session taken over by another node is let go of here.
+        var held = await db.Database.SqlQueryRaw<Guid>("""
             UPDATE worker_sessions w
             SET active_ms = GREATEST(w.active_ms, u.active_ms), last_activity_at = u.last_activity, last_checkpoint_at = @now,
                 current_take_id = u.take_id, last_chunk_seq = u.seq
             FROM unnest(@ids, @active, @last, @takes, @seqs) AS u(id, active_ms, last_activity, take_id, seq)
-            WHERE w.id = u.id AND w.state = 0
+            WHERE w.id = u.id AND w.state = 0 AND w.node_id = @node
+            RETURNING w.id AS "Value"
             """,
-            [
-                new NpgsqlParameter("now", now),
-                new NpgsqlParameter("ids", ids),
-                new NpgsqlParameter("active", active),
-                new NpgsqlParameter("last", lastActivity),
-                new NpgsqlParameter("takes", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = takes },
-                new NpgsqlParameter("seqs", seqs),
-            ], ct);
+            new NpgsqlParameter("now", now),
+            new NpgsqlParameter("ids", ids),
+            new NpgsqlParameter("active", active),
+            new NpgsqlParameter("last", lastActivity),
+            new NpgsqlParameter("takes", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = takes },
+            new NpgsqlParameter("seqs", seqs),
+            new NpgsqlParameter("node", registry.NodeId)).ToListAsync(ct);
+        if (held.Count < sessions.Count)
+        {
+            var stillHeld = held.ToHashSet();
+            foreach (var live in sessions.Where(l => !stillHeld.Contains(l.Id)))
+            {
+                string? connection;
+                lock (live.Gate)
+                {
+                    connection = live.ConnectionId;
+                    live.Closed = true;
+                    live.StreamCancel?.Cancel();
+                    live.DiscardTake();
+                    registry.Remove(live);
+                }
+                working.Remove(live.Id);
+                leaving.Remove(live);
+                if (connection is not null && hub is not null)
+                {
+                    await hub.Clients.Client(connection).SendAsync("moved", (string?)null, ct);
+                }
+            }
+        }
         if (working.Count > 0)
         {
             await claims.RenewAsync(working, ct);

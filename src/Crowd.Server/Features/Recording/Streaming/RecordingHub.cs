@@ -55,19 +55,24 @@ public sealed class RecordingHub(
         return Task.CompletedTask;
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         if (Context.Items.TryGetValue(SessionKey, out var id) && registry.TryGet((Guid)id!, out var live))
         {
+            var wasHolder = false;
             lock (live.Gate)
             {
                 if (live.ConnectionId == Context.ConnectionId)
                 {
                     live.ConnectionId = null; // the take stays resumable until the session goes idle
+                    wasHolder = true;
                 }
             }
+            if (wasHolder)
+            {
+                await sessions.DetachAsync(live.Id, Context.ConnectionId, CancellationToken.None);
+            }
         }
-        return Task.CompletedTask;
     }
 
     /// <summary>Opens (or resumes) the caller's session on a job. <paramref name="takeOver"/> moves a session open in another tab here.</summary>
@@ -85,6 +90,10 @@ public sealed class RecordingHub(
             throw Error(RecordingErrors.NeedsConsent);
         }
         var live = await sessions.OpenAsync(job!, userId, Context.ConnectionAborted);
+        if (!takeOver && await sessions.HeldElsewhereAsync(live.Id, Context.ConnectionAborted))
+        {
+            throw Error(RecordingErrors.OpenElsewhere);
+        }
         lock (live.Gate)
         {
             if (live.ConnectionId is { } other && other != Context.ConnectionId)
