@@ -4,6 +4,7 @@ using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Board;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
+using Crowd.Server.Features.Recording;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
 
@@ -13,6 +14,7 @@ builder.Services.AddCrowdDatabase();
 builder.Services.AddCrowdAccounts();
 builder.Services.AddCrowdAudit();
 builder.Services.AddJobs();
+builder.Services.AddCrowdRecording();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
@@ -23,6 +25,7 @@ app.MapApiKeys();
 app.MapRateFloors();
 app.MapJobs();
 app.MapBoard();
+app.MapRecording();
 app.MapRazorPages();
 
 app.Run();

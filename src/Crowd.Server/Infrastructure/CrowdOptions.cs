@@ -11,6 +11,10 @@ public sealed class CrowdOptions
     public RateLimitOptions RateLimits { get; set; } = new();
 
     public AdminSeedOptions Admin { get; set; } = new();
+
+    public RecordingOptions Recording { get; set; } = new();
+
+    public ClipStoreOptions Clips { get; set; } = new();
 }
 
 public sealed class RateLimitOptions
@@ -26,4 +30,45 @@ public sealed class AdminSeedOptions
 {
     public string? Email { get; set; }
     public string? Password { get; set; }
+}
+
+public sealed class RecordingOptions
+{
+    /// <summary>How long a claimed prompt stays with a session; renewed while the contributor is active.</summary>
+    public int ClaimMinutes { get; set; } = 10;
+
+    /// <summary>The active-time clock stops this long after the last audio or interaction.</summary>
+    public int IdleCutoffSeconds { get; set; } = 120;
+
+    /// <summary>Active time is written to the database at least this often (and at every clip). At most 15.</summary>
+    public int CheckpointSeconds { get; set; } = 10;
+
+    /// <summary>Accepted takes one contributor may give one job, so that a few speakers cannot dominate a dataset.</summary>
+    public int MaxTakesPerSpeaker { get; set; } = 200;
+
+    /// <summary>Audio chunks per second one stream may send (a chunk is ~100 ms); the burst allows catching up after a hiccup.</summary>
+    public int ChunksPerSecond { get; set; } = 20;
+
+    public int ChunkBurst { get; set; } = 40;
+
+    /// <summary>The largest chunk accepted, in samples (250 ms at 16 kHz).</summary>
+    public int MaxChunkSamples { get; set; } = 4_000;
+
+    /// <summary>A take whose client sends nothing for this long is dropped.</summary>
+    public int StreamIdleSeconds { get; set; } = 5;
+
+    /// <summary>Chunks waiting for analysis per session before the take is ended as "the server could not keep up".</summary>
+    public int AnalysisQueueChunks { get; set; } = 64;
+
+    /// <summary>Audio beyond this per take is refused, whatever the job allows.</summary>
+    public int MaxTakeSeconds { get; set; } = 60;
+}
+
+public sealed class ClipStoreOptions
+{
+    /// <summary>Base64 of the 256-bit key that wraps every clip's own key. When empty, one is generated and kept in the data directory.</summary>
+    public string? MasterKey { get; set; }
+
+    /// <summary>Where encrypted clips are written; relative paths are under the data directory.</summary>
+    public string Directory { get; set; } = "clips";
 }

@@ -1,0 +1,26 @@
+namespace Crowd.Server.Features.Recording.Clips;
+
+/// <summary>A take that passed the quality gate: its encrypted WAV is in the clip store under <see cref="StorageKey"/>.</summary>
+public sealed class Clip
+{
+    public Guid Id { get; set; }
+    public Guid TakeId { get; set; }
+    public Guid SessionId { get; set; }
+    public Guid TaskId { get; set; }
+    public Guid JobId { get; set; }
+    public int JobVersion { get; set; }
+    public Guid PromptId { get; set; }
+    public Guid ContributorId { get; set; }
+    public string StorageKey { get; set; } = "";
+    /// <summary>SHA-256 of the plaintext WAV, lower-case hex.</summary>
+    public string Sha256 { get; set; } = "";
+    public long SizeBytes { get; set; }
+    /// <summary>The clip's own AES key, wrapped by the master key. Null once destroyed: the audio is then unreadable everywhere.</summary>
+    public byte[]? WrappedKey { get; set; }
+    public int SampleRate { get; set; }
+    public int DurationMs { get; set; }
+    public string Metrics { get; set; } = "{}";
+    public string Verdict { get; set; } = "{}";
+    public string BrowserSettings { get; set; } = "{}";
+    public DateTimeOffset CreatedAt { get; set; }
+}

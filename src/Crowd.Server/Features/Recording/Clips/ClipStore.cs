@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+using Crowd.Server.Infrastructure;
+using Crowd.Server.Infrastructure.Database;
+using Microsoft.Extensions.Options;
+
+namespace Crowd.Server.Features.Recording.Clips;
+
+/// <summary>Where encrypted clip blobs live. A directory by default; an S3-compatible bucket can implement the same.</summary>
+public interface IClipStore
+{
+    Task WriteAsync(string key, ReadOnlyMemory<byte> blob, CancellationToken ct);
+
+    Task<byte[]?> ReadAsync(string key, CancellationToken ct);
+
+    Task DeleteAsync(string key, CancellationToken ct);
+}
+
+public sealed class DirectoryClipStore(ClipPaths paths) : IClipStore
+{
+    public async Task WriteAsync(string key, ReadOnlyMemory<byte> blob, CancellationToken ct)
+    {
+        var path = paths.BlobPath(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // Written aside then renamed: a crash leaves either the whole blob or none under its name.
+        var temporary = path + ".partial";
+        await File.WriteAllBytesAsync(temporary, blob, ct);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public async Task<byte[]?> ReadAsync(string key, CancellationToken ct)
+    {
+        var path = paths.BlobPath(key);
+        return File.Exists(path) ? await File.ReadAllBytesAsync(path, ct) : null;
+    }
+
+    public Task DeleteAsync(string key, CancellationToken ct)
+    {
+        File.Delete(paths.BlobPath(key));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The data directory's clip folder and master-key file.</summary>
+public sealed class ClipPaths(IOptions<CrowdOptions> options, IHostEnvironment environment)
+{
+    public string DataDirectory { get; } = Path.Combine(CrowdDatabase.RepositoryRoot(environment.ContentRootPath), options.Value.DataDirectory);
+
+    public string Root => Path.Combine(DataDirectory, options.Value.Clips.Directory);
+
+    public string MasterKeyFile => Path.Combine(DataDirectory, "clip-master.key");
+
+    public string BlobPath(string key)
+    {
+        if (key.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(key))
+        {
+            throw new ArgumentException("Not a clip key.", nameof(key));
+        }
+        return Path.Combine(Root, key);
+    }
+}
+
+/// <summary>The master key that wraps every clip key: from configuration, or generated once and kept (0600) in the data directory.</summary>
+public sealed class ClipMasterKey
+{
+    private readonly byte[] _key;
+
+    public ClipMasterKey(IOptions<CrowdOptions> options, ClipPaths paths, ILogger<ClipMasterKey> logger)
+    {
+        var configured = options.Value.Clips.MasterKey;
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            _key = Convert.FromBase64String(configured);
+            if (_key.Length != 32)
+            {
+                throw new InvalidOperationException("Crowd:Clips:MasterKey must be 32 bytes, base64-encoded.");
+            }
+            return;
+        }
+        var file = paths.MasterKeyFile;
+        if (File.Exists(file))
+        {
+            _key = Convert.FromBase64String(File.ReadAllText(file).Trim());
+            return;
+        }
+        Directory.CreateDirectory(paths.DataDirectory);
+        _key = RandomNumberGenerator.GetBytes(32);
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(file, create))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(Convert.ToBase64String(_key));
+        }
+        logger.LogWarning("No Crowd:Clips:MasterKey configured: generated one in {File}. Configure a managed key in production.", file);
+    }
+
+    public ReadOnlySpan<byte> Key => _key;
+}
+
+public sealed record StoredClip(string StorageKey, string Sha256, long SizeBytes, byte[] WrappedKey);
+
+/// <summary>Encrypts a finished WAV under a fresh clip key and writes it to the clip store.</summary>
+public sealed class ClipVault(IClipStore store, ClipMasterKey masterKey)
+{
+    public async Task<StoredClip> StoreAsync(Guid clipId, byte[] wav, CancellationToken ct)
+    {
+        var sha = Convert.ToHexStringLower(SHA256.HashData(wav));
+        var (blob, wrapped) = ClipCrypto.Encrypt(wav, clipId, masterKey.Key);
+        var key = $"{clipId:N}"[..2] + "/" + $"{clipId:N}.clip";
+        await store.WriteAsync(key, blob, ct);
+        return new StoredClip(key, sha, wav.Length, wrapped);
+    }
+
+    public async Task<byte[]?> ReadAsync(Clip clip, CancellationToken ct)
+    {
+        var blob = await store.ReadAsync(clip.StorageKey, ct);
+        return blob is null || clip.WrappedKey is null ? null : ClipCrypto.Decrypt(blob, clip.WrappedKey, clip.Id, masterKey.Key);
+    }
+
+    public Task DeleteAsync(string storageKey, CancellationToken ct) => store.DeleteAsync(storageKey, ct);
+}

@@ -1,0 +1,82 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Recording.Clips;
+using Crowd.Server.Features.Recording.Consent;
+using Crowd.Server.Features.Recording.Sessions;
+using Crowd.Server.Features.Recording.Tasks;
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Features.Recording;
+
+/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql and 0011_recording_task_slots.sql.</summary>
+internal static class RecordingModel
+{
+    public static void MapRecording(this ModelBuilder builder)
+    {
+        builder.Entity<ConsentRecord>(e =>
+        {
+            e.ToTable("consents");
+            e.Property(c => c.TermsSha256).HasMaxLength(64);
+            e.HasIndex(c => new { c.JobId, c.JobVersion, c.ContributorId }).IsUnique();
+            e.HasIndex(c => c.ContributorId);
+            e.HasOne<JobVersion>().WithMany().HasForeignKey(c => new { c.JobId, c.JobVersion }).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<RecordingTask>(e =>
+        {
+            e.ToTable("recording_tasks", t =>
+            {
+                t.HasCheckConstraint("ck_recording_tasks_quota", "accepted_takes >= 0 AND accepted_takes <= takes_needed");
+                t.HasCheckConstraint("ck_recording_tasks_claim", "(claimed_by_session_id IS NULL) = (claim_expires_at IS NULL)");
+            });
+            e.HasIndex(t => new { t.PromptId, t.Slot }).IsUnique();
+            e.HasIndex(t => new { t.JobId, t.Ordinal, t.Slot });
+            e.HasIndex(t => t.ClaimedBySessionId);
+            e.HasOne<Job>().WithMany().HasForeignKey(t => t.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Prompt>().WithMany().HasForeignKey(t => t.PromptId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<RecordingSpeaker>(e =>
+        {
+            e.ToTable("recording_speakers");
+            e.HasKey(s => new { s.JobId, s.ContributorId });
+            e.HasIndex(s => s.ContributorId);
+            e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(s => s.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<WorkerSession>(e =>
+        {
+            e.ToTable("worker_sessions");
+            e.Property(s => s.ConnectionId).HasMaxLength(100);
+            e.Property(s => s.NodeId).HasMaxLength(100);
+            e.Property(s => s.RowVersion).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
+            e.HasIndex(s => new { s.JobId, s.ContributorId }).IsUnique().HasFilter("state = 0");
+            e.HasIndex(s => s.ContributorId);
+            e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(s => s.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Clip>(e =>
+        {
+            e.ToTable("clips");
+            e.Property(c => c.StorageKey).HasMaxLength(200);
+            e.Property(c => c.Sha256).HasMaxLength(64);
+            e.Property(c => c.Metrics).HasColumnType("jsonb");
+            e.Property(c => c.Verdict).HasColumnType("jsonb");
+            e.Property(c => c.BrowserSettings).HasColumnType("jsonb");
+            e.HasIndex(c => c.TakeId).IsUnique();
+            e.HasIndex(c => new { c.PromptId, c.ContributorId }).IsUnique();
+            e.HasIndex(c => c.TaskId);
+            e.HasIndex(c => c.SessionId);
+            e.HasIndex(c => c.ContributorId);
+            e.HasIndex(c => new { c.JobId, c.JobVersion });
+            e.HasOne<WorkerSession>().WithMany().HasForeignKey(c => c.SessionId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<RecordingTask>().WithMany().HasForeignKey(c => c.TaskId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<JobVersion>().WithMany().HasForeignKey(c => new { c.JobId, c.JobVersion }).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Prompt>().WithMany().HasForeignKey(c => c.PromptId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.ContributorId).OnDelete(DeleteBehavior.Restrict);
+        });
+    }
+}

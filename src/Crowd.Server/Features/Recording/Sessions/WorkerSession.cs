@@ -1,0 +1,33 @@
+namespace Crowd.Server.Features.Recording.Sessions;
+
+public enum WorkerSessionState
+{
+    Open = 0,
+    Closed = 1,
+}
+
+/// <summary>
+/// The durable half of a contributor's working session on a job: what a crashed node leaves behind for the next one.
+/// The live half (analyzer, take buffer, clock) is <see cref="LiveSession"/> on the node holding the connection.
+/// </summary>
+public sealed class WorkerSession
+{
+    public Guid Id { get; set; }
+    public Guid JobId { get; set; }
+    public int JobVersion { get; set; }
+    public Guid ContributorId { get; set; }
+    public WorkerSessionState State { get; set; }
+    /// <summary>Paid time, as of <see cref="LastCheckpointAt"/>.</summary>
+    public long ActiveMs { get; set; }
+    public int Clips { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset LastActivityAt { get; set; }
+    public DateTimeOffset LastCheckpointAt { get; set; }
+    public DateTimeOffset? ClosedAt { get; set; }
+    public Guid? CurrentTaskId { get; set; }
+    public Guid? CurrentTakeId { get; set; }
+    public int LastChunkSeq { get; set; } = -1;
+    public string? ConnectionId { get; set; }
+    public string? NodeId { get; set; }
+    public uint RowVersion { get; set; }
+}

@@ -1,0 +1,48 @@
+using Crowd.Server.Infrastructure.Money;
+
+namespace Crowd.Server.Features.Recording.Streaming;
+
+/// <summary>~100 ms of 16 kHz mono audio from the browser. <paramref name="Pcm"/> is base64 of PCM16 little-endian samples.</summary>
+public sealed record AudioChunk(int Seq, string Pcm, int SampleRate);
+
+/// <summary>Live quality of the last 100 ms, sent back for the chunk (<paramref name="Seq"/>) that completed it.</summary>
+public sealed record QualityFrame(Guid TakeId, int Seq, int Index, float RmsDbfs, float PeakDbfs, int ClippedSamples, bool Speech,
+    float NoiseFloorDbfs, string[] Hints);
+
+public sealed record PromptView(Guid TaskId, int Ordinal, string Text);
+
+/// <summary>Where the contributor stands: the prompt in hand (if any), progress, time worked and money earned in this session.</summary>
+public sealed record SessionView(
+    Guid SessionId,
+    string JobTitle,
+    long ActiveMs,
+    Money Earned,
+    int ClipsThisSession,
+    int JobTakesAccepted,
+    int JobTakesNeeded,
+    PromptView? Prompt,
+    string Status,
+    string? Message,
+    Guid? ResumableTakeId,
+    int NextSeq);
+
+public sealed record TakeStarted(Guid TakeId, int SampleRate, int ChunkMs);
+
+public sealed record VerdictReasonView(string Code, string Hint);
+
+public sealed record TakeMetrics(double DurationSeconds, double RmsDbfs, double PeakDbfs, double SpeechLevelDbfs, double NoiseFloorDbfs,
+    double SnrDb, double SpeechRatio, double ClippedRatio, double LeadingSilenceSeconds, double TrailingSilenceSeconds);
+
+public sealed record TakeResult(Guid TakeId, bool Passed, VerdictReasonView[] Reasons, TakeMetrics Metrics);
+
+/// <summary>What the browser actually applied to the microphone track (getSettings()), kept with each clip.</summary>
+public sealed record BrowserSettings(
+    bool? EchoCancellation,
+    bool? NoiseSuppression,
+    bool? AutoGainControl,
+    int? TrackSampleRate,
+    int? ChannelCount,
+    int? ContextSampleRate,
+    string? UserAgent);
+
+public sealed record SubmitResult(Guid ClipId, SessionView Session);

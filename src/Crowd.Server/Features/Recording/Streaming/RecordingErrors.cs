@@ -1,0 +1,26 @@
+namespace Crowd.Server.Features.Recording.Streaming;
+
+/// <summary>Every error the recorder can show, in English (the translation key); codes prefix the text so clients can react.</summary>
+public static class RecordingErrors
+{
+    public const string NotJoined = "Join a job before recording.";
+    public const string JobNotOpen = "This job is not open for recording.";
+    public const string NeedsConsent = "Give your consent to this job's terms before recording.";
+    public const string OpenElsewhere = "This session is already open in another tab or window. Close it there, or take it over here.";
+    public const string SessionMoved = "This session was taken over by another tab or window.";
+    public const string SessionEnded = "This session has ended. Open the job again to start a new one.";
+    public const string NoPrompt = "Take a prompt before recording.";
+    public const string OneStream = "A take is already being recorded in this session.";
+    public const string UnknownTake = "This take is no longer in progress. Start the take again.";
+    public const string NotPcm = "The audio is not 16-bit PCM in base64. Reload the page and try again.";
+    public const string WrongRate = "The audio must be 16000 Hz mono; this chunk said {0} Hz.";
+    public const string TooBig = "An audio chunk was larger than {0} samples.";
+    public const string TooFast = "Audio arrived faster than real time. The take was stopped; record it again.";
+    public const string MissingChunk = "Audio chunk {0} went missing (chunk {1} arrived). The take was stopped; record it again.";
+    public const string TakeTooLong = "The take passed {0} seconds and was stopped. Record it again, a little shorter.";
+    public const string StreamIdle = "No audio arrived for {0} seconds, so the take was stopped. Record it again.";
+    public const string ServerBehind = "The server could not keep up with the audio. The take was stopped; record it again.";
+    public const string NothingToSubmit = "There is no passing take to submit. Record the prompt first.";
+    public const string ClaimLost = "This prompt was given to someone else while you were away. Your time is kept; take the next prompt.";
+    public const string SpeakerCap = "You have recorded as many takes for this job as one speaker may. Thank you!";
+}

@@ -1,0 +1,334 @@
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Crowd.Audio.Analysis;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Recording.Clips;
+using Crowd.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crowd.Server.Tests.Features.Recording;
+
+/// <summary>The server for hub tests: a generous chunk rate, so takes can be sent faster than real time.</summary>
+public sealed class HubApp : RecordingApp
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Crowd:Recording:ChunksPerSecond", "150");
+        builder.UseSetting("Crowd:Recording:ChunkBurst", "150");
+    }
+}
+
+public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
+{
+    internal static Task<(SignalRJsonClient Client, TestJob Job, Guid User, string Cookie)> JoinedAsync(RecordingApp app, int prompts = 3, bool consent = true) =>
+        new HubConnector(app).JoinedAsync(prompts, consent);
+
+    private Task<(SignalRJsonClient Client, TestJob Job, Guid User, string Cookie)> JoinedAsync(int prompts = 3, bool consent = true) =>
+        new HubConnector(app).JoinedAsync(prompts, consent);
+
+    private Task<SignalRJsonClient> ConnectAsync(string cookie) => new HubConnector(app).ConnectAsync(cookie);
+
+    internal static object Chunk(int seq, ReadOnlySpan<short> samples, int rate = 16_000) =>
+        new { seq, pcm = Convert.ToBase64String(MemoryMarshal.AsBytes(samples)), sampleRate = rate };
+
+    internal static async Task<Guid> PromptAndTakeAsync(SignalRJsonClient client, Guid jobId)
+    {
+        await client.InvokeAsync("Join", jobId, false);
+        var view = await client.InvokeAsync("NextPrompt");
+        ((string)view!["status"]!).ShouldBe("prompt");
+        return (Guid)(await client.InvokeAsync("StartTake"))!["takeId"]!;
+    }
+
+    private static async Task SendAsync(SignalRJsonClient.UploadChannel stream, short[] samples, int fromSeq = 0, int toSeq = int.MaxValue)
+    {
+        for (var seq = fromSeq; seq * 1600 < samples.Length && seq < toSeq; seq++)
+        {
+            await stream.WriteAsync(Chunk(seq, samples.AsSpan(seq * 1600, Math.Min(1600, samples.Length - (seq * 1600)))));
+        }
+    }
+
+    [Fact]
+    public async Task ASpokenTakeGetsLiveFramesAndAPassingVerdictAndIsStoredEncryptedWhenSubmitted()
+    {
+        var (client, job, user, _) = await JoinedAsync();
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech);
+        await stream.CompleteAsync();
+        var verdict = await result;
+
+        var frames = client.Drain("frame");
+        frames.Count.ShouldBe(speech.Length / 1600);
+        frames.Select(f => (int)f[0]!["seq"]!).ShouldBe(Enumerable.Range(0, speech.Length / 1600));
+        frames.ShouldContain(f => (bool)f[0]!["speech"]!);
+        ((bool)verdict!["passed"]!).ShouldBeTrue(verdict.ToJsonString());
+
+        var submitted = await client.InvokeAsync("Submit", takeId, new { echoCancellation = false, noiseSuppression = false, autoGainControl = false, trackSampleRate = 44100, channelCount = 1, contextSampleRate = 44100, userAgent = "test" });
+        var clipId = (Guid)submitted!["clipId"]!;
+        ((int)submitted["session"]!["clipsThisSession"]!).ShouldBe(1);
+
+        var clip = await app.WithDbAsync(db => db.Clips.AsNoTracking().SingleAsync(c => c.Id == clipId));
+        clip.ContributorId.ShouldBe(user);
+        clip.JobVersion.ShouldBe(1);
+        clip.DurationMs.ShouldBe((int)Math.Round(speech.Length / 16.0));
+        JsonNode.Parse(clip.Metrics)!["snrDb"].ShouldNotBeNull();
+        JsonNode.Parse(clip.BrowserSettings)!["echoCancellation"]!.GetValue<bool>().ShouldBeFalse();
+        var blob = await File.ReadAllBytesAsync(Path.Combine(app.DataDirectory, "clips", clip.StorageKey));
+        blob.AsSpan().IndexOf("RIFF"u8).ShouldBe(-1, "the blob at rest is not a readable WAV");
+        await using var scope = app.Services.CreateAsyncScope();
+        var wav = await scope.ServiceProvider.GetRequiredService<ClipVault>().ReadAsync(clip, default);
+        Convert.ToHexStringLower(SHA256.HashData(wav!)).ShouldBe(clip.Sha256);
+        SpeechAnalyzer.AnalyzeWav(wav).SampleCount.ShouldBe(speech.Length);
+        (await app.WithDbAsync(db => db.RecordingTasks.SingleAsync(t => t.Id == clip.TaskId))).AcceptedTakes.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ASilentTakeIsExplainedAndCannotBeSubmitted()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, new short[16_000 * 3]);
+        await stream.CompleteAsync();
+        var verdict = await result;
+
+        ((bool)verdict!["passed"]!).ShouldBeFalse();
+        verdict["reasons"]!.AsArray().Select(r => (string)r!["code"]!).ShouldContain("no_speech");
+        client.Drain("frame").Last()[0]!["hints"]!.AsArray().Select(h => (string)h!).ShouldContain("no_speech");
+        (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Submit", takeId, null))).Message.ShouldContain("no passing take");
+        (await app.WithDbAsync(db => db.Clips.CountAsync(c => c.JobId == job.Id))).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task RecordingWithoutConsentIsRefused()
+    {
+        var (client, job, _, _) = await JoinedAsync(consent: false);
+        await using var _ = client;
+
+        (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Join", job.Id, false))).Message.ShouldContain("consent");
+    }
+
+    public static TheoryData<string, string> BadChunks => new()
+    {
+        { "gap", "went missing" },
+        { "rate", "16000 Hz" },
+        { "base64", "not 16-bit PCM" },
+        { "odd", "not 16-bit PCM" },
+        { "oversized", "larger than 4000 samples" },
+        { "null", "not 16-bit PCM" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadChunks))]
+    public async Task ABadChunkEndsTheTakeWithAClearErrorAndKeepsNothing(string kind, string error)
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech, 0, 5);
+        await stream.WriteAsync(kind switch
+        {
+            "gap" => Chunk(7, speech.AsSpan(0, 1600)),
+            "rate" => Chunk(5, speech.AsSpan(0, 1600), 44_100),
+            "base64" => new { seq = 5, pcm = "this is not base64!", sampleRate = 16_000 },
+            "odd" => new { seq = 5, pcm = Convert.ToBase64String(new byte[3]), sampleRate = 16_000 },
+            "oversized" => Chunk(5, new short[5_000]),
+            _ => new { seq = 5, pcm = (string?)null, sampleRate = 16_000 },
+        });
+
+        (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain(error);
+        (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Submit", takeId, null))).Message.ShouldContain("no passing take");
+        var (again, _) = await client.InvokeWithStreamAsync("Record", takeId);
+        await again.CompleteAsync();
+        (await app.WithDbAsync(db => db.Clips.CountAsync(c => c.JobId == job.Id))).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task DuplicatedChunksAreIgnored()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech, 0, 10);
+        await SendAsync(stream, speech, 5, 10);
+        await SendAsync(stream, speech, 10);
+        await stream.CompleteAsync();
+        var verdict = await result;
+
+        ((double)verdict!["metrics"]!["durationSeconds"]!).ShouldBe(speech.Length / 16_000.0, 0.001);
+    }
+
+    [Fact]
+    public async Task ASecondTabIsRefusedUntilItTakesTheSessionOver()
+    {
+        var (first, job, _, cookie) = await JoinedAsync();
+        await using var _ = first;
+        await first.InvokeAsync("Join", job.Id, false);
+        await using var second = await ConnectAsync(cookie);
+
+        (await Should.ThrowAsync<HubErrorException>(() => second.InvokeAsync("Join", job.Id, false))).Message.ShouldContain("another tab");
+        var view = await second.InvokeAsync("Join", job.Id, true);
+
+        ((string)(await first.NextAsync("moved"))[0]!).ShouldContain("taken over");
+        (await Should.ThrowAsync<HubErrorException>(() => first.InvokeAsync("NextPrompt"))).Message.ShouldContain("taken over");
+        (await second.InvokeAsync("NextPrompt"))!["sessionId"]!.ToString().ShouldBe(view!["sessionId"]!.ToString());
+    }
+
+    [Fact]
+    public async Task AClientThatStopsSendingMidTakeLosesTheTakeWithAClearError()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech, 0, 5);
+
+        (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("No audio arrived for 2 seconds");
+        (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Submit", takeId, null))).Message.ShouldContain("no passing take");
+    }
+
+    [Fact]
+    public async Task AMessageOverTheSizeLimitClosesTheConnection()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await stream.WriteAsync(Chunk(0, new short[40_000]));
+
+        await Should.ThrowAsync<InvalidOperationException>(() => result);
+        client.Closed.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task NothingCanBeRecordedAfterTheSessionEnded()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+        await client.InvokeAsync("Leave");
+
+        (await Should.ThrowAsync<HubErrorException>(async () =>
+        {
+            var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+            await stream.WriteAsync(Chunk(0, new short[1600]));
+            await result;
+        })).Message.ShouldContain("session has ended");
+    }
+
+    [Fact]
+    public async Task APromptCannotBeClaimedOnceTheJobIsClosed()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        await client.InvokeAsync("Join", job.Id, false);
+        await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Closed)));
+
+        var view = await client.InvokeAsync("NextPrompt");
+
+        ((string)view!["status"]!).ShouldBe("job_closed");
+        view["prompt"].ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ADroppedConnectionResumesTheTakeFromTheNextChunk()
+    {
+        var (client, job, _, cookie) = await JoinedAsync();
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+        var (stream, _) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech, 0, 12);
+        await client.NextAsync("frame"); // the server has the audio
+        await Task.Delay(300);
+        client.Abort();
+        await client.DisposeAsync();
+
+        await using var back = await ConnectAsync(cookie);
+        JsonNode? view = null;
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            view = await back.InvokeAsync("Join", job.Id, false);
+            if ((int)view!["nextSeq"]! == 12)
+            {
+                break;
+            }
+            await Task.Delay(100); // the server notices the dropped socket a moment later
+        }
+        ((Guid)view!["resumableTakeId"]!).ShouldBe(takeId);
+        ((int)view["nextSeq"]!).ShouldBe(12);
+        var (resumed, result) = await back.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(resumed, speech, 10);
+        await resumed.CompleteAsync();
+        var verdict = await result;
+
+        ((double)verdict!["metrics"]!["durationSeconds"]!).ShouldBe(speech.Length / 16_000.0, 0.001);
+        ((bool)verdict["passed"]!).ShouldBeTrue();
+    }
+}
+
+/// <summary>Signs a contributor in and connects them to the hub of a test server.</summary>
+internal sealed class HubConnector(RecordingApp app)
+{
+    public async Task<(SignalRJsonClient Client, TestJob Job, Guid User, string Cookie)> JoinedAsync(int prompts = 3, bool consent = true)
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts);
+        var user = await RecordingTestData.ContributorAsync(app, consent ? job : null);
+        var cookie = await CookieAsync(user.Email!);
+        var client = await ConnectAsync(cookie);
+        return (client, job, user.Id, cookie);
+    }
+
+    public async Task<string> CookieAsync(string email)
+    {
+        var http = app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+        var response = await http.PostAsJsonAsync("/api/accounts/signin", new { email, password = TestAccounts.Password });
+        response.EnsureSuccessStatusCode();
+        return string.Join("; ", response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+    }
+
+    public async Task<SignalRJsonClient> ConnectAsync(string cookie)
+    {
+        var ws = app.Server.CreateWebSocketClient();
+        ws.ConfigureRequest = r => r.Headers.Cookie = cookie;
+        return await SignalRJsonClient.ConnectAsync(await ws.ConnectAsync(new Uri("ws://localhost/hubs/recording"), default));
+    }
+}
+
+public sealed class RecordingRateLimitTests(RecordingApp app) : IClassFixture<RecordingApp>
+{
+    [Fact]
+    public async Task AudioFasterThanRealTimeEndsTheStream()
+    {
+        var (client, job, _, _) = await RecordingHubTests.JoinedAsync(app);
+        await using var _ = client;
+        var takeId = await RecordingHubTests.PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        for (var seq = 0; seq < 60 && !result.IsCompleted; seq++)
+        {
+            await stream.WriteAsync(RecordingHubTests.Chunk(seq, new short[400]));
+        }
+
+        (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("faster than real time");
+    }
+}

@@ -1,0 +1,159 @@
+using System.Security.Cryptography;
+using System.Text;
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Recording.Consent;
+using Crowd.Server.Features.Recording.Sessions;
+using Crowd.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+
+namespace Crowd.Server.Tests.Features.Recording;
+
+/// <summary>The server with recording settings small enough for tests, and clips in a folder of its own.</summary>
+public class RecordingApp : CrowdApp
+{
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "crowd-rec-" + Guid.NewGuid().ToString("N")[..12]);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Crowd:DataDirectory", DataDirectory);
+        builder.UseSetting("Crowd:Recording:StreamIdleSeconds", "2");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.SignalR", "Critical");
+        builder.UseSetting("Crowd:Recording:MaxTakeSeconds", "20");
+    }
+}
+
+public sealed record TestJob(Guid Id, int Version, Guid[] PromptIds);
+
+public static class RecordingTestData
+{
+    /// <summary>A job as publishing leaves it: Published, version 1 with its terms, and its prompts.</summary>
+    public static async Task<TestJob> PublishedJobAsync(CrowdApp app, int prompts = 3, int takesPerPrompt = 1, string title = "Read short sentences",
+        long hourlyRateMinor = 3000, Action<Job>? adjust = null)
+    {
+        var org = new Organisation { Id = Guid.CreateVersion7(), Name = "Acme Speech AI", Kind = OrganisationKind.Requester, CreatedAt = DateTimeOffset.UtcNow };
+        await app.WithDbAsync(async db =>
+        {
+            db.Organisations.Add(org);
+            await db.SaveChangesAsync();
+        });
+        var requester = await app.CreateUserAsync(Roles.Requester, organisationId: org.Id);
+        var now = DateTimeOffset.UtcNow;
+        var job = new Job
+        {
+            Id = Guid.CreateVersion7(),
+            OrganisationId = org.Id,
+            CreatedByUserId = requester.Id,
+            Status = JobStatus.Published,
+            Version = 1,
+            Title = title,
+            Description = "Read each sentence aloud in a quiet room.",
+            Language = "en",
+            TakesPerPrompt = takesPerPrompt,
+            ClipMinMs = 1_000,
+            ClipMaxMs = 15_000,
+            MinSnrDb = 15,
+            MaxClippingRatio = 0.005,
+            MinSpeechRatio = 0.2,
+            HourlyRateMinor = hourlyRateMinor,
+            Currency = "CNY",
+            Region = "CN-BJ",
+            BuyerName = "Acme Speech AI",
+            RetentionDays = 365,
+            PromptCount = prompts,
+            CreatedAt = now,
+            UpdatedAt = now,
+            PublishedAt = now,
+        };
+        adjust?.Invoke(job);
+        var terms = $$"""{"title":"{{job.Title}}","buyer":"{{job.BuyerName}}","hourlyRateMinor":{{job.HourlyRateMinor}}}""";
+        var promptRows = Enumerable.Range(1, prompts).Select(i => new Prompt
+        {
+            Id = Guid.CreateVersion7(),
+            JobId = job.Id,
+            Ordinal = i,
+            Text = $"Sentence number {i}: the quick brown fox jumps over the lazy dog.",
+        }).ToArray();
+        await app.WithDbAsync(async db =>
+        {
+            db.Jobs.Add(job);
+            db.JobVersions.Add(new JobVersion
+            {
+                JobId = job.Id,
+                Version = 1,
+                TermsJson = terms,
+                TermsSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(terms))),
+                PublishedAt = now,
+            });
+            db.Prompts.AddRange(promptRows);
+            await db.SaveChangesAsync();
+        });
+        return new TestJob(job.Id, job.Version, promptRows.Select(p => p.Id).ToArray());
+    }
+
+    public static async Task<CrowdUser> ContributorAsync(CrowdApp app, TestJob? consentTo = null)
+    {
+        var user = await app.CreateUserAsync(Roles.Contributor);
+        if (consentTo is not null)
+        {
+            await ConsentAsync(app, consentTo, user.Id);
+        }
+        return user;
+    }
+
+    public static Task ConsentAsync(CrowdApp app, TestJob job, Guid contributorId) =>
+        app.WithDbAsync(async db =>
+        {
+            db.Consents.Add(new ConsentRecord
+            {
+                Id = Guid.CreateVersion7(),
+                JobId = job.Id,
+                JobVersion = job.Version,
+                ContributorId = contributorId,
+                TermsSha256 = new string('0', 64),
+                GivenAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        });
+
+    public static async Task<Guid> OpenSessionRowAsync(CrowdApp app, TestJob job, Guid contributorId)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var session = new WorkerSession
+        {
+            Id = Guid.CreateVersion7(),
+            JobId = job.Id,
+            JobVersion = job.Version,
+            ContributorId = contributorId,
+            State = WorkerSessionState.Open,
+            StartedAt = now,
+            LastActivityAt = now,
+            LastCheckpointAt = now,
+        };
+        await app.WithDbAsync(async db =>
+        {
+            db.WorkerSessions.Add(session);
+            await db.SaveChangesAsync();
+        });
+        return session.Id;
+    }
+}
+
+/// <summary>A clock the test moves by hand.</summary>
+public sealed class FakeClock(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public FakeClock() : this(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero))
+    {
+    }
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => _now.UtcTicks;
+
+    public void Advance(TimeSpan by) => _now += by;
+}
