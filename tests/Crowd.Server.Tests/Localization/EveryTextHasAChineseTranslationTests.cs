@@ -23,7 +23,7 @@ public sealed partial class EveryTextHasAChineseTranslationTests
                      .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                               && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
         {
-            var translations = Keys(Path.GetDirectoryName(file)!).Concat(shared).ToHashSet(StringComparer.Ordinal);
+            var translations = FeatureKeys(Path.GetDirectoryName(file)!).Concat(shared).ToHashSet(StringComparer.Ordinal);
             var source = File.ReadAllText(file);
             foreach (var text in LocalizedLiterals(source))
             {
@@ -67,6 +67,23 @@ public sealed partial class EveryTextHasAChineseTranslationTests
         {
             yield return Unescape(m.Groups[1].Value);
             yield return Unescape(m.Groups[2].Value);
+        }
+    }
+
+    /// <summary>A feature's sub-folders share its texts: the translations of the folder and of every folder above it up to Features/.</summary>
+    private static IEnumerable<string> FeatureKeys(string directory)
+    {
+        var features = Path.Combine(s_serverRoot, "Features");
+        for (var dir = directory; dir.StartsWith(features, StringComparison.Ordinal); dir = Path.GetDirectoryName(dir)!)
+        {
+            foreach (var key in Keys(dir))
+            {
+                yield return key;
+            }
+        }
+        foreach (var key in Keys(directory))
+        {
+            yield return key;
         }
     }
 
