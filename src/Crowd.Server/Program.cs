@@ -1,4 +1,9 @@
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.ApiKeys;
+using Crowd.Server.Features.Audit;
+using Crowd.Server.Features.Board;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
@@ -7,12 +12,19 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddCrowdWeb();
 builder.Services.AddCrowdDatabase();
 builder.Services.AddCrowdAccounts();
+builder.Services.AddCrowdAudit();
+builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
+await app.SeedCrowdAdminAsync();
 app.UseCrowdWeb();
 app.MapAccounts();
+app.MapApiKeys();
+app.MapRateFloors();
+app.MapJobs();
+app.MapBoard();
 app.MapRecording();
 app.MapRazorPages();
 

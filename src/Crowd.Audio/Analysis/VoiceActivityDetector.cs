@@ -167,19 +167,16 @@ internal sealed class VoiceActivityDetector
         }
 
         var powers = _sortScratch.AsSpan(0, count);
-        powers.Sort();
-        double ceiling = OutlierFactor * powers[count / 2];
+        double ceiling = OutlierFactor * Select(powers, count / 2);
         double sum = 0;
         int kept = 0;
         foreach (float power in powers)
         {
-            if (power > ceiling)
+            if (power <= ceiling)
             {
-                break;
+                sum += power;
+                kept++;
             }
-
-            sum += power;
-            kept++;
         }
 
         return sum / kept;
@@ -197,10 +194,10 @@ internal sealed class VoiceActivityDetector
         for (int b = 0; b < BandEnergies.BandCount; b++)
         {
             int k = _bandEnergies.BinsPerBand[b];
-            double gamma = row[b] / Math.Max(noise[b], _floors[b]);
+            float gamma = row[b] / Math.Max(noise[b], _floors[b]);
             if (gamma > 1)
             {
-                weighted += k * (gamma - Math.Log(gamma) - 1);
+                weighted += k * (gamma - MathF.Log(gamma) - 1);
             }
 
             bins += k;
@@ -296,8 +293,57 @@ internal sealed class VoiceActivityDetector
             values[f] = _history[(f * Stride) + column];
         }
 
-        values.Sort();
-        return values[(int)(fraction * (_frames - 1))];
+        return Select(values, (int)(fraction * (_frames - 1)));
+    }
+
+    /// <summary>The k-th smallest value, in linear time (Hoare's selection); reorders <paramref name="values"/>.</summary>
+    private static float Select(Span<float> values, int k)
+    {
+        int lo = 0;
+        int hi = values.Length - 1;
+        while (lo < hi)
+        {
+            float first = values[lo];
+            float middle = values[lo + ((hi - lo) >> 1)];
+            float last = values[hi];
+            float pivot = Math.Max(Math.Min(first, middle), Math.Min(Math.Max(first, middle), last));
+            int i = lo;
+            int j = hi;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                {
+                    i++;
+                }
+
+                while (values[j] > pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            if (k <= j)
+            {
+                hi = j;
+            }
+            else if (k >= i)
+            {
+                lo = i;
+            }
+            else
+            {
+                return values[k];
+            }
+        }
+
+        return values[k];
     }
 
     private void TrackLiveNoise(ReadOnlySpan<float> row)

@@ -25,21 +25,5 @@ public sealed class WavFormatException : Exception
         Error = error;
     }
 
-    public WavFormatException()
-        : this(WavError.NotRiffWave, "Not a WAV file.")
-    {
-    }
-
-    public WavFormatException(string message)
-        : this(WavError.NotRiffWave, message)
-    {
-    }
-
-    public WavFormatException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        Error = WavError.NotRiffWave;
-    }
-
     public WavError Error { get; }
 }

@@ -106,8 +106,11 @@ public static class WavReader
     {
         WavSampleEncoding.Pcm16 => BinaryPrimitives.ReadInt16LittleEndian(bytes) * (1f / 32768f),
         WavSampleEncoding.Pcm24 => (((bytes[2] << 24) | (bytes[1] << 16) | (bytes[0] << 8)) >> 8) * (1f / 8388608f),
-        _ => BinaryPrimitives.ReadSingleLittleEndian(bytes),
+        _ => Saturate(BinaryPrimitives.ReadSingleLittleEndian(bytes)),
     };
+
+    // Float files can hold overs, infinities and NaNs; like sox, treat them as a converter would: saturate.
+    private static float Saturate(float sample) => float.IsNaN(sample) ? 0 : Math.Clamp(sample, -1f, 1f);
 
     private static WavFormat ParseFormat(ReadOnlySpan<byte> fmt)
     {

@@ -13,7 +13,7 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public string ConnectionString { get; private set; } = "";
 
-    public async Task InitializeAsync() => ConnectionString = await TestPostgres.CreateDatabaseAsync();
+    public virtual async Task InitializeAsync() => ConnectionString = await TestPostgres.CreateDatabaseAsync();
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
@@ -62,10 +62,14 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
         return user;
     }
 
+    /// <summary>A client with its own cookie jar that does not follow redirects, so tests see them.</summary>
+    public HttpClient AnonymousClient() =>
+        CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = ClientOptions.BaseAddress });
+
     /// <summary>A client whose cookie belongs to the given account, signed in through the real sign-in endpoint.</summary>
     public async Task<HttpClient> SignedInClientAsync(string email, string password = TestAccounts.Password)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = AnonymousClient();
         var response = await client.PostAsJsonAsync("/api/accounts/signin", new { email, password });
         response.EnsureSuccessStatusCode();
         return client;

@@ -49,8 +49,12 @@ public static class AccountsSetup
 
         services.AddAuthentication(o =>
             {
+                // AddIdentity sets the cookie as the default for authenticating and challenging; those take precedence
+                // over DefaultScheme, so each is pointed at the cookie-or-key selector explicitly.
                 o.DefaultScheme = Scheme;
+                o.DefaultAuthenticateScheme = Scheme;
                 o.DefaultChallengeScheme = Scheme;
+                o.DefaultForbidScheme = Scheme;
             })
             .AddPolicyScheme(Scheme, "Cookie or API key", o =>
                 o.ForwardDefaultSelector = c => ApiKeyFormat.FromRequest(c.Request) is null
@@ -59,6 +63,7 @@ public static class AccountsSetup
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
 
         services.AddScoped<AccountService>();
+        services.AddScoped<ApiKeyService>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Contributor, p => p.RequireRole(Roles.Contributor))
             .AddPolicy(Roles.Requester, p => p.RequireRole(Roles.Requester).RequireClaim(CrowdClaims.OrganisationId))

@@ -12,4 +12,6 @@ public static class CrowdClaims
 
     public static Guid? OrganisationIdOrNull(this ClaimsPrincipal user) =>
         Guid.TryParse(user.FindFirstValue(OrganisationId), out var id) ? id : null;
+
+    public static bool IsApiKey(this ClaimsPrincipal user) => user.HasClaim(c => c.Type == ApiKeyId);
 }

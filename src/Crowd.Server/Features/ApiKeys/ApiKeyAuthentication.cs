@@ -25,6 +25,9 @@ public static class ApiKeyFormat
         return (key, prefix, Hash(key));
     }
 
+    /// <summary>The start of a key that lists may show: enough to tell keys apart, nothing that grants access.</summary>
+    public static string VisiblePart(string prefix) => $"{Marker}{prefix}_";
+
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     public static bool TryParsePrefix(string key, out string prefix)

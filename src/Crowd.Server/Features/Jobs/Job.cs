@@ -37,6 +37,8 @@ public sealed class Job
     public bool PurposeVoiceCloning { get; set; }
     public int RetentionDays { get; set; } = 365;
     public int PromptCount { get; set; }
+    /// <summary>SHA-256 of the prompts (see PromptSet.Hash); part of the terms a contributor consents to.</summary>
+    public string PromptsSha256 { get; set; } = "";
 
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

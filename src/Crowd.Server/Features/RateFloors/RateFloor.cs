@@ -15,5 +15,5 @@ public sealed class RateFloor
     public DateTimeOffset UpdatedAt { get; set; }
     public Guid? UpdatedByUserId { get; set; }
 
-    public long FloorMinor => Math.Max(LegalMinimumMinor, MarketReferenceMinor);
+    public long FloorMinor => PayFloor.Of(LegalMinimumMinor, MarketReferenceMinor);
 }

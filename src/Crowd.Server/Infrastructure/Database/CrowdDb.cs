@@ -1,6 +1,7 @@
 using System.Text;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
+using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
@@ -8,6 +9,7 @@ using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
+using Crowd.Server.Infrastructure.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -32,6 +34,8 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
     public DbSet<RecordingSpeaker> RecordingSpeakers => Set<RecordingSpeaker>();
     public DbSet<WorkerSession> WorkerSessions => Set<WorkerSession>();
     public DbSet<Clip> Clips => Set<Clip>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -85,6 +89,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.Property(j => j.Currency).HasMaxLength(3).IsFixedLength();
             e.Property(j => j.Region).HasMaxLength(16);
             e.Property(j => j.BuyerName).HasMaxLength(200);
+            e.Property(j => j.PromptsSha256).HasMaxLength(64);
             // PostgreSQL's xmin system column is the optimistic-concurrency token: it changes on every update.
             e.Property(j => j.RowVersion).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
             e.HasIndex(j => new { j.OrganisationId, j.Status });
@@ -96,7 +101,6 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.Entity<JobVersion>(e =>
         {
             e.HasKey(v => new { v.JobId, v.Version });
-            e.Property(v => v.TermsJson).HasColumnType("jsonb");
             e.Property(v => v.TermsSha256).HasMaxLength(64);
             e.HasOne<Job>().WithMany().HasForeignKey(v => v.JobId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -107,6 +111,24 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.Property(p => p.ExternalRef).HasMaxLength(200);
             e.HasIndex(p => new { p.JobId, p.Ordinal }).IsUnique();
             e.HasOne<Job>().WithMany().HasForeignKey(p => p.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<DataProtectionKey>(e =>
+        {
+            e.Property(k => k.FriendlyName).HasMaxLength(200);
+        });
+
+        builder.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("audit_log");
+            e.HasKey(a => a.Seq);
+            e.Property(a => a.Seq).ValueGeneratedNever();
+            e.Property(a => a.ActorKind).HasMaxLength(16);
+            e.Property(a => a.Action).HasMaxLength(64);
+            e.Property(a => a.SubjectType).HasMaxLength(64);
+            e.Property(a => a.SubjectId).HasMaxLength(200);
+            e.Property(a => a.Reason).HasMaxLength(2000);
+            e.HasIndex(a => new { a.SubjectType, a.SubjectId }).HasDatabaseName("ix_audit_log_subject");
         });
 
         builder.MapRecording();

@@ -1,3 +1,4 @@
+using Crowd.Server.Infrastructure.Security;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -11,6 +12,7 @@ public static class DatabaseSetup
         services.AddDbContextPool<CrowdDb>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<CrowdDatabase>().ConnectionString));
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddCrowdDataProtection();
         return services;
     }
 

@@ -20,6 +20,10 @@ public static class WebSetup
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails();
         services.AddLocalization();
+        // Razor escapes every non-ASCII character by default, which triples the size of a Chinese page and hides its text
+        // from anyone reading the source; HTML-significant characters are still escaped.
+        services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
+            o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddRazorPages(o => o.RootDirectory = "/Features")
             .AddViewLocalization()
             .AddDataAnnotationsLocalization();
@@ -52,6 +56,11 @@ public static class WebSetup
             };
             o.AddPolicy(AuthLimit, context =>
             {
+                // Only attempts count: showing the sign-in or sign-up page again must not use up a person's tries.
+                if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                {
+                    return RateLimitPartition.GetNoLimiter("read");
+                }
                 var limits = context.RequestServices.GetRequiredService<IOptions<CrowdOptions>>().Value.RateLimits;
                 return RateLimitPartition.GetFixedWindowLimiter(ClientAddress(context), _ => new FixedWindowRateLimiterOptions
                 {
@@ -99,7 +108,7 @@ public static class WebSetup
             o.SwaggerEndpoint("/openapi/v1.json", "Crowd API v1");
         });
         app.MapHealthChecks("/health");
-        app.MapPost("/culture", (string culture, string? returnUrl, HttpContext http) =>
+        app.MapPost("/culture", ([Microsoft.AspNetCore.Mvc.FromForm] string culture, [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl, HttpContext http) =>
             {
                 var chosen = Cultures.FirstOrDefault(c => c.Name == culture) ?? Cultures[0];
                 http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,

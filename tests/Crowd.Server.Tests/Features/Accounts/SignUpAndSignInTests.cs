@@ -16,7 +16,7 @@ public sealed class SignUpAndSignInTests(CrowdApp app) : IClassFixture<CrowdApp>
     public async Task EachRoleCanSignUpAndThenSignIn(string role, string? organisation)
     {
         var email = TestAccounts.NewEmail(role);
-        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = app.AnonymousClient();
 
         var signUp = await client.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest(
             email, TestAccounts.Password, "Li Wei", new DateOnly(1999, 5, 17), role, organisation));

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Crowd.Server.Features.Audit;
+
+/// <summary>
+/// The chain rule, pure: hash(n) = SHA-256(hash(n-1) ‖ canonical bytes of entry n), with 32 zero bytes before the
+/// first entry. Changing any byte of any entry, removing one or reordering them breaks every later link.
+/// </summary>
+public static class AuditChain
+{
+    public static readonly byte[] Genesis = new byte[32];
+
+    public static byte[] Hash(byte[] prevHash, AuditEntry entry)
+    {
+        var canonical = string.Join('\n',
+            entry.Seq.ToString(CultureInfo.InvariantCulture),
+            Timestamp(entry.At),
+            entry.ActorKind,
+            entry.ActorId?.ToString("D") ?? "",
+            entry.Action,
+            entry.SubjectType,
+            entry.SubjectId,
+            Escape(entry.Reason),
+            Escape(entry.Details));
+        var bytes = Encoding.UTF8.GetBytes(canonical);
+        var buffer = new byte[prevHash.Length + bytes.Length];
+        prevHash.CopyTo(buffer, 0);
+        bytes.CopyTo(buffer, prevHash.Length);
+        return SHA256.HashData(buffer);
+    }
+
+    /// <summary>PostgreSQL keeps microseconds; the hash must cover exactly what is stored.</summary>
+    public static DateTimeOffset ToStoredPrecision(DateTimeOffset at) =>
+        new(at.UtcTicks - at.UtcTicks % 10, TimeSpan.Zero);
+
+    /// <summary>Walks entries in sequence order; returns the first that does not link, or null when the chain holds.</summary>
+    public static AuditBreak? Verify(IEnumerable<AuditEntry> entries)
+    {
+        var expectedPrev = Genesis;
+        var expectedSeq = 1L;
+        foreach (var entry in entries)
+        {
+            if (entry.Seq != expectedSeq)
+            {
+                return new AuditBreak(expectedSeq, $"entry {expectedSeq} is missing (next present is {entry.Seq})");
+            }
+            if (!entry.PrevHash.AsSpan().SequenceEqual(expectedPrev))
+            {
+                return new AuditBreak(entry.Seq, "its previous-hash does not match the entry before it");
+            }
+            var actual = Hash(expectedPrev, entry);
+            if (!entry.Hash.AsSpan().SequenceEqual(actual))
+            {
+                return new AuditBreak(entry.Seq, "its content does not match its hash (the entry was changed)");
+            }
+            expectedPrev = entry.Hash;
+            expectedSeq++;
+        }
+        return null;
+    }
+
+    private static string Timestamp(DateTimeOffset at) =>
+        ToStoredPrecision(at).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    // Newlines separate fields, so free text must not be able to fake a field boundary.
+    private static string Escape(string text) => text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}
+
+public sealed record AuditBreak(long Seq, string Problem);

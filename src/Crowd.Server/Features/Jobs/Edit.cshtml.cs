@@ -1,0 +1,217 @@
+using System.Globalization;
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.RateFloors;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Infrastructure.Web;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+
+namespace Crowd.Server.Features.Jobs;
+
+/// <summary>The job editor's fields as a person types them: seconds, percentages and major-unit money.</summary>
+public sealed class JobForm
+{
+    public string? Title { get; set; }
+    public string? Description { get; set; }
+    public string? Language { get; set; } = "zh-CN";
+    public int TakesPerPrompt { get; set; } = 1;
+    public double ClipMinSeconds { get; set; } = 1;
+    public double ClipMaxSeconds { get; set; } = 15;
+    public double MinSnrDb { get; set; } = 15;
+    public double MaxClippingPercent { get; set; } = 0.5;
+    public double MinSpeechPercent { get; set; } = 30;
+    public string? EnvironmentNotes { get; set; }
+    public string? HourlyRate { get; set; }
+    public string Currency { get; set; } = "CNY";
+    public string? Region { get; set; } = "CN-BJ";
+    public int EstimatedSecondsPerClip { get; set; } = 20;
+    public string? BuyerName { get; set; }
+    public bool PurposeSpeechRecognition { get; set; } = true;
+    public bool PurposeVoiceCloning { get; set; }
+    public int RetentionDays { get; set; } = 365;
+    public string? Prompts { get; set; }
+
+    public static JobForm From(Job j) => new()
+    {
+        Title = j.Title, Description = j.Description, Language = j.Language, TakesPerPrompt = j.TakesPerPrompt,
+        ClipMinSeconds = j.ClipMinMs / 1000.0, ClipMaxSeconds = j.ClipMaxMs / 1000.0, MinSnrDb = j.MinSnrDb,
+        MaxClippingPercent = Math.Round(j.MaxClippingRatio * 100, 4), MinSpeechPercent = Math.Round(j.MinSpeechRatio * 100, 4),
+        EnvironmentNotes = j.EnvironmentNotes, HourlyRate = Currencies.ToMajor(new Money(j.HourlyRateMinor, j.Currency)).ToString(CultureInfo.InvariantCulture),
+        Currency = j.Currency, Region = j.Region, EstimatedSecondsPerClip = j.EstimatedSecondsPerClip, BuyerName = j.BuyerName,
+        PurposeSpeechRecognition = j.PurposeSpeechRecognition, PurposeVoiceCloning = j.PurposeVoiceCloning, RetentionDays = j.RetentionDays,
+    };
+
+    public JobRequest ToRequest(long? rateMinor) => new(
+        Title ?? "", Description ?? "", Language ?? "", TakesPerPrompt, (int)Math.Round(ClipMinSeconds * 1000), (int)Math.Round(ClipMaxSeconds * 1000),
+        MinSnrDb, MaxClippingPercent / 100, MinSpeechPercent / 100, EnvironmentNotes ?? "", new Money(rateMinor ?? 0, Currency ?? ""),
+        Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays);
+
+    /// <summary>The form field that shows an error the rules report under an API field name.</summary>
+    public static string FieldFor(string apiField) => apiField switch
+    {
+        "clipMinMs" => nameof(ClipMinSeconds),
+        "clipMaxMs" => nameof(ClipMaxSeconds),
+        "maxClippingRatio" => nameof(MaxClippingPercent),
+        "minSpeechRatio" => nameof(MinSpeechPercent),
+        "purposes" => nameof(PurposeSpeechRecognition),
+        _ => char.ToUpperInvariant(apiField[0]) + apiField[1..],
+    };
+}
+
+[Authorize(Policy = Roles.Requester)]
+public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, IStringLocalizer<RateFloorsText> floorText) : PageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public Guid? Id { get; set; }
+
+    [BindProperty]
+    public JobForm Form { get; set; } = new();
+
+    [BindProperty]
+    public IFormFile? PromptsFile { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Done { get; set; }
+
+    public Job? Job { get; private set; }
+
+    public IReadOnlyList<RateFloor> Floors { get; private set; } = [];
+
+    public RateFloor? Floor => Floors.FirstOrDefault(f => f.Region == Form.Region && f.Currency == Form.Currency)
+        ?? Floors.FirstOrDefault(f => f.Region == Form.Region);
+
+    public string RegionName(RateFloor floor) => floorText[floor.RegionName];
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        if (Id is not null)
+        {
+            Job = await LoadAsync(Id.Value, ct);
+            if (Job is null)
+            {
+                return NotFound();
+            }
+            Form = JobForm.From(Job);
+        }
+        await LoadFloorsAsync(ct);
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostSaveAsync(CancellationToken ct) => SaveAsync(publish: false, ct);
+
+    public Task<IActionResult> OnPostPublishAsync(CancellationToken ct) => SaveAsync(publish: true, ct);
+
+    public async Task<IActionResult> OnPostCloseAsync(CancellationToken ct)
+    {
+        if (Id is null || (await jobs.CloseAsync(Org, Id.Value, ct)).Kind == JobOutcomeKind.NotFound)
+        {
+            return NotFound();
+        }
+        return RedirectToPage(new { id = Id, done = "closed" });
+    }
+
+    private Guid Org => User.OrganisationIdOrNull()!.Value;
+
+    private async Task<IActionResult> SaveAsync(bool publish, CancellationToken ct)
+    {
+        // Binding errors (a number field left empty) are reported below with the rules' own messages.
+        ModelState.Clear();
+        Done = null;
+        var errors = new List<FieldError>();
+        var rate = Currencies.ParseMajor(Form.HourlyRate?.Trim(), Form.Currency);
+        if (rate is null && Currencies.IsSupported(Form.Currency))
+        {
+            errors.Add(new("hourlyRate", "Enter the hourly rate as an amount like 30.00."));
+        }
+
+        PromptSet? prompts = null;
+        if (PromptsFile is { Length: > 0 })
+        {
+            await using var stream = PromptsFile.OpenReadStream();
+            var bytes = await JobsApi.ReadLimitedAsync(stream, ct);
+            var (parsed, promptErrors) = bytes is null ? (null, [PromptParsing.TooLarge(PromptsFile.Length)]) : PromptParsing.Parse(bytes);
+            prompts = parsed;
+            errors.AddRange(promptErrors);
+        }
+        else if (!string.IsNullOrWhiteSpace(Form.Prompts))
+        {
+            var (parsed, promptErrors) = PromptParsing.Parse(Form.Prompts);
+            prompts = parsed;
+            errors.AddRange(promptErrors);
+        }
+
+        if (errors.Count > 0)
+        {
+            // Report every field at once, not just the first thing that stopped the save.
+            errors.AddRange(JobRules.Validate(JobTerms.Defaults.With(Form.ToRequest(rate ?? 1))).Where(e => e.Field != "hourlyRate"));
+        }
+        else
+        {
+            var saved = await jobs.SaveAsync(Org, User.UserId(), Id, Form.ToRequest(rate), prompts, ct);
+            if (saved.Kind == JobOutcomeKind.NotFound)
+            {
+                return NotFound();
+            }
+            if (saved.Kind == JobOutcomeKind.Ok)
+            {
+                Id = saved.Job!.Id;
+                if (!publish)
+                {
+                    return RedirectToPage(new { id = Id, done = saved.Job.Status == JobStatus.Published ? "republished" : "saved" });
+                }
+                var published = await jobs.PublishAsync(Org, Id.Value, ct);
+                if (published.Kind == JobOutcomeKind.Ok)
+                {
+                    return RedirectToPage(new { id = Id, done = "published" });
+                }
+                Report(published);
+            }
+            else
+            {
+                Report(saved);
+            }
+        }
+        ModelState.AddErrors(errors.Select(e => e with { Field = "Form." + JobForm.FieldFor(e.Field) }), text);
+        if (Id is not null)
+        {
+            Job = await LoadAsync(Id.Value, ct);
+        }
+        await LoadFloorsAsync(ct);
+        return Page();
+    }
+
+    private void Report(JobOutcome outcome)
+    {
+        switch (outcome.Kind)
+        {
+            case JobOutcomeKind.Closed:
+                ModelState.AddModelError("", text["This job is closed and can no longer be changed or published."]);
+                break;
+            case JobOutcomeKind.Conflict:
+                ModelState.AddModelError("", text["Someone changed this job at the same time. Reload it and try again."]);
+                break;
+            default:
+                var errors = outcome.Errors ?? [];
+                ModelState.AddErrors(errors.Select(e => e with { Field = "Form." + JobForm.FieldFor(e.Field) }), text);
+                if (outcome.Kind is JobOutcomeKind.BelowFloor or JobOutcomeKind.NoFloor)
+                {
+                    // Shown at the top as well: it is the reason the job is not live.
+                    ModelState.AddErrors(errors.Select(e => e with { Field = "" }), text);
+                }
+                break;
+        }
+    }
+
+    private Task<Job?> LoadAsync(Guid id, CancellationToken ct)
+    {
+        var org = Org;
+        return db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == org, ct);
+    }
+
+    private async Task LoadFloorsAsync(CancellationToken ct) =>
+        Floors = await db.RateFloors.AsNoTracking().OrderBy(f => f.Region).ThenBy(f => f.Currency).ToListAsync(ct);
+}

@@ -1,0 +1,274 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crowd.Server.Features.RateFloors;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Infrastructure.Web;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Crowd.Server.Features.Jobs;
+
+public enum JobOutcomeKind
+{
+    Ok,
+    NotFound,
+    Invalid,
+    NoFloor,
+    BelowFloor,
+    Closed,
+    Conflict,
+}
+
+public sealed record JobOutcome(JobOutcomeKind Kind, Job? Job = null, IReadOnlyList<FieldError>? Errors = null, Money? Floor = null)
+{
+    public static JobOutcome Ok(Job job) => new(JobOutcomeKind.Ok, job);
+
+    public static JobOutcome Invalid(IReadOnlyList<FieldError> errors) => new(JobOutcomeKind.Invalid, Errors: errors);
+
+    public static readonly JobOutcome NotFound = new(JobOutcomeKind.NotFound);
+    public static readonly JobOutcome Closed = new(JobOutcomeKind.Closed);
+    public static readonly JobOutcome Conflict = new(JobOutcomeKind.Conflict);
+}
+
+/// <summary>
+/// Creates, edits, publishes and closes jobs; shared by the API and the pages. Every query is scoped to the
+/// caller's organisation, so another organisation's job is simply not found.
+/// </summary>
+public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<RateFloorsText> floorText)
+{
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Creates a draft (id null) or edits a job. A published job whose terms (or prompts) actually change is re-checked
+    /// against its floor and published as the next version; an edit that changes nothing writes nothing.
+    /// </summary>
+    public async Task<JobOutcome> SaveAsync(Guid organisationId, Guid userId, Guid? id, JobRequest request, PromptSet? prompts, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        Job job;
+        if (id is null)
+        {
+            job = new Job { Id = Guid.CreateVersion7(), OrganisationId = organisationId, CreatedByUserId = userId, Status = JobStatus.Draft, CreatedAt = now };
+        }
+        else
+        {
+            var found = await db.Jobs.SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
+            if (found is null)
+            {
+                return JobOutcome.NotFound;
+            }
+            if (found.Status == JobStatus.Closed)
+            {
+                return JobOutcome.Closed;
+            }
+            job = found;
+        }
+
+        var before = JobTerms.From(job);
+        var terms = before.With(request);
+        var errors = JobRules.Validate(terms);
+        if (errors.Count > 0)
+        {
+            return JobOutcome.Invalid(errors);
+        }
+        var promptsChange = prompts is not null && (prompts.Sha256 != job.PromptsSha256 || prompts.Prompts.Count != job.PromptCount);
+        if (job.Status == JobStatus.Published)
+        {
+            if (terms == before && !promptsChange)
+            {
+                return JobOutcome.Ok(job);
+            }
+            if (await CheckFloorAsync(terms, ct) is { } refused)
+            {
+                return refused;
+            }
+        }
+
+        terms.ApplyTo(job);
+        job.UpdatedAt = now;
+        if (promptsChange)
+        {
+            job.PromptCount = prompts!.Prompts.Count;
+            job.PromptsSha256 = prompts.Sha256;
+        }
+        if (id is null)
+        {
+            db.Jobs.Add(job);
+        }
+        if (job.Status == JobStatus.Published)
+        {
+            job.Version++;
+            db.JobVersions.Add(Snapshot(job, now));
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (!await TrySaveAsync(ct))
+        {
+            return JobOutcome.Conflict;
+        }
+        if (promptsChange)
+        {
+            await ReplacePromptsAsync(job.Id, prompts!, ct);
+        }
+        await transaction.CommitAsync(ct);
+        return JobOutcome.Ok(job);
+    }
+
+    public async Task<JobOutcome> PublishAsync(Guid organisationId, Guid id, CancellationToken ct)
+    {
+        var job = await db.Jobs.SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
+        switch (job?.Status)
+        {
+            case null:
+                return JobOutcome.NotFound;
+            case JobStatus.Closed:
+                return JobOutcome.Closed;
+            case JobStatus.Published:
+                return JobOutcome.Ok(job);
+        }
+
+        var terms = JobTerms.From(job);
+        var errors = JobRules.Validate(terms);
+        if (job.PromptCount == 0)
+        {
+            errors.Add(new(PromptParsing.Field, "Add at least one prompt before publishing."));
+        }
+        if (errors.Count > 0)
+        {
+            return JobOutcome.Invalid(errors);
+        }
+        if (await CheckFloorAsync(terms, ct) is { } refused)
+        {
+            return refused;
+        }
+
+        var now = clock.GetUtcNow();
+        job.Status = JobStatus.Published;
+        job.Version++;
+        job.PublishedAt = now;
+        job.UpdatedAt = now;
+        db.JobVersions.Add(Snapshot(job, now));
+        return await TrySaveAsync(ct) ? JobOutcome.Ok(job) : JobOutcome.Conflict;
+    }
+
+    public async Task<JobOutcome> CloseAsync(Guid organisationId, Guid id, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await db.Jobs.Where(j => j.Id == id && j.OrganisationId == organisationId && j.Status != JobStatus.Closed)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Closed).SetProperty(j => j.UpdatedAt, now), ct);
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
+        return job is null ? JobOutcome.NotFound : JobOutcome.Ok(job);
+    }
+
+    /// <summary>The floor that applies to these terms now, or null when there is none.</summary>
+    public Task<RateFloor?> FloorForAsync(string region, string currency, CancellationToken ct) =>
+        db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == region && f.Currency == currency, ct);
+
+    private async Task<JobOutcome?> CheckFloorAsync(JobTerms terms, CancellationToken ct)
+    {
+        var floor = await FloorForAsync(terms.Region, terms.Currency, ct);
+        if (floor is null)
+        {
+            var known = await db.RateFloors.AsNoTracking().OrderBy(f => f.Region).Select(f => f.Region + " (" + f.Currency + ")").ToListAsync(ct);
+            return new JobOutcome(JobOutcomeKind.NoFloor, Errors:
+            [
+                new("region", "There is no rate floor for {0} in {1}, so the job cannot be published. Floors exist for: {2}.",
+                    terms.Region, terms.Currency, string.Join(", ", known)),
+            ]);
+        }
+        if (PayFloor.IsMetBy(terms.HourlyRate, floor))
+        {
+            return null;
+        }
+        var minimum = PayFloor.Of(floor);
+        return new JobOutcome(JobOutcomeKind.BelowFloor, Floor: minimum, Errors:
+        [
+            BelowFloor(terms.HourlyRate, floor, floorText),
+        ]);
+    }
+
+    public static FieldError BelowFloor(Money rate, RateFloor floor, IStringLocalizer floorText) =>
+        new("hourlyRate", "The hourly rate {0} is below the floor for {1} ({2}): {3}. Raise the rate to at least {3}.",
+            Currencies.Format(rate), floorText[floor.RegionName].Value, floor.Region, Currencies.Format(PayFloor.Of(floor)));
+
+    private async Task<bool> TrySaveAsync(CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return false;
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Two publications raced to the same version number; the loser reloads and sees the winner's terms.
+            return false;
+        }
+    }
+
+    /// <summary>Replaces a job's prompts inside the caller's transaction. Binary COPY: 100,000 rows in well under a second.</summary>
+    private async Task ReplacePromptsAsync(Guid jobId, PromptSet prompts, CancellationToken ct)
+    {
+        await db.Prompts.Where(p => p.JobId == jobId).ExecuteDeleteAsync(ct);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var import = await connection.BeginBinaryImportAsync(
+            "COPY prompts (id, job_id, ordinal, text, external_ref) FROM STDIN (FORMAT BINARY)", ct);
+        var ordinal = 0;
+        foreach (var prompt in prompts.Prompts)
+        {
+            await import.StartRowAsync(ct);
+            await import.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid, ct);
+            await import.WriteAsync(jobId, NpgsqlDbType.Uuid, ct);
+            await import.WriteAsync(++ordinal, NpgsqlDbType.Integer, ct);
+            await import.WriteAsync(prompt.Text, NpgsqlDbType.Text, ct);
+            if (prompt.ExternalRef is null)
+            {
+                await import.WriteNullAsync(ct);
+            }
+            else
+            {
+                await import.WriteAsync(prompt.ExternalRef, NpgsqlDbType.Text, ct);
+            }
+        }
+        await import.CompleteAsync(ct);
+    }
+
+    /// <summary>Every term a contributor consents to, serialised once; the hash is over exactly these bytes.</summary>
+    private static JobVersion Snapshot(Job job, DateTimeOffset now)
+    {
+        var terms = new ConsentTerms(
+            job.Id, job.Title, job.Description, job.Language, job.BuyerName,
+            new ConsentPurposes(job.PurposeSpeechRecognition, job.PurposeVoiceCloning), job.RetentionDays,
+            new Money(job.HourlyRateMinor, job.Currency), job.Region, job.EstimatedSecondsPerClip,
+            new ConsentClipRange(job.ClipMinMs, job.ClipMaxMs), job.TakesPerPrompt,
+            new ConsentThresholds(job.MinSnrDb, job.MaxClippingRatio, job.MinSpeechRatio), job.EnvironmentNotes,
+            job.PromptCount, job.PromptsSha256);
+        var json = JsonSerializer.Serialize(terms, s_json);
+        return new JobVersion
+        {
+            JobId = job.Id,
+            Version = job.Version,
+            TermsJson = json,
+            TermsSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json))),
+            PublishedAt = now,
+        };
+    }
+}
+
+public sealed record ConsentTerms(
+    Guid JobId, string Title, string Description, string Language, string Buyer, ConsentPurposes Purposes, int RetentionDays,
+    Money HourlyRate, string Region, int EstimatedSecondsPerClip, ConsentClipRange Clip, int TakesPerPrompt,
+    ConsentThresholds Thresholds, string EnvironmentNotes, int PromptCount, string PromptsSha256);
+
+public sealed record ConsentPurposes(bool SpeechRecognition, bool VoiceCloning);
+
+public sealed record ConsentClipRange(int MinMs, int MaxMs);
+
+public sealed record ConsentThresholds(double MinSnrDb, double MaxClippingRatio, double MinSpeechRatio);

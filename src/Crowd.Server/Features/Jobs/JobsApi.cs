@@ -1,0 +1,184 @@
+using System.Security.Claims;
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Infrastructure.Web;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+
+namespace Crowd.Server.Features.Jobs;
+
+public sealed record JobResponse(
+    Guid Id, string Status, int Version, string Title, string Description, string Language, int TakesPerPrompt,
+    int ClipMinMs, int ClipMaxMs, double MinSnrDb, double MaxClippingRatio, double MinSpeechRatio, string EnvironmentNotes,
+    Money HourlyRate, string HourlyRateFormatted, string Region, int EstimatedSecondsPerClip, string BuyerName,
+    bool PurposeSpeechRecognition, bool PurposeVoiceCloning, int RetentionDays, int PromptCount,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PublishedAt)
+{
+    public static JobResponse From(Job j) => new(
+        j.Id, StatusName(j.Status), j.Version, j.Title, j.Description, j.Language, j.TakesPerPrompt, j.ClipMinMs, j.ClipMaxMs,
+        j.MinSnrDb, j.MaxClippingRatio, j.MinSpeechRatio, j.EnvironmentNotes, new Money(j.HourlyRateMinor, j.Currency),
+        Currencies.Format(new Money(j.HourlyRateMinor, j.Currency)), j.Region, j.EstimatedSecondsPerClip, j.BuyerName,
+        j.PurposeSpeechRecognition, j.PurposeVoiceCloning, j.RetentionDays, j.PromptCount, j.CreatedAt, j.UpdatedAt, j.PublishedAt);
+
+    public static string StatusName(JobStatus status) => status switch
+    {
+        JobStatus.Draft => "draft",
+        JobStatus.Published => "published",
+        _ => "closed",
+    };
+}
+
+public static class JobsApi
+{
+    public static IServiceCollection AddJobs(this IServiceCollection services)
+    {
+        services.AddScoped<JobService>();
+        services.AddScoped<RateFloors.RateFloorService>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/jobs").WithTags("Jobs")
+            .RequireAuthorization(Roles.Requester)
+            .RequireRateLimiting(WebSetup.ApiLimit)
+            .DisableAntiforgery();
+        group.MapPost("/", Create);
+        group.MapGet("/", List);
+        group.MapGet("/{id:guid}", Get);
+        group.MapPut("/{id:guid}", Update);
+        group.MapPut("/{id:guid}/prompts", PutPrompts)
+            .Accepts<string>("text/plain", "multipart/form-data");
+        group.MapPost("/{id:guid}/publish", Publish);
+        group.MapPost("/{id:guid}/close", Close);
+        return app;
+    }
+
+    private static async Task<Results<Created<JobResponse>, ValidationProblem>> Create(
+        JobRequest request, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct)
+    {
+        // A new draft has no floor to meet and no version to race, so validation is the only way it can fail.
+        var outcome = await jobs.SaveAsync(Org(user), user.UserId(), null, request, null, ct);
+        return outcome.Kind == JobOutcomeKind.Ok
+            ? TypedResults.Created($"/api/jobs/{outcome.Job!.Id}", JobResponse.From(outcome.Job))
+            : Problems.Validation(outcome.Errors ?? [], text);
+    }
+
+    private static async Task<Ok<JobResponse[]>> List(ClaimsPrincipal user, CrowdDb db, CancellationToken ct)
+    {
+        var org = Org(user);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.OrganisationId == org).OrderByDescending(j => j.CreatedAt).ToListAsync(ct);
+        return TypedResults.Ok(jobs.Select(JobResponse.From).ToArray());
+    }
+
+    private static async Task<Results<Ok<JobResponse>, NotFound>> Get(Guid id, ClaimsPrincipal user, CrowdDb db, CancellationToken ct)
+    {
+        var org = Org(user);
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == org, ct);
+        return job is null ? TypedResults.NotFound() : TypedResults.Ok(JobResponse.From(job));
+    }
+
+    private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Update(
+        Guid id, JobRequest request, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct) =>
+        ToResult(await jobs.SaveAsync(Org(user), user.UserId(), id, request, null, ct), text);
+
+    private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> PutPrompts(
+        Guid id, HttpRequest request, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct)
+    {
+        byte[]? file;
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(ct);
+            var upload = form.Files.GetFile("file");
+            if (upload is null)
+            {
+                return Problems.Validation([new(PromptParsing.Field, "Attach the prompt file in a form field named \"file\".")], text);
+            }
+            await using var stream = upload.OpenReadStream();
+            file = await ReadLimitedAsync(stream, ct);
+        }
+        else if (request.ContentType is null || request.ContentType.StartsWith("text/", StringComparison.OrdinalIgnoreCase))
+        {
+            file = await ReadLimitedAsync(request.Body, ct);
+        }
+        else
+        {
+            return Problems.Problem(StatusCodes.Status415UnsupportedMediaType, text, "Unsupported prompt format",
+                "Send the prompts as text/plain (one per line) or as multipart/form-data with a file field named \"file\".");
+        }
+
+        var (prompts, errors) = file is null
+            ? (null, [PromptParsing.TooLarge(null)])
+            : PromptParsing.Parse(file);
+        if (prompts is null)
+        {
+            return Problems.Validation(errors, text, "The prompt file needs attention.");
+        }
+        return ToResult(await jobs.SaveAsync(Org(user), user.UserId(), id, new JobRequest(), prompts, ct), text);
+    }
+
+    private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Publish(
+        Guid id, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct) =>
+        ToResult(await jobs.PublishAsync(Org(user), id, ct), text);
+
+    private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Close(
+        Guid id, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct) =>
+        ToResult(await jobs.CloseAsync(Org(user), id, ct), text);
+
+    private static Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult> ToResult(JobOutcome outcome, IStringLocalizer<JobsText> text)
+    {
+        switch (outcome.Kind)
+        {
+            case JobOutcomeKind.Ok:
+                return TypedResults.Ok(JobResponse.From(outcome.Job!));
+            case JobOutcomeKind.NotFound:
+                return TypedResults.NotFound();
+            case JobOutcomeKind.Invalid:
+                return Problems.Validation(outcome.Errors!, text);
+            case JobOutcomeKind.BelowFloor:
+            case JobOutcomeKind.NoFloor:
+                var error = outcome.Errors![0];
+                var detail = text[error.Message, error.Arguments].Value;
+                var extensions = new Dictionary<string, object?>
+                {
+                    ["errors"] = new Dictionary<string, string[]> { [error.Field] = [detail] },
+                };
+                if (outcome.Floor is { } floor)
+                {
+                    extensions["floor"] = floor;
+                }
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail, extensions: extensions,
+                    title: text[outcome.Kind == JobOutcomeKind.BelowFloor ? "The hourly rate is below the floor" : "No rate floor for this region"]);
+            case JobOutcomeKind.Closed:
+                return Problems.Problem(StatusCodes.Status409Conflict, text, "Job closed", "This job is closed and can no longer be changed or published.");
+            default:
+                return Problems.Problem(StatusCodes.Status409Conflict, text, "Changed at the same time",
+                    "Someone changed this job at the same time. Reload it and try again.");
+        }
+    }
+
+    private static Guid Org(ClaimsPrincipal user) =>
+        user.OrganisationIdOrNull() ?? throw new InvalidOperationException("The requester policy guarantees an organisation.");
+
+    /// <summary>Reads at most the upload limit; null when the body is larger, without buffering the rest.</summary>
+    internal static async Task<byte[]?> ReadLimitedAsync(Stream body, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81_920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > PromptRules.MaxUploadBytes)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}
+
+/// <summary>Texts of the jobs feature. Translations in JobsText.zh-Hans.resx.</summary>
+public sealed class JobsText;

@@ -1,0 +1,73 @@
+using Crowd.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Crowd.Server.Tests.Browser;
+
+/// <summary>
+/// The server on a real loopback port (a browser cannot reach the in-memory test server) and headless Chromium
+/// from Debian driven by Playwright. One per browser test class.
+/// </summary>
+public class BrowserApp : CrowdApp
+{
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>Where screenshots go; the tests print it.</summary>
+    public static string ScreenshotDirectory { get; } =
+        Path.Combine(ServerProcess.RepositoryRoot, "TestResults", "screenshots");
+
+    /// <summary>Extra Chromium switches, e.g. a fake microphone fed from a WAV file.</summary>
+    protected virtual IEnumerable<string> ExtraBrowserArguments => [];
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        UseKestrel(0);
+        StartServer();
+        var bound = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Address = new Uri(bound.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+        ClientOptions.BaseAddress = Address;
+        Directory.CreateDirectory(ScreenshotDirectory);
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("CROWD_CHROMIUM") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", .. ExtraBrowserArguments,
+            ],
+        });
+    }
+
+    public async Task<IPage> NewPageAsync(string locale = "en-US")
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, BaseURL = Address.ToString() });
+        return await context.NewPageAsync();
+    }
+
+    public static async Task<string> ScreenshotAsync(IPage page, string name)
+    {
+        var path = Path.Combine(ScreenshotDirectory, name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        return path;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,57 @@
+using Crowd.Server.Tests.Features.Jobs;
+using Crowd.Server.Tests.Infrastructure;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Crowd.Server.Tests.Browser;
+
+/// <summary>A newcomer in Chromium: signs up, signs out, signs in again and finds work on the job board.</summary>
+public sealed class SignUpSignInAndBoardTests(BrowserApp app, ITestOutputHelper output) : IClassFixture<BrowserApp>
+{
+    [Fact]
+    public async Task AContributorSignsUpSignsInAndSeesTheJobBoard()
+    {
+        var requester = await app.RequesterAsync("Acme Speech AI");
+        var job = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "Read Mandarin weather reports"));
+        var page = await app.NewPageAsync();
+        var email = $"li-wei-{Guid.NewGuid():N}@example.test";
+
+        await page.GotoAsync("/Account/SignUp");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", "a long enough passphrase");
+        await page.FillAsync("#displayName", "Li Wei");
+        await page.FillAsync("#dateOfBirth", "1998-04-12");
+        await page.CheckAsync("[data-testid=role-contributor]");
+        await page.ClickAsync("[data-testid=signup-submit]");
+
+        await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("Li Wei");
+        await page.ClickAsync("[data-testid=header-signout]");
+        await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/Account/SignIn");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", "a long enough passphrase");
+        await page.ClickAsync("[data-testid=signin-submit]");
+
+        await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("Li Wei");
+        await page.GotoAsync("/");
+        var card = page.GetByTestId("board-job").Filter(new() { HasText = "Read Mandarin weather reports" });
+        await Assertions.Expect(card).ToHaveCountAsync(1);
+        await Assertions.Expect(card.GetByTestId("board-job-facts")).ToContainTextAsync("30.00 CNY");
+        output.WriteLine("Screenshot: " + await BrowserApp.ScreenshotAsync(page, "job-board-signed-in"));
+        job.Title.ShouldBe("Read Mandarin weather reports");
+    }
+
+    [Fact]
+    public async Task AChineseBrowserGetsTheBoardInChineseAndCanSwitchToEnglish()
+    {
+        var page = await app.NewPageAsync(locale: "zh-CN");
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("header")).ToContainTextAsync("任务大厅");
+
+        await page.ClickAsync("button[name=culture][value=en]");
+        await Assertions.Expect(page.Locator("header")).ToContainTextAsync("Job board");
+        output.WriteLine("Screenshot: " + await BrowserApp.ScreenshotAsync(page, "job-board-switched-to-english"));
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using Crowd.Server.Features.Board;
+using Crowd.Server.Tests.Features.Jobs;
+using Crowd.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Crowd.Server.Tests.Features.Board;
+
+public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
+{
+    [Fact]
+    public async Task TheBoardShowsOnlyPublishedJobsAndFiltersByLanguage()
+    {
+        var requester = await app.RequesterAsync();
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var mandarin = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "Mandarin " + tag, language: "zh-CN"));
+        var english = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "English " + tag, language: "en-GB"));
+        var draft = await requester.Client.CreateJobAsync(JobsTestData.ValidJob(title: "Draft " + tag, language: "zh-CN"));
+        var closed = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "Closed " + tag, language: "zh-CN"));
+        (await requester.Client.PostAsync($"/api/jobs/{closed.Id}/close", null)).EnsureSuccessStatusCode();
+        var anonymous = app.CreateClient();
+
+        var all = (await anonymous.GetFromJsonAsync<BoardPage>("/api/board"))!.Jobs.Where(j => j.Title.EndsWith(tag, StringComparison.Ordinal)).ToList();
+        var chinese = (await anonymous.GetFromJsonAsync<BoardPage>("/api/board?language=zh"))!.Jobs.Select(j => j.Id).ToList();
+        var exact = (await anonymous.GetFromJsonAsync<BoardPage>("/api/board?language=en-gb"))!.Jobs.Select(j => j.Id).ToList();
+
+        all.Select(j => j.Id).ShouldBe([english.Id, mandarin.Id]); // newest first
+        chinese.ShouldContain(mandarin.Id);
+        chinese.ShouldNotContain(english.Id);
+        chinese.ShouldNotContain(draft.Id);
+        chinese.ShouldNotContain(closed.Id);
+        exact.ShouldContain(english.Id);
+        exact.ShouldNotContain(mandarin.Id);
+        var shown = all.Single(j => j.Id == mandarin.Id);
+        shown.HourlyRateFormatted.ShouldBe("30.00 CNY");
+        shown.HourlyRate.Minor.ShouldBe(3000);
+        shown.EstimatedSecondsPerClip.ShouldBe(20);
+        shown.BuyerName.ShouldBe("Acme Speech AI Ltd");
+        shown.Purposes.ShouldBe([BoardQuery.SpeechRecognition]);
+        shown.RetentionDays.ShouldBe(365);
+    }
+
+    [Fact]
+    public async Task ABadLanguageFilterIsRefusedWithProblemDetails()
+    {
+        var response = await app.CreateClient().GetAsync("/api/board?language=zh%25");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys.ShouldBe(["language"]);
+    }
+
+    [Fact]
+    public async Task TheHomePageListsAPublishedJobInPlainWords()
+    {
+        var requester = await app.RequesterAsync();
+        var title = "Home page job " + Guid.NewGuid().ToString("N")[..8];
+        await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: title));
+
+        var html = WebUtility.HtmlDecode(await app.CreateClient().GetStringAsync("/"));
+
+        html.ShouldContain(title);
+        html.ShouldContain("30.00 CNY per hour · about 20 s per clip · buyer: Acme Speech AI Ltd · used for: speech recognition · kept for 365 days");
+        html.ShouldContain("data-testid=\"board-job\"");
+    }
+
+    [Fact]
+    public async Task TheHomePageSpeaksChineseWhenAsked()
+    {
+        var requester = await app.RequesterAsync();
+        await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "中文任务"));
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("zh-CN,zh;q=0.9");
+
+        var html = WebUtility.HtmlDecode(await client.GetStringAsync("/"));
+
+        html.ShouldContain("录音任务");
+        html.ShouldContain("每小时 30.00 CNY · 每段约 20 秒 · 买方：Acme Speech AI Ltd · 用途：语音识别 · 保存 365 天");
+    }
+
+    [Fact]
+    public async Task AFilterWithNoMatchesShowsTheEmptyState()
+    {
+        var html = WebUtility.HtmlDecode(await app.CreateClient().GetStringAsync("/?language=xx"));
+
+        html.ShouldContain("data-testid=\"board-empty\"");
+        html.ShouldContain("No open jobs in xx right now.");
+    }
+}
