@@ -4,12 +4,12 @@ using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
-using Crowd.Server.Infrastructure.Security;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
+using Crowd.Server.Infrastructure.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -29,13 +29,13 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobVersion> JobVersions => Set<JobVersion>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
-    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
-    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
     public DbSet<RecordingTask> RecordingTasks => Set<RecordingTask>();
     public DbSet<RecordingSpeaker> RecordingSpeakers => Set<RecordingSpeaker>();
     public DbSet<WorkerSession> WorkerSessions => Set<WorkerSession>();
     public DbSet<Clip> Clips => Set<Clip>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -130,6 +130,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.Property(a => a.Reason).HasMaxLength(2000);
             e.HasIndex(a => new { a.SubjectType, a.SubjectId }).HasDatabaseName("ix_audit_log_subject");
         });
+
         builder.MapRecording();
 
         UseSnakeCaseNames(builder);

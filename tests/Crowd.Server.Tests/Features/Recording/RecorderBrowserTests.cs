@@ -38,7 +38,7 @@ public sealed class RecorderBrowserTests(BrowserApp app, ITestOutputHelper outpu
     {
         var (page, job, user) = await RecordAsync(await TestAudio.SpeechCaptureWavAsync(), "speech");
 
-        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 15_000 });
+        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 30_000 });
         await ShotAsync(page, "speech-verdict");
         await page.GetByTestId("submit").ClickAsync();
         await Expect(page.GetByTestId("status")).ToContainTextAsync("Submitted");
@@ -62,7 +62,7 @@ public sealed class RecorderBrowserTests(BrowserApp app, ITestOutputHelper outpu
     {
         var (page, _, _) = await RecordAsync(await TestAudio.NoisyCaptureWavAsync(), "noisy");
 
-        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "false", new() { Timeout = 15_000 });
+        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "false", new() { Timeout = 30_000 });
         await ShotAsync(page, "noisy-verdict");
         (await page.GetByTestId("hints").GetAttributeAsync("data-seen"))!.ShouldContain("too_noisy");
         (await page.GetByTestId("verdict").GetAttributeAsync("data-reasons"))!.ShouldContain("too_noisy");

@@ -19,6 +19,7 @@ public sealed class HubApp : RecordingApp
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
+        builder.UseSetting("Crowd:Recording:StreamIdleSeconds", "2");
         builder.UseSetting("Crowd:Recording:ChunksPerSecond", "150");
         builder.UseSetting("Crowd:Recording:ChunkBurst", "150");
     }

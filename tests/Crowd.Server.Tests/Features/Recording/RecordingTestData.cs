@@ -18,7 +18,9 @@ public class RecordingApp : CrowdApp
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("Crowd:DataDirectory", DataDirectory);
-        builder.UseSetting("Crowd:Recording:StreamIdleSeconds", "2");
+        // Recording tests open many connections at once (50 parallel claims); give them back to the shared test
+        // cluster soon after, so that the other test classes do not run out of connections.
+        builder.UseSetting("ConnectionStrings:Crowd", ConnectionString + ";Connection Idle Lifetime=2;Connection Pruning Interval=1");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.SignalR", "Critical");
         builder.UseSetting("Crowd:Recording:MaxTakeSeconds", "20");
     }

@@ -116,6 +116,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
         var tallies = await app.WithDbAsync(db => db.RecordingSpeakers.Where(s => s.JobId == job.Id).ToListAsync());
         tallies.ShouldAllBe(t => t.AcceptedTakes <= cap);
         outcomes.ShouldAllBe(o => o == ClaimOutcome.JobComplete || o == ClaimOutcome.SpeakerCapReached || o == ClaimOutcome.NothingLeftForYou);
+        Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(app.Services.GetRequiredService<CrowdDatabase>().ConnectionString));
     }
 
     [Fact]

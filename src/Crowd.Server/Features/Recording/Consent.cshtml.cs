@@ -1,12 +1,13 @@
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
-namespace Crowd.Server.Features.Recording.Consent;
+namespace Crowd.Server.Features.Recording;
 
 /// <summary>The job's terms and a consent of its own, never bundled with anything else. The full consent flow builds on this record.</summary>
 [Authorize(Policy = Roles.Contributor)]
