@@ -140,11 +140,17 @@ public static class EarningsAccrual
                 update.Parameters.Add(new NpgsqlParameter<long[]>("platform_fees", changed.Select(c => c.Totals.PlatformFeeMinor).ToArray()));
                 update.Parameters.Add(new NpgsqlParameter<long[]>("supplier_fees", changed.Select(c => c.Totals.SupplierFeeMinor).ToArray()));
                 await update.ExecuteNonQueryAsync(ct);
-                await LedgerWriter.PostManyAsync(db, postings, now, ct);
+                // One checkpoint keeps its own ledger transaction; a bulk call posts one transaction netted per account, so that
+                // 100,000 sessions cost 100,000 payable entries rather than 100,000 transactions of four.
+                await LedgerWriter.PostManyAsync(db, postings.Count <= 1 ? postings : [Net(postings)], now, ct);
             }
             return (IReadOnlyList<AccrualResult>)checkpoints.Select(c => results[c.SessionId]).ToList();
         }, ct);
     }
+
+    private static LedgerPosting Net(List<LedgerPosting> postings) =>
+        new(Guid.CreateVersion7(), LedgerTransactionKind.Accrual, $"accruals of {postings.Count} session checkpoints", $"accruals:{Guid.CreateVersion7()}",
+            postings.SelectMany(p => p.Lines).GroupBy(l => l.Account).Select(g => new LedgerLine(g.Key, g.Sum(l => l.AmountMinor))).Where(l => l.AmountMinor != 0).ToList());
 
     private static LedgerPosting? Posting(EarningsAccrualRow row, AccrualTotals before, AccrualTotals after)
     {

@@ -52,13 +52,22 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
             ON CONFLICT (run_id, contributor_id, currency) DO NOTHING
             RETURNING id, contributor_id, currency, amount_minor
         ), posted AS (
+            -- one ledger transaction per run and currency: each contributor's payable down, payouts in flight up by the total
             INSERT INTO ledger_transactions (id, kind, reference, idempotency_key, created_at)
-            SELECT id, 3, 'payout ' || id, 'payout:' || id || ':created', @now FROM created
+            SELECT DISTINCT md5('payout-run:' || @run || ':' || currency || ':created')::uuid, 3, 'payouts of run ' || @run || ' in ' || currency,
+                   'payout-run:' || @run || ':' || currency || ':created', @now
+            FROM created
         ), entries AS (
             INSERT INTO ledger_entries (transaction_id, account_id, amount_minor, currency)
-            SELECT id, ledger_account_id(2, contributor_id, currency), -amount_minor, currency FROM created
-            UNION ALL
-            SELECT id, ledger_account_id(5, @platform, currency), amount_minor, currency FROM created
+            SELECT tx, account, amount, currency FROM (
+                SELECT md5('payout-run:' || @run || ':' || currency || ':created')::uuid AS tx, ledger_account_id(2, contributor_id, currency) AS account,
+                       -amount_minor AS amount, currency
+                FROM created
+                UNION ALL
+                SELECT md5('payout-run:' || @run || ':' || currency || ':created')::uuid, ledger_account_id(5, @platform, currency), sum(amount_minor)::bigint, currency
+                FROM created GROUP BY currency
+            ) e
+            ORDER BY tx
         ), updated AS (
             UPDATE payout_runs SET payouts_created = true WHERE id = @run
         )

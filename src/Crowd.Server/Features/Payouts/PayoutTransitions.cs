@@ -26,8 +26,36 @@ public static class PayoutTransitions
         RunAsync(db, s_settle, "id = @target", payoutId, providerReference, null, now, ct);
 
     /// <summary>Every line of a bank batch the admin has not failed: in flight → paid out.</summary>
-    public static Task<int> SettleBatchAsync(CrowdDb db, Guid batchId, DateTimeOffset now, CancellationToken ct) =>
-        RunAsync(db, s_settle with { From = [PayoutState.Sent] }, "batch_id = @target", batchId, null, null, now, ct);
+    /// <remarks>One ledger transaction for the whole batch (in flight → paid out by its total), so that a batch of 100,000 lines is two entries.</remarks>
+    public static async Task<int> SettleBatchAsync(CrowdDb db, Guid batchId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = await db.CommandAsync("""
+            WITH moved AS (
+                UPDATE payouts SET state = 3, settled_at = @now WHERE batch_id = @batch AND state = 2
+                RETURNING currency, amount_minor
+            ), totals AS (
+                SELECT currency, sum(amount_minor)::bigint AS amount, count(*) AS lines FROM moved GROUP BY currency
+            ), accounts AS (
+                INSERT INTO ledger_accounts (id, kind, owner_id, currency, created_at)
+                SELECT ledger_account_id(6, @platform, currency), 6, @platform, currency, @now FROM totals
+                ON CONFLICT DO NOTHING
+            ), posted AS (
+                INSERT INTO ledger_transactions (id, kind, reference, idempotency_key, created_at)
+                SELECT @tx, 4, 'bank batch ' || @batch || ': ' || lines || ' lines confirmed', 'bank-batch:' || @batch || ':settled:' || @tx, @now FROM totals
+            ), entries AS (
+                INSERT INTO ledger_entries (transaction_id, account_id, amount_minor, currency)
+                SELECT @tx, ledger_account_id(5, @platform, currency), -amount, currency FROM totals
+                UNION ALL
+                SELECT @tx, ledger_account_id(6, @platform, currency), amount, currency FROM totals
+            )
+            SELECT coalesce(sum(lines), 0)::bigint FROM totals
+            """, ct);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("batch", batchId));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("tx", Guid.CreateVersion7()));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("platform", AccountRef.Platform));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return (int)(long)(await command.ExecuteScalarAsync(ct))!;
+    }
 
     /// <summary>In flight → back to the contributor's payable, for the next run.</summary>
     public static Task<int> FailAsync(CrowdDb db, Guid payoutId, string reason, DateTimeOffset now, CancellationToken ct) =>
