@@ -38,6 +38,9 @@ public sealed class PayoutOptions
 
     public PayoutMode Mode { get; set; } = PayoutMode.BankFile;
 
+    /// <summary>The platform's disclosed fee on new budgets, in basis points of contributor pay, paid by the requester on top.</summary>
+    public int PlatformFeeBp { get; set; } = 1000;
+
     /// <summary>For crash tests only: the run stops at this step and waits until the process is killed.</summary>
     public Features.Payouts.PayoutStep? HoldAtStep { get; set; }
 }

@@ -81,7 +81,7 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
             db.Add(new EscrowNotice
             {
                 Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, CreatedAt = now,
-                Message = $"Refunded {escrow} of unused escrow: the job is closed.",
+                Message = JobFunding.RefundedMessage,
             });
             await db.SaveChangesAsync(ct);
             logger.LogInformation("Refunded {Amount} of unused escrow for closed job {JobId}", escrow, jobId);

@@ -20,6 +20,7 @@ public sealed record FundingStatus(Guid JobId, Money Budget, Money Escrow, Money
 public static class JobFunding
 {
     public const string PausedMessage = "Paused: the escrow cannot pay the next hour of everyone working on this job. Add funds to resume it.";
+    public const string RefundedMessage = "Refunded: the job is closed and its unused escrow is on its way back to you.";
     public const string ResumedMessage = "Resumed: the escrow covers the next hour of work again.";
 
     public static async Task<FundingStatus?> StatusAsync(CrowdDb db, Guid jobId, CancellationToken ct = default)
