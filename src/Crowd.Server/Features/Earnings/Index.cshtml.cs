@@ -29,8 +29,8 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
 
     public sealed class BankInput
     {
-        public string PayeeName { get; set; } = "";
-        public string AccountReference { get; set; } = "";
+        public string? PayeeName { get; set; }
+        public string? AccountReference { get; set; }
     }
 
     public async Task OnGetAsync(string? stripe, CancellationToken ct)
@@ -45,8 +45,8 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
     public async Task<IActionResult> OnPostBankAsync(CancellationToken ct)
     {
         var errors = new List<FieldError>();
-        var payee = Bank.PayeeName.Trim();
-        var reference = Bank.AccountReference.Trim();
+        var payee = (Bank.PayeeName ?? "").Trim();
+        var reference = (Bank.AccountReference ?? "").Trim();
         if (payee.Length is 0 or > 200)
         {
             errors.Add(new FieldError(nameof(Bank.PayeeName), "Enter the account holder's name, as the bank knows it."));

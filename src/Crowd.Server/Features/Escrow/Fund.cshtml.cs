@@ -14,9 +14,9 @@ namespace Crowd.Server.Features.Escrow;
 public sealed class FundModel(EscrowService escrow, IStringLocalizer<EscrowText> text) : PageModel
 {
     [BindProperty] public Guid JobId { get; set; }
-    [BindProperty] public string Amount { get; set; } = "";
+    [BindProperty] public string? Amount { get; set; }
     [BindProperty] public string Currency { get; set; } = "CNY";
-    [BindProperty] public string Reference { get; set; } = "";
+    [BindProperty] public string? Reference { get; set; }
     public string? Result { get; private set; }
 
     public void OnGet(Guid? jobId) => JobId = jobId ?? Guid.Empty;
@@ -29,7 +29,7 @@ public sealed class FundModel(EscrowService escrow, IStringLocalizer<EscrowText>
             ModelState.AddErrors([new FieldError(nameof(Amount), "Enter the amount received, like 1250.00.")], text);
             return Page();
         }
-        var result = await escrow.RecordBankTransferAsync(JobId, new Money(minor.Value, Currency), Reference, User.UserId(), ct);
+        var result = await escrow.RecordBankTransferAsync(JobId, new Money(minor.Value, Currency), Reference ?? "", User.UserId(), ct);
         switch (result.Outcome)
         {
             case FundingOutcome.Refused:
