@@ -49,7 +49,9 @@ public sealed class PayoutHarness(string connectionString, FakeTime time, Uri? s
 
     public BankBatches Batches(CrowdDb db) => new(db, time, Faults, NullLogger<BankBatches>.Instance);
 
-    public StripeWebhooks Webhooks(CrowdDb db) => new(db, Microsoft.Extensions.Options.Options.Create(Options), time, NullLogger<StripeWebhooks>.Instance);
+    public StripeWebhooks Webhooks(CrowdDb db) =>
+        new(db, Microsoft.Extensions.Options.Options.Create(Options), time, new Crowd.Server.Features.Escrow.EscrowService(db, time, NullLogger<Crowd.Server.Features.Escrow.EscrowService>.Instance),
+            NullLogger<StripeWebhooks>.Instance);
 
     public CrowdDb Db() => MoneyWorld.Open(connectionString);
 

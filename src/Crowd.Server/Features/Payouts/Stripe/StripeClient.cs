@@ -24,6 +24,13 @@ public sealed record StripeAccountLink(
     [property: JsonPropertyName("url")] string Url,
     [property: JsonPropertyName("expires_at")] long ExpiresAt);
 
+public sealed record StripePaymentIntent(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("amount")] long Amount,
+    [property: JsonPropertyName("currency")] string Currency,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("client_secret")] string? ClientSecret);
+
 public sealed record StripeTransfer(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("amount")] long Amount,
@@ -78,6 +85,20 @@ public sealed class StripeClient(HttpClient http, IOptions<CrowdOptions> options
         };
         form.AddRange(metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new KeyValuePair<string, string>($"metadata[{m.Key}]", m.Value)));
         return PostAsync<StripeTransfer>("v1/transfers", idempotencyKey, form, ct);
+    }
+
+    /// <summary>A PaymentIntent a requester pays to fund a job's escrow; payment_intent.succeeded (with metadata[job_id]) records the funding.</summary>
+    public Task<StripePaymentIntent> CreateEscrowPaymentIntentAsync(long amountMinor, string currency, Guid jobId, string idempotencyKey, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amountMinor);
+        return PostAsync<StripePaymentIntent>("v1/payment_intents", idempotencyKey,
+        [
+            new("amount", amountMinor.ToString(CultureInfo.InvariantCulture)),
+            new("currency", currency.ToLowerInvariant()),
+            new("automatic_payment_methods[enabled]", "true"),
+            new("transfer_group", "job_" + jobId.ToString("N")),
+            new("metadata[job_id]", jobId.ToString()),
+        ], ct);
     }
 
     private Task<T> PostAsync<T>(string path, string idempotencyKey, IReadOnlyList<KeyValuePair<string, string>> form, CancellationToken ct) =>

@@ -18,9 +18,9 @@ public enum WebhookOutcome
 }
 
 /// <summary>Verifies and applies Stripe webhook events, each once by event id, in one transaction with its effects.</summary>
-public sealed class StripeWebhooks(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, ILogger<StripeWebhooks> logger)
+public sealed class StripeWebhooks(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, Escrow.EscrowService escrow, ILogger<StripeWebhooks> logger)
 {
-    public static readonly string[] HandledTypes = ["transfer.created", "transfer.reversed", "account.updated", "payout.paid", "payout.failed"];
+    public static readonly string[] HandledTypes = ["transfer.created", "transfer.reversed", "account.updated", "payout.paid", "payout.failed", "payment_intent.succeeded"];
 
     public async Task<WebhookOutcome> ReceiveAsync(string? signatureHeader, byte[] body, CancellationToken ct = default)
     {
@@ -107,6 +107,21 @@ public sealed class StripeWebhooks(CrowdDb db, IOptions<CrowdOptions> options, T
                 var changed = await db.Set<PayoutAccount>().Where(a => a.StripeAccountId == accountId)
                     .ExecuteUpdateAsync(s => s.SetProperty(a => a.Onboarded, onboarded).SetProperty(a => a.UpdatedAt, now), ct);
                 logger.LogInformation("Stripe account {AccountId} updated: onboarded {Onboarded} ({Rows} payout methods)", accountId, onboarded, changed);
+                return;
+            }
+            case "payment_intent.succeeded":
+            {
+                // Stripe-mode escrow funding: the PaymentIntent id makes a redelivered event (under a new event id) count once.
+                var intent = Text(data, "id");
+                var received = data.TryGetProperty("amount_received", out var a) && a.TryGetInt64(out var v) ? v : 0;
+                var currency = Text(data, "currency")?.ToUpperInvariant() ?? "";
+                if (intent is null || !Guid.TryParse(data.TryGetProperty("metadata", out var md) ? Text(md, "job_id") : null, out var jobId))
+                {
+                    logger.LogWarning("Stripe event {EventId}: PaymentIntent {Intent} names no job; nothing funded", eventId, intent);
+                    return;
+                }
+                var result = await escrow.RecordStripePaymentAsync(jobId, new Infrastructure.Money.Money(received, currency), intent, ct);
+                logger.LogInformation("Stripe PaymentIntent {Intent} for job {JobId}: {Outcome}", intent, jobId, result.Outcome);
                 return;
             }
             default:

@@ -73,6 +73,22 @@ public sealed class StripeClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnEscrowPaymentIntentCarriesTheJobInItsMetadataAndTransferGroup()
+    {
+        var job = Guid.Parse("0193f6a0-0000-7000-8000-0000000000aa");
+        _stripe.Scripted.Enqueue((200, """{"id":"pi_3Mt","object":"payment_intent","amount":125000,"currency":"cny","status":"requires_payment_method","client_secret":"pi_3Mt_secret_x"}"""));
+
+        var intent = await _h.Stripe().CreateEscrowPaymentIntentAsync(125_000, "CNY", job, "escrow-" + job);
+
+        var request = _stripe.Requests.Single();
+        (request.Method, request.Path).ShouldBe(("POST", "/v1/payment_intents"));
+        request.Body.ShouldBe("amount=125000&currency=cny&automatic_payment_methods%5Benabled%5D=true&transfer_group=job_0193f6a00000700080000000000000aa"
+            + "&metadata%5Bjob_id%5D=0193f6a0-0000-7000-8000-0000000000aa");
+        request.Header("Idempotency-Key").ShouldBe("escrow-" + job);
+        (intent.Id, intent.Amount, intent.ClientSecret).ShouldBe(("pi_3Mt", 125_000L, "pi_3Mt_secret_x"));
+    }
+
+    [Fact]
     public async Task StripesErrorJsonBecomesATypedErrorAndIsNotRetried()
     {
         var e = await Should.ThrowAsync<StripeException>(() => _h.Stripe().CreateTransferAsync(100, "usd", "not-an-account", "g",

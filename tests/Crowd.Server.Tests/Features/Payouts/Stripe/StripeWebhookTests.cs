@@ -109,6 +109,26 @@ public sealed class StripeWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASucceededPaymentIntentFundsItsJobsEscrowOnceEvenWhenRedeliveredUnderANewEventId()
+    {
+        var h = new PayoutHarness(_db, _time);
+        await using var db = h.Db();
+        var job = await MoneyWorld.JobAsync(db, 1500, "USD", "US");
+        var intent = $$$"""{"id":"pi_1","object":"payment_intent","amount_received":250000,"currency":"usd","metadata":{"job_id":"{{{job.Id}}}"}}""";
+        var first = Event("evt_pi_1", "payment_intent.succeeded", intent);
+        var again = Event("evt_pi_2", "payment_intent.succeeded", intent);
+        var wrongCurrency = Event("evt_pi_3", "payment_intent.succeeded", intent.Replace("pi_1", "pi_2").Replace("usd", "eur"));
+
+        (await h.Webhooks(db).ReceiveAsync(Signed(first), Encoding.UTF8.GetBytes(first))).ShouldBe(WebhookOutcome.Handled);
+        (await h.Webhooks(db).ReceiveAsync(Signed(again), Encoding.UTF8.GetBytes(again))).ShouldBe(WebhookOutcome.Handled);
+        (await h.Webhooks(db).ReceiveAsync(Signed(wrongCurrency), Encoding.UTF8.GetBytes(wrongCurrency))).ShouldBe(WebhookOutcome.Handled);
+
+        (await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(job.Id, "USD"))).Minor.ShouldBe(250_000);
+        (await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(job.Id, "EUR"))).Minor.ShouldBe(0);
+        await MoneyWorld.LedgerIsSoundAsync(db);
+    }
+
+    [Fact]
     public async Task BadlySignedOldUnknownAndMalformedEventsAreRefusedOrHarmless()
     {
         var h = new PayoutHarness(_db, _time);
