@@ -20,8 +20,22 @@ public sealed record CurrencyTotals(string Currency, Money Accrued, Money Paid, 
 
 public sealed record ContributorEarnings(IReadOnlyList<JobEarnings> Jobs, IReadOnlyList<CurrencyTotals> Totals, IReadOnlyList<Payout> RecentPayouts);
 
+/// <summary>A job's pay over all its contributors: what the requester sees (no single person's figures).</summary>
+public sealed record JobPayReport(Guid JobId, int Contributors, long ActiveMs, Money Accrued, Money? EffectiveHourlyRate);
+
 public static class EarningsReport
 {
+    public static async Task<JobPayReport> ForJobAsync(CrowdDb db, Guid jobId, string currency, CancellationToken ct = default)
+    {
+        var rows = await db.Set<EarningsAccrualRow>().AsNoTracking().Where(a => a.JobId == jobId)
+            .GroupBy(a => a.ContributorId).Select(g => new { Ms = g.Sum(a => a.ActiveMsTotal), Accrued = g.Sum(a => a.AccruedMinor) }).ToListAsync(ct);
+        var ms = rows.Sum(r => r.Ms);
+        var accrued = rows.Sum(r => r.Accrued);
+        // The lowest per-contributor effective rate: the one the floor promise is about.
+        var lowest = rows.Where(r => r.Ms > 0).Select(r => PayCalculator.EffectiveHourlyRate(r.Accrued, r.Ms)!.Value).DefaultIfEmpty().Min();
+        return new JobPayReport(jobId, rows.Count, ms, new Money(accrued, currency), rows.Any(r => r.Ms > 0) ? new Money(lowest, currency) : null);
+    }
+
     public static async Task<ContributorEarnings> ForContributorAsync(CrowdDb db, Guid contributorId, CancellationToken ct = default)
     {
         var jobs = await db.Set<EarningsAccrualRow>().AsNoTracking().Where(a => a.ContributorId == contributorId)

@@ -13,7 +13,7 @@ using Crowd.Server.Infrastructure.Money;
 
 namespace Crowd.Server.Features.Escrow;
 
-public sealed record JobSpend(Guid JobId, string Title, FundingStatus Funding, Money PlatformFees, Money SupplierFees, int? TargetHours);
+public sealed record JobSpend(Guid JobId, string Title, FundingStatus Funding, Money PlatformFees, Money SupplierFees, int? TargetHours, Earnings.JobPayReport Pay);
 
 /// <summary>A requester's money per job: escrow, spent, fees, what is left and how many hours it pays for.</summary>
 [Authorize(Policy = Roles.Requester)]
@@ -60,7 +60,8 @@ public sealed class SpendModel(CrowdDb db, EscrowService escrow, IOptions<CrowdO
                 .FirstOrDefaultAsync(ct);
             var budget = await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == job.Id, ct);
             list.Add(new JobSpend(job.Id, job.Title, (await JobFunding.StatusAsync(db, job.Id, ct))!, new Money(fees?.Platform ?? 0, job.Currency),
-                new Money(fees?.Supplier ?? 0, job.Currency), budget?.TargetHours));
+                new Money(fees?.Supplier ?? 0, job.Currency), budget?.TargetHours,
+                await Earnings.EarningsReport.ForJobAsync(db, job.Id, job.Currency, ct)));
         }
         Jobs = list;
         Notices = await db.Set<EscrowNotice>().AsNoTracking().Where(n => n.OrganisationId == org).OrderByDescending(n => n.CreatedAt).Take(20).ToListAsync(ct);

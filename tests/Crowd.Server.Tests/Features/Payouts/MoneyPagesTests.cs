@@ -76,6 +76,7 @@ public sealed class MoneyPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
         html.ShouldContain("<td data-testid=\"spent\">33.00 CNY</td>"); // one hour's pay and its fee
         html.ShouldContain("<td>3.00 CNY</td>"); // the platform fee, disclosed
         html.ShouldContain("<td data-testid=\"remaining-hours\">1</td>");
+        html.ShouldContain("<td data-testid=\"lowest-rate\">30.00 CNY</td>");
         html.ShouldContain(JobFunding.PausedMessage);
         html.ShouldContain($"data-testid=\"job-{jobId}\"");
     }
