@@ -75,7 +75,8 @@ public static class EarningsAccrual
             ArgumentOutOfRangeException.ThrowIfNegative(c.ActiveMsTotal, nameof(checkpoints));
         }
         // The same session twice in one call: its largest cumulative time is the one that counts.
-        var latest = checkpoints.GroupBy(c => c.SessionId).Select(g => g.MaxBy(c => c.ActiveMsTotal)).ToList();
+        // Sorted, so that concurrent bulk calls touch rows in one order and cannot deadlock each other.
+        var latest = checkpoints.GroupBy(c => c.SessionId).Select(g => g.MaxBy(c => c.ActiveMsTotal)).OrderBy(c => c.SessionId).ToList();
         var now = time.GetUtcNow();
         return await db.InTransactionAsync(async () =>
         {
