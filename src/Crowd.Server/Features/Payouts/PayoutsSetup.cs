@@ -10,6 +10,8 @@ namespace Crowd.Server.Features.Payouts;
 
 public static class PayoutsSetup
 {
+    private const long MaxWebhookBytes = 1_000_000;
+
     public static WebApplicationBuilder AddCrowdPayouts(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -45,6 +47,11 @@ public static class PayoutsSetup
     {
         app.MapPost("/api/payouts/stripe/webhook", async (HttpRequest request, StripeWebhooks webhooks, CancellationToken ct) =>
             {
+                // Stripe events are a few kilobytes; a large body is not one of them.
+                if (request.ContentLength > MaxWebhookBytes)
+                {
+                    return Results.Problem(statusCode: 413, title: "Too large", detail: "A Stripe event is at most 1 MB.");
+                }
                 using var buffer = new MemoryStream();
                 await request.Body.CopyToAsync(buffer, ct);
                 var outcome = await webhooks.ReceiveAsync(request.Headers["Stripe-Signature"].ToString(), buffer.ToArray(), ct);

@@ -36,6 +36,17 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task TwoServersOnOneDatabaseRunEachScheduledPayoutOnceNotTwice()
     {
+        var contributors = new List<Guid>();
+        await using (var seed = MoneyWorld.Open(_db))
+        {
+            var job = await MoneyWorld.JobAsync(seed, hourlyRateMinor: 3000);
+            for (var i = 0; i < 10; i++)
+            {
+                var c = await MoneyWorld.ContributorWithBankAccountAsync(seed, "C" + i);
+                await EarningsAccrual.AccrueAsync(seed, Guid.CreateVersion7(), c, job.Id, (i + 1) * 600_000, _time);
+                contributors.Add(c);
+            }
+        }
         var (a, _) = await ServerProcess.StartAsync(Environment());
         await using (a)
         {
@@ -55,6 +66,11 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
         var times = runs.Select(r => DateTimeOffset.Parse(r.RunKey, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         times.Zip(times.Skip(1), (x, y) => (y - x).TotalSeconds).ShouldAllBe(gap => gap == 2, "one run per scheduled time, none skipped");
         (await db.ScalarAsync<long>("SELECT count(DISTINCT instance_name) FROM qrtz_scheduler_state", default)).ShouldBe(2, "both nodes joined the cluster");
+        foreach (var c in contributors)
+        {
+            (await db.Set<Payout>().CountAsync(p => p.ContributorId == c)).ShouldBe(1, "paid by exactly one run on one node");
+        }
+        await MoneyWorld.LedgerIsSoundAsync(db);
     }
 
     [Fact]
