@@ -129,6 +129,10 @@ public sealed class MoneyPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
     }
 
     [Fact]
+    public void TheInProcessTestServerLeavesPayoutSchedulingToTheTestsThatNeedIt() =>
+        app.Services.GetService(typeof(Quartz.ISchedulerFactory)).ShouldBeNull();
+
+    [Fact]
     public async Task MoneyPagesAreOnlyForTheirRoles()
     {
         var contributor = await app.CreateUserAsync(Roles.Contributor);
