@@ -89,6 +89,10 @@ public static class EarningsAccrual
         var now = time.GetUtcNow();
         return await db.InTransactionAsync(async () =>
         {
+            if (latest.Count > 1_000)
+            {
+                await db.ExecuteAsync("SET LOCAL work_mem = '64MB'", ct);
+            }
             var terms = await TermsAsync(db, latest.Select(c => c.JobId).Distinct().ToArray(), ct);
             foreach (var checkpoint in latest.Where(c => !terms.ContainsKey(c.JobId)))
             {

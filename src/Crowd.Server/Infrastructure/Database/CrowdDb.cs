@@ -138,7 +138,6 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.Property(x => x.Currency).HasMaxLength(3).IsFixedLength();
             e.HasIndex(x => x.TransactionId);
             e.HasIndex(x => x.AccountId);
-            e.HasOne<LedgerTransaction>().WithMany().HasForeignKey(x => x.TransactionId).OnDelete(DeleteBehavior.Restrict);
         });
         builder.Entity<JobBudget>(e =>
         {

@@ -80,6 +80,20 @@ public sealed class LedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EntriesNamingATransactionThatDoesNotExistAreRefusedAtCommit()
+    {
+        await using var db = MoneyWorld.Open(_db);
+        var account = await AccountAsync(db);
+        var ghost = Guid.NewGuid();
+
+        var e = await Should.ThrowAsync<PostgresException>(() => RawAsync(db, $"""
+            INSERT INTO ledger_entries (transaction_id, account_id, amount_minor, currency) VALUES ('{ghost}', '{account}', 5, 'CNY'), ('{ghost}', '{account}', -5, 'CNY');
+            """));
+
+        e.MessageText.ShouldContain("does not exist");
+    }
+
+    [Fact]
     public async Task EntriesCannotBeChangedOrDeleted()
     {
         await using var db = MoneyWorld.Open(_db);
