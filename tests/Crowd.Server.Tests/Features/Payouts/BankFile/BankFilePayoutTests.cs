@@ -2,10 +2,11 @@ using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Payouts.BankFile;
+using Crowd.Server.Tests.Features.Payouts;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
-namespace Crowd.Server.Tests.Features.Payouts;
+namespace Crowd.Server.Tests.Features.Payouts.BankFile;
 
 public sealed class BankFilePayoutTests : IAsyncLifetime
 {
