@@ -5,6 +5,7 @@ using Crowd.Server.Features.Board;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
+using Crowd.Server.Features.Payouts;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
 
@@ -15,6 +16,7 @@ builder.Services.AddCrowdAccounts();
 builder.Services.AddCrowdAudit();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
+builder.AddCrowdPayouts();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
@@ -26,6 +28,7 @@ app.MapRateFloors();
 app.MapJobs();
 app.MapBoard();
 app.MapRecording();
+app.MapPayouts();
 app.MapRazorPages();
 
 app.Run();

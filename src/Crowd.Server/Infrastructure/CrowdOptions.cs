@@ -15,6 +15,59 @@ public sealed class CrowdOptions
     public RecordingOptions Recording { get; set; } = new();
 
     public ClipStoreOptions Clips { get; set; } = new();
+    public PayoutOptions Payouts { get; set; } = new();
+
+    public StripeOptions Stripe { get; set; } = new();
+}
+
+public enum PayoutMode
+{
+    /// <summary>Payouts go into bank batch files an admin sends; needs no outside service.</summary>
+    BankFile = 1,
+    /// <summary>Contributors with a Stripe Express account are paid by Stripe Connect transfers; others by bank file.</summary>
+    Stripe = 2,
+}
+
+public sealed class PayoutOptions
+{
+    /// <summary>Quartz cron expression of the payout run (seconds first). Hourly on the hour by default.</summary>
+    public string Cron { get; set; } = "0 0 * * * ?";
+
+    /// <summary>Whether this node runs the Quartz scheduler at all.</summary>
+    public bool SchedulerEnabled { get; set; } = true;
+
+    /// <summary>Payable below this (minor units, any currency) waits for the next run.</summary>
+    public long MinimumMinor { get; set; } = 100;
+
+    public PayoutMode Mode { get; set; } = PayoutMode.BankFile;
+
+    /// <summary>The platform's disclosed fee on new budgets, in basis points of contributor pay, paid by the requester on top.</summary>
+    public int PlatformFeeBp { get; set; } = 1000;
+
+    /// <summary>For crash tests only: the run stops at this step and waits until the process is killed.</summary>
+    public Features.Payouts.PayoutStep? HoldAtStep { get; set; }
+}
+
+public sealed class StripeOptions
+{
+    public string? SecretKey { get; set; }
+
+    /// <summary>Webhook signing secrets; more than one while a secret is being rotated.</summary>
+    public List<string> WebhookSecrets { get; set; } = [];
+
+    public Uri ApiBase { get; set; } = new("https://api.stripe.com/");
+
+    public string ApiVersion { get; set; } = "2025-10-29.clover";
+
+    public int WebhookToleranceSeconds { get; set; } = 300;
+
+    /// <summary>Retries of a 429, a 5xx or a lost connection, with exponential backoff from RetryBaseDelayMs.</summary>
+    public int MaxRetries { get; set; } = 4;
+
+    public int RetryBaseDelayMs { get; set; } = 500;
+
+    /// <summary>Country of new Express accounts.</summary>
+    public string DefaultCountry { get; set; } = "US";
 }
 
 public sealed class RateLimitOptions

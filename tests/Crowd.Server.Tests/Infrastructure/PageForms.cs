@@ -35,6 +35,27 @@ public static partial class PageForms
     public static async Task<HttpResponseMessage> SubmitAsync(this HttpClient client, string url, params (string Name, string? Value)[] fields) =>
         await client.PostFormAsync(url, await client.AntiforgeryTokenAsync(url), fields);
 
+    public static async Task<string> GetPageAsync(this HttpClient client, string path, string? language = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (language is not null)
+        {
+            request.Headers.AcceptLanguage.ParseAdd(language);
+        }
+        using var response = await client.SendAsync(request);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, path);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>GETs a page for its token, posts a form to one of its handlers, and returns the decoded answer.</summary>
+    public static async Task<(HttpStatusCode Status, string Html)> SubmitToAsync(this HttpClient client, string pagePath, string postPath,
+        IDictionary<string, string> fields)
+    {
+        var token = await client.AntiforgeryTokenAsync(pagePath);
+        using var response = await client.PostFormAsync(postPath, token, fields.Select(f => (f.Key, (string?)f.Value)).ToArray());
+        return (response.StatusCode, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
+    }
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex TokenInput();
 }

@@ -2,7 +2,11 @@ using System.Text;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
+using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Recording.Clips;
@@ -132,8 +136,100 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         });
 
         builder.MapRecording();
+        ConfigureMoney(builder);
 
         UseSnakeCaseNames(builder);
+    }
+
+    // Ledger, escrow, earnings and payouts (migrations 0020-0022). Amounts are minor units; currencies ISO codes.
+    private static void ConfigureMoney(ModelBuilder builder)
+    {
+        builder.Entity<LedgerAccount>(e =>
+        {
+            e.ToTable("ledger_accounts");
+            e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
+            e.HasIndex(a => new { a.Kind, a.OwnerId, a.Currency }).IsUnique();
+        });
+        builder.Entity<LedgerTransaction>(e =>
+        {
+            e.ToTable("ledger_transactions");
+            e.Property(t => t.Reference).HasMaxLength(200);
+            e.Property(t => t.IdempotencyKey).HasMaxLength(200);
+            e.HasIndex(t => t.IdempotencyKey).IsUnique();
+        });
+        builder.Entity<LedgerEntry>(e =>
+        {
+            e.ToTable("ledger_entries");
+            e.Property(x => x.Id).UseIdentityByDefaultColumn();
+            e.Property(x => x.Currency).HasMaxLength(3).IsFixedLength();
+            e.HasIndex(x => x.TransactionId);
+            e.HasIndex(x => x.AccountId);
+        });
+        builder.Entity<JobBudget>(e =>
+        {
+            e.ToTable("job_budgets");
+            e.HasKey(b => b.JobId);
+            e.Property(b => b.PauseReason).HasMaxLength(500);
+            e.HasOne<Job>().WithOne().HasForeignKey<JobBudget>(b => b.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<EscrowNotice>(e =>
+        {
+            e.ToTable("escrow_notices");
+            e.Property(n => n.Message).HasMaxLength(500);
+            e.HasIndex(n => new { n.OrganisationId, n.CreatedAt });
+            e.HasOne<Job>().WithMany().HasForeignKey(n => n.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<EarningsAccrualRow>(e =>
+        {
+            e.ToTable("earnings_accruals");
+            e.HasKey(a => a.SessionId);
+            e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
+            e.HasIndex(a => new { a.ContributorId, a.JobId });
+            e.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Restrict);
+        });
+        builder.Entity<PayoutAccount>(e =>
+        {
+            e.ToTable("payout_accounts");
+            e.HasKey(a => a.ContributorId);
+            e.Property(a => a.PayeeName).HasMaxLength(200);
+            e.Property(a => a.BankAccountReference).HasMaxLength(200);
+            e.Property(a => a.StripeAccountId).HasMaxLength(100);
+            e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
+            e.HasIndex(a => a.StripeAccountId).IsUnique();
+            e.HasOne<CrowdUser>().WithOne().HasForeignKey<PayoutAccount>(a => a.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<PayoutRun>(e =>
+        {
+            e.ToTable("payout_runs");
+            e.Property(r => r.RunKey).HasMaxLength(100);
+            e.Property(r => r.Node).HasMaxLength(200);
+            e.HasIndex(r => r.RunKey).IsUnique();
+        });
+        builder.Entity<BankPayoutBatch>(e =>
+        {
+            e.ToTable("bank_payout_batches");
+            e.Property(b => b.Currency).HasMaxLength(3).IsFixedLength();
+            e.HasIndex(b => new { b.RunId, b.Currency }).IsUnique();
+            e.HasOne<PayoutRun>().WithMany().HasForeignKey(b => b.RunId).OnDelete(DeleteBehavior.Restrict);
+        });
+        builder.Entity<Payout>(e =>
+        {
+            e.ToTable("payouts");
+            e.Property(p => p.Currency).HasMaxLength(3).IsFixedLength();
+            e.Property(p => p.ProviderReference).HasMaxLength(100);
+            e.Property(p => p.FailureReason).HasMaxLength(500);
+            e.HasIndex(p => new { p.RunId, p.ContributorId, p.Currency }).IsUnique();
+            e.HasIndex(p => p.ContributorId);
+            e.HasIndex(p => p.State);
+            e.HasOne<PayoutRun>().WithMany().HasForeignKey(p => p.RunId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<BankPayoutBatch>().WithMany().HasForeignKey(p => p.BatchId).OnDelete(DeleteBehavior.Restrict);
+        });
+        builder.Entity<StripeEvent>(e =>
+        {
+            e.ToTable("stripe_events");
+            e.Property(x => x.Id).HasMaxLength(100);
+            e.Property(x => x.Type).HasMaxLength(100);
+        });
     }
 
     private static void UseSnakeCaseNames(ModelBuilder builder)

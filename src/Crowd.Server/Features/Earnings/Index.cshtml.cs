@@ -1,0 +1,150 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Payouts;
+using Crowd.Server.Features.Payouts.Stripe;
+using Crowd.Server.Infrastructure;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Web;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+
+namespace Crowd.Server.Features.Earnings;
+
+[Authorize(Policy = Roles.Contributor)]
+public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, StripeClient stripe, IStringLocalizer<EarningsText> text,
+    ILogger<IndexModel> logger) : PageModel
+{
+    public ContributorEarnings Earnings { get; private set; } = new([], [], []);
+    public PayoutAccount? Method { get; private set; }
+    public DateTimeOffset? NextPayout { get; private set; }
+    public bool StripeEnabled => options.Value.Payouts.Mode == PayoutMode.Stripe;
+    public long MinimumMinor => options.Value.Payouts.MinimumMinor;
+    public string? Saved { get; private set; }
+
+    [BindProperty]
+    public BankInput Bank { get; set; } = new();
+
+    public sealed class BankInput
+    {
+        public string? PayeeName { get; set; }
+        public string? AccountReference { get; set; }
+    }
+
+    public async Task OnGetAsync(string? stripe, CancellationToken ct)
+    {
+        if (stripe == "return")
+        {
+            await RefreshStripeStatusAsync(ct);
+        }
+        await LoadAsync(ct);
+    }
+
+    public async Task<IActionResult> OnPostBankAsync(CancellationToken ct)
+    {
+        var errors = new List<FieldError>();
+        var payee = (Bank.PayeeName ?? "").Trim();
+        var reference = (Bank.AccountReference ?? "").Trim();
+        if (payee.Length is 0 or > 200)
+        {
+            errors.Add(new FieldError(nameof(Bank.PayeeName), "Enter the account holder's name, as the bank knows it."));
+        }
+        if (reference.Length is < 4 or > 200)
+        {
+            errors.Add(new FieldError(nameof(Bank.AccountReference), "Enter the bank card number, or the Alipay or WeChat Pay account, payouts go to."));
+        }
+        if (errors.Count > 0)
+        {
+            ModelState.AddErrors(errors, text, nameof(Bank));
+            await LoadAsync(ct);
+            return Page();
+        }
+        var id = User.UserId();
+        var method = await db.Set<PayoutAccount>().FirstOrDefaultAsync(a => a.ContributorId == id, ct);
+        if (method is null)
+        {
+            method = new PayoutAccount { ContributorId = id };
+            db.Add(method);
+        }
+        method.Provider = PayoutProvider.BankFile;
+        method.PayeeName = payee;
+        method.BankAccountReference = reference;
+        method.Onboarded = true;
+        method.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+        Saved = text["Your payout method is saved. The next payout goes to this account."];
+        await LoadAsync(ct);
+        return Page();
+    }
+
+    /// <summary>Creates (once) the contributor's Stripe Express account and sends them to Stripe's onboarding.</summary>
+    public async Task<IActionResult> OnPostStripeAsync(CancellationToken ct)
+    {
+        if (!StripeEnabled)
+        {
+            return NotFound();
+        }
+        var id = User.UserId();
+        var method = await db.Set<PayoutAccount>().FirstOrDefaultAsync(a => a.ContributorId == id, ct);
+        try
+        {
+            if (method?.StripeAccountId is null)
+            {
+                var email = await db.Users.Where(u => u.Id == id).Select(u => u.Email).FirstAsync(ct);
+                var account = await stripe.CreateExpressAccountAsync(email ?? "", options.Value.Stripe.DefaultCountry, id, $"express-account-{id:N}", ct);
+                if (method is null)
+                {
+                    method = new PayoutAccount { ContributorId = id, PayeeName = User.Identity?.Name ?? "" };
+                    db.Add(method);
+                }
+                method.Provider = PayoutProvider.Stripe;
+                method.StripeAccountId = account.Id;
+                method.Onboarded = account.CanReceivePayouts;
+                method.UpdatedAt = time.GetUtcNow();
+                await db.SaveChangesAsync(ct);
+            }
+            var here = $"{Request.Scheme}://{Request.Host}/Earnings";
+            var link = await stripe.CreateAccountLinkAsync(method.StripeAccountId!, new Uri(here + "?stripe=refresh"), new Uri(here + "?stripe=return"),
+                $"account-link-{id:N}-{time.GetUtcNow().ToUnixTimeSeconds() / 60}", ct);
+            return Redirect(link.Url);
+        }
+        catch (StripeException e)
+        {
+            logger.LogWarning("Stripe onboarding for contributor {ContributorId} failed: {Message}", id, e.Message);
+            ModelState.AddModelError("", text["Stripe could not be reached. Try again in a few minutes."]);
+            await LoadAsync(ct);
+            return Page();
+        }
+    }
+
+    private async Task RefreshStripeStatusAsync(CancellationToken ct)
+    {
+        var id = User.UserId();
+        var method = await db.Set<PayoutAccount>().FirstOrDefaultAsync(a => a.ContributorId == id && a.StripeAccountId != null, ct);
+        if (method is null || !StripeEnabled)
+        {
+            return;
+        }
+        try
+        {
+            method.Onboarded = (await stripe.GetAccountAsync(method.StripeAccountId!, ct)).CanReceivePayouts;
+            method.Provider = PayoutProvider.Stripe;
+            method.UpdatedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(ct);
+        }
+        catch (StripeException e)
+        {
+            logger.LogWarning("Stripe account status for contributor {ContributorId} not read: {Message}", id, e.Message);
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken ct)
+    {
+        var id = User.UserId();
+        Earnings = await EarningsReport.ForContributorAsync(db, id, ct);
+        Method = await db.Set<PayoutAccount>().AsNoTracking().FirstOrDefaultAsync(a => a.ContributorId == id, ct);
+        NextPayout = PayoutSchedule.Next(options.Value.Payouts.Cron, time.GetUtcNow());
+    }
+}

@@ -1,0 +1,128 @@
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Ledger;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Infrastructure.Web;
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Features.Escrow;
+
+public enum FundingOutcome
+{
+    Recorded,
+    /// <summary>The same transfer reference was recorded before; nothing changed.</summary>
+    AlreadyRecorded,
+    Refused,
+}
+
+public sealed record FundingResult(FundingOutcome Outcome, IReadOnlyList<FieldError> Errors, Money? Escrow = null);
+
+/// <summary>Money into a job's escrow (bank transfer recorded by an admin, or a Stripe PaymentIntent) and back out when it closes.</summary>
+public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowService> logger)
+{
+    public async Task<IReadOnlyList<FieldError>> SetBudgetAsync(Guid jobId, int targetHours, int platformFeeBp, int supplierFeeBp,
+        Guid? supplierOrganisationId, CancellationToken ct = default)
+    {
+        var errors = BudgetRules.Validate(targetHours, platformFeeBp, supplierFeeBp).ToList();
+        if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct))
+        {
+            errors.Add(new FieldError("jobId", "There is no such job."));
+        }
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+        var budget = await db.Set<JobBudget>().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
+        if (budget is null)
+        {
+            budget = new JobBudget { JobId = jobId };
+            db.Add(budget);
+        }
+        budget.TargetHours = targetHours;
+        budget.PlatformFeeBp = platformFeeBp;
+        budget.SupplierFeeBp = supplierFeeBp;
+        budget.SupplierOrganisationId = supplierOrganisationId;
+        budget.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+        return [];
+    }
+
+    /// <summary>An admin saw a bank transfer for a job arrive. The bank's reference makes recording it twice harmless.</summary>
+    public Task<FundingResult> RecordBankTransferAsync(Guid jobId, Money amount, string reference, Guid adminUserId, CancellationToken ct = default) =>
+        FundAsync(jobId, amount, reference, $"funding:bank:{reference.Trim()}", $"bank transfer {reference.Trim()} recorded by {adminUserId}", ct);
+
+    /// <summary>A succeeded Stripe PaymentIntent for a job (Stripe mode); the PaymentIntent id makes it once only.</summary>
+    public Task<FundingResult> RecordStripePaymentAsync(Guid jobId, Money amount, string paymentIntentId, CancellationToken ct = default) =>
+        FundAsync(jobId, amount, paymentIntentId, $"funding:stripe:{paymentIntentId}", $"Stripe PaymentIntent {paymentIntentId}", ct);
+
+    /// <summary>Returns a closed job's unused escrow to the requester (recorded as money leaving the platform).</summary>
+    public async Task<Money?> RefundOnCloseAsync(Guid jobId, CancellationToken ct = default)
+    {
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null || job.Status != JobStatus.Closed)
+        {
+            logger.LogWarning("Escrow refund for job {JobId} refused: the job is not closed", jobId);
+            return null;
+        }
+        var now = time.GetUtcNow();
+        return await db.InTransactionAsync(async () =>
+        {
+            // Serialises refunds of one job; the escrow balance read below is then the one refunded.
+            await db.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended('escrow:' || @job::text, 0))", ct, DbCommands.P("job", jobId));
+            var escrow = await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(jobId, job.Currency), ct);
+            if (escrow.Minor <= 0)
+            {
+                return new Money(0, job.Currency);
+            }
+            var count = await db.ScalarAsync<long>("SELECT count(*) FROM ledger_transactions WHERE kind = @kind AND reference = @reference", ct,
+                DbCommands.P("kind", (int)LedgerTransactionKind.EscrowRefunded), DbCommands.P("reference", $"refund job {jobId}"));
+            await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.EscrowRefunded, $"refund job {jobId}",
+                $"refund:{jobId}:{count + 1}", AccountRef.Escrow(jobId, job.Currency), AccountRef.External(job.Currency), escrow.Minor), now, ct);
+            db.Add(new EscrowNotice
+            {
+                Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, CreatedAt = now,
+                Message = JobFunding.RefundedMessage,
+            });
+            await db.SaveChangesAsync(ct);
+            logger.LogInformation("Refunded {Amount} of unused escrow for closed job {JobId}", escrow, jobId);
+            return escrow;
+        }, ct);
+    }
+
+    private async Task<FundingResult> FundAsync(Guid jobId, Money amount, string reference, string key, string description, CancellationToken ct)
+    {
+        var errors = new List<FieldError>();
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null)
+        {
+            errors.Add(new FieldError("jobId", "There is no such job."));
+        }
+        else if (amount.Currency != job.Currency)
+        {
+            errors.Add(new FieldError("currency", "This job is paid in {0}; record the transfer in {0}.", job.Currency));
+        }
+        if (amount.Minor <= 0)
+        {
+            errors.Add(new FieldError("amount", "The amount must be more than zero."));
+        }
+        if (string.IsNullOrWhiteSpace(reference) || reference.Length > 150)
+        {
+            errors.Add(new FieldError("reference", "Enter the bank's reference for the transfer (at most 150 characters)."));
+        }
+        if (errors.Count > 0)
+        {
+            logger.LogWarning("Escrow funding for job {JobId} refused: {Errors}", jobId, string.Join(" ", errors.Select(e => e.Message)));
+            return new FundingResult(FundingOutcome.Refused, errors);
+        }
+        var posted = await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.EscrowFunded, description, key,
+            AccountRef.External(amount.Currency), AccountRef.Escrow(jobId, amount.Currency), amount.Minor), time.GetUtcNow(), ct);
+        var escrow = await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(jobId, amount.Currency), ct);
+        if (!posted)
+        {
+            logger.LogWarning("Escrow funding {Key} for job {JobId} was recorded before; ignored", key, jobId);
+            return new FundingResult(FundingOutcome.AlreadyRecorded, [], escrow);
+        }
+        logger.LogInformation("Escrow of job {JobId} funded with {Amount} ({Description})", jobId, amount, description);
+        return new FundingResult(FundingOutcome.Recorded, [], escrow);
+    }
+}

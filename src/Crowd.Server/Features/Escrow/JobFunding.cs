@@ -1,0 +1,93 @@
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Ledger;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Features.Escrow;
+
+public sealed record FundingStatus(Guid JobId, Money Budget, Money Escrow, Money Spent, Money Remaining, bool Covered, bool Paused, string? PauseReason)
+{
+    /// <summary>Whole hours of work (at the job's rate, with fees) the escrow still pays for.</summary>
+    public long RemainingHours { get; init; }
+}
+
+/// <summary>
+/// The money gate on jobs. Publishing calls <see cref="CoversBudgetAsync"/>; claiming a task calls <see cref="IsLiveAsync"/>;
+/// the session checkpoint calls <see cref="CheckNextHourAsync"/> with the number of people working, which pauses the
+/// job (with a notice to the requester) when the escrow cannot pay the next hour of all of them.
+/// </summary>
+public static class JobFunding
+{
+    public const string PausedMessage = "Paused: the escrow cannot pay the next hour of everyone working on this job. Add funds to resume it.";
+    public const string RefundedMessage = "Refunded: the job is closed and its unused escrow is on its way back to you.";
+    public const string ResumedMessage = "Resumed: the escrow covers the next hour of work again.";
+
+    public static async Task<FundingStatus?> StatusAsync(CrowdDb db, Guid jobId, CancellationToken ct = default)
+    {
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.HourlyRateMinor, j.Currency }).FirstOrDefaultAsync(ct);
+        if (job is null)
+        {
+            return null;
+        }
+        var budget = await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
+        var escrow = await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(jobId, job.Currency), ct);
+        var spent = await db.Set<Earnings.EarningsAccrualRow>().Where(a => a.JobId == jobId)
+            .SumAsync(a => a.AccruedMinor + a.PlatformFeeMinor + a.SupplierFeeMinor, ct);
+        var budgetMinor = budget is null ? 0 : BudgetRules.BudgetMinor(budget.TargetHours, job.HourlyRateMinor, budget.PlatformFeeBp, budget.SupplierFeeBp);
+        var remaining = Math.Max(0, budgetMinor - spent);
+        var hourCost = BudgetRules.NextHourMinor(1, job.HourlyRateMinor, budget?.PlatformFeeBp ?? 0, budget?.SupplierFeeBp ?? 0);
+        return new FundingStatus(jobId, new Money(budgetMinor, job.Currency), escrow, new Money(spent, job.Currency),
+            new Money(remaining, job.Currency), budget is not null && escrow.Minor >= remaining, budget?.PausedAt is not null, budget?.PauseReason)
+        {
+            RemainingHours = hourCost == 0 ? 0 : Math.Max(0, escrow.Minor) / hourCost,
+        };
+    }
+
+    /// <summary>True when the job has a budget and its escrow holds all of it that is not yet spent. Publishing requires this.</summary>
+    public static async Task<bool> CoversBudgetAsync(CrowdDb db, Guid jobId, CancellationToken ct = default) =>
+        (await StatusAsync(db, jobId, ct))?.Covered == true;
+
+    /// <summary>Published, funded and not paused: contributors may claim work on it.</summary>
+    public static async Task<bool> IsLiveAsync(CrowdDb db, Guid jobId, CancellationToken ct = default)
+    {
+        var published = await db.Jobs.AnyAsync(j => j.Id == jobId && j.Status == JobStatus.Published, ct);
+        var status = published ? await StatusAsync(db, jobId, ct) : null;
+        return status is { Covered: true, Paused: false };
+    }
+
+    /// <summary>
+    /// Pauses the job when its escrow cannot pay the next hour of everyone working (peopleWorking, at least one),
+    /// resumes it when it can again; each change leaves a notice for the requester. Returns whether it may continue.
+    /// </summary>
+    public static async Task<bool> CheckNextHourAsync(CrowdDb db, Guid jobId, int peopleWorking, TimeProvider time, CancellationToken ct = default)
+    {
+        var job = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
+        var budget = await db.Set<JobBudget>().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
+        if (budget is null)
+        {
+            return false;
+        }
+        var escrow = await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(jobId, job.Currency), ct);
+        var needed = BudgetRules.NextHourMinor(peopleWorking, job.HourlyRateMinor, budget.PlatformFeeBp, budget.SupplierFeeBp);
+        var enough = escrow.Minor >= needed;
+        var now = time.GetUtcNow();
+        if (!enough && budget.PausedAt is null)
+        {
+            budget.PausedAt = now;
+            budget.PauseReason = PausedMessage;
+            budget.UpdatedAt = now;
+            db.Add(new EscrowNotice { Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, Message = PausedMessage, CreatedAt = now });
+            await db.SaveChangesAsync(ct);
+        }
+        else if (enough && budget.PausedAt is not null)
+        {
+            budget.PausedAt = null;
+            budget.PauseReason = null;
+            budget.UpdatedAt = now;
+            db.Add(new EscrowNotice { Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, Message = ResumedMessage, CreatedAt = now });
+            await db.SaveChangesAsync(ct);
+        }
+        return enough;
+    }
+}

@@ -1,0 +1,89 @@
+namespace Crowd.Server.Features.Payouts;
+
+public enum PayoutProvider
+{
+    BankFile = 1,
+    Stripe = 2,
+}
+
+/// <summary>created → sending → sent → settled | failed. Each step is one committed transition.</summary>
+public enum PayoutState
+{
+    Created = 0,
+    Sending = 1,
+    Sent = 2,
+    Settled = 3,
+    Failed = 4,
+}
+
+public sealed class Payout
+{
+    public Guid Id { get; set; }
+    public Guid RunId { get; set; }
+    public Guid ContributorId { get; set; }
+    public string Currency { get; set; } = "";
+    public long AmountMinor { get; set; }
+    public PayoutProvider Provider { get; set; }
+    public PayoutState State { get; set; }
+    public Guid? BatchId { get; set; }
+    /// <summary>The Stripe transfer id, once known.</summary>
+    public string? ProviderReference { get; set; }
+    public string? FailureReason { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? SentAt { get; set; }
+    public DateTimeOffset? SettledAt { get; set; }
+    public DateTimeOffset? FailedAt { get; set; }
+}
+
+public sealed class PayoutRun
+{
+    public Guid Id { get; set; }
+    /// <summary>The scheduled fire time the run is for: one run per fire time, however many nodes fire it.</summary>
+    public string RunKey { get; set; } = "";
+    public string Node { get; set; } = "";
+    /// <summary>How many times a run for this key started; more than one only after a crash.</summary>
+    public int Attempts { get; set; }
+    public bool PayoutsCreated { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+}
+
+/// <summary>How a contributor is paid. Payouts go only to an onboarded method.</summary>
+public sealed class PayoutAccount
+{
+    public Guid ContributorId { get; set; }
+    public PayoutProvider Provider { get; set; }
+    public string PayeeName { get; set; } = "";
+    /// <summary>Bank account number, Alipay or WeChat account, as the batch file's payee reference.</summary>
+    public string? BankAccountReference { get; set; }
+    public string? StripeAccountId { get; set; }
+    /// <summary>The one currency the method accepts, when it is limited to one.</summary>
+    public string? Currency { get; set; }
+    public bool Onboarded { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public enum BankBatchState
+{
+    Written = 0,
+    Sent = 1,
+}
+
+public sealed class BankPayoutBatch
+{
+    public Guid Id { get; set; }
+    public Guid RunId { get; set; }
+    public string Currency { get; set; } = "";
+    public BankBatchState State { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? SentAt { get; set; }
+    public Guid? SentByUserId { get; set; }
+}
+
+public sealed class StripeEvent
+{
+    public string Id { get; set; } = "";
+    public string Type { get; set; } = "";
+    public bool Handled { get; set; }
+    public DateTimeOffset ReceivedAt { get; set; }
+}

@@ -1,0 +1,259 @@
+using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Payouts.Stripe;
+using Crowd.Server.Infrastructure;
+using Crowd.Server.Infrastructure.Database;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Crowd.Server.Features.Payouts;
+
+public enum PayoutRunOutcome
+{
+    Completed,
+    /// <summary>A run for this key finished before; nothing was done.</summary>
+    AlreadyFinished,
+    /// <summary>Another node (or another call) holds the payout lock; nothing was done.</summary>
+    Busy,
+}
+
+public sealed record PayoutRunResult(PayoutRunOutcome Outcome, int Created, int Sent, int Failed, int SkippedWithoutMethod);
+
+/// <summary>
+/// One payout run: gather each contributor's payable above the minimum into one payout per contributor and currency
+/// (money payable → in flight in the same transaction), then hand each to its provider. Exactly once, across crashes:
+/// creation is one transaction keyed by the run, sending is idempotent (Stripe Idempotency-Key = payout id; a bank
+/// batch line is the payout row itself), and a re-run first finishes whatever an earlier run left half-done.
+/// </summary>
+public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, PayoutFaults faults, StripeClient stripe,
+    ILogger<PayoutRunner> logger)
+{
+    // One run at a time across every node; a crashed node's session lock goes with its connection.
+    private const long LockKey = 0x5041594F555453; // "PAYOUTS"
+
+    private const string CreateSql = """
+        WITH balances AS (
+            SELECT a.owner_id AS contributor_id, a.currency, sum(e.amount_minor)::bigint AS balance
+            FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id
+            WHERE a.kind = 2
+            GROUP BY a.owner_id, a.currency
+            HAVING sum(e.amount_minor) >= @minimum
+        ), eligible AS (
+            SELECT b.contributor_id, b.currency, b.balance, p.provider
+            FROM balances b JOIN payout_accounts p ON p.contributor_id = b.contributor_id
+            WHERE p.onboarded AND (p.currency IS NULL OR p.currency = b.currency) AND (p.provider = 1 OR @stripe_enabled)
+        ), accounts AS (
+            INSERT INTO ledger_accounts (id, kind, owner_id, currency, created_at)
+            SELECT ledger_account_id(5, @platform, currency), 5, @platform, currency, @now FROM (SELECT DISTINCT currency FROM eligible) c
+            ON CONFLICT DO NOTHING
+        ), created AS (
+            INSERT INTO payouts (id, run_id, contributor_id, currency, amount_minor, provider, state, created_at)
+            SELECT gen_random_uuid(), @run, contributor_id, currency, balance, provider, 0, @now FROM eligible
+            ON CONFLICT (run_id, contributor_id, currency) DO NOTHING
+            RETURNING id, contributor_id, currency, amount_minor
+        ), posted AS (
+            -- one ledger transaction per run and currency: each contributor's payable down, payouts in flight up by the total
+            INSERT INTO ledger_transactions (id, kind, reference, idempotency_key, created_at)
+            SELECT md5('payout-run:' || @run || ':' || currency || ':created')::uuid, 3, 'payouts of run ' || @run || ' in ' || currency,
+                   'payout-run:' || @run || ':' || currency || ':created', @now
+            FROM (SELECT DISTINCT currency FROM created) c
+        ), entries AS (
+            INSERT INTO ledger_entries (transaction_id, account_id, amount_minor, currency)
+            SELECT tx, account, amount, currency FROM (
+                SELECT md5('payout-run:' || @run || ':' || currency || ':created')::uuid AS tx, ledger_account_id(2, contributor_id, currency) AS account,
+                       -amount_minor AS amount, currency
+                FROM created
+                UNION ALL
+                SELECT md5('payout-run:' || @run || ':' || currency || ':created')::uuid, ledger_account_id(5, @platform, currency), sum(amount_minor)::bigint, currency
+                FROM created GROUP BY currency
+            ) e
+            ORDER BY currency -- each transaction's entries adjacent: its balance is checked once, not once per entry
+        ), updated AS (
+            UPDATE payout_runs SET payouts_created = true WHERE id = @run
+        )
+        SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM balances) - (SELECT count(*) FROM eligible)
+        """;
+
+    // A bank batch line is the payout row itself: putting it in its run's batch is the whole of "sending" it.
+    private const string BatchInsertSql = """
+        INSERT INTO bank_payout_batches (id, run_id, currency, state, created_at)
+        SELECT gen_random_uuid(), run_id, currency, 0, @now FROM payouts WHERE provider = 1 AND state IN (0, 1) GROUP BY run_id, currency
+        ON CONFLICT (run_id, currency) DO NOTHING
+        """;
+
+    private const string BatchUpdateSql = """
+        UPDATE payouts p SET state = 2, batch_id = b.id, sent_at = @now
+        FROM bank_payout_batches b
+        WHERE b.run_id = p.run_id AND b.currency = p.currency AND p.provider = 1 AND p.state IN (0, 1);
+        """;
+
+    public async Task<PayoutRunResult> RunAsync(string runKey, CancellationToken ct = default)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            if (!(await db.ScalarAsync<bool>("SELECT pg_try_advisory_lock(@k)", ct, DbCommands.P("k", LockKey))))
+            {
+                logger.LogWarning("Payout run {RunKey} skipped: another payout run holds the payout lock", runKey);
+                return new PayoutRunResult(PayoutRunOutcome.Busy, 0, 0, 0, 0);
+            }
+            try
+            {
+                return await RunLockedAsync(runKey, ct);
+            }
+            finally
+            {
+                await db.ExecuteAsync("SELECT pg_advisory_unlock(@k)", CancellationToken.None, DbCommands.P("k", LockKey));
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<PayoutRunResult> RunLockedAsync(string runKey, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var start = await db.CommandAsync("""
+            INSERT INTO payout_runs (id, run_key, node, attempts, payouts_created, started_at) VALUES (@id, @key, @node, 1, false, @now)
+            ON CONFLICT (run_key) DO UPDATE SET attempts = payout_runs.attempts + 1, node = excluded.node
+            RETURNING id, payouts_created, finished_at IS NOT NULL, attempts
+            """, ct);
+        start.Parameters.Add(new NpgsqlParameter<Guid>("id", Guid.CreateVersion7()));
+        start.Parameters.Add(new NpgsqlParameter<string>("key", runKey));
+        start.Parameters.Add(new NpgsqlParameter<string>("node", Environment.MachineName + ":" + Environment.ProcessId));
+        start.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        Guid runId;
+        bool created, finished;
+        int attempts;
+        await using (var reader = await start.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            (runId, created, finished, attempts) = (reader.GetGuid(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetInt32(3));
+        }
+        if (finished)
+        {
+            logger.LogWarning("Payout run {RunKey} finished before; this start (attempt {Attempt}) does nothing", runKey, attempts);
+            return new PayoutRunResult(PayoutRunOutcome.AlreadyFinished, 0, 0, 0, 0);
+        }
+        if (attempts > 1)
+        {
+            logger.LogWarning("Payout run {RunKey} resumes after an interrupted attempt (attempt {Attempt})", runKey, attempts);
+        }
+
+        var createdCount = 0;
+        var skipped = 0;
+        if (!created)
+        {
+            (createdCount, skipped) = await CreatePayoutsAsync(runId, now, ct);
+            if (skipped > 0)
+            {
+                logger.LogWarning("Payout run {RunKey}: {Skipped} contributors have payable above the minimum but no onboarded payout method for its currency; their money stays payable",
+                    runKey, skipped);
+            }
+            await faults.AtAsync(PayoutStep.AfterCreate, null, ct);
+        }
+
+        var (sent, failed) = await SendPendingAsync(ct);
+        await db.ExecuteAsync("UPDATE payout_runs SET finished_at = @now WHERE id = @id", ct, DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", runId));
+        logger.LogInformation("Payout run {RunKey} finished: {Created} payouts created, {Sent} sent, {Failed} failed", runKey, createdCount, sent, failed);
+        return new PayoutRunResult(PayoutRunOutcome.Completed, createdCount, sent, failed, skipped);
+    }
+
+    private async Task<(int Created, int Skipped)> CreatePayoutsAsync(Guid runId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Hundreds of thousands of balances aggregate and sort in memory rather than on disk.
+        await db.ExecuteAsync("SET LOCAL work_mem = '64MB'", ct);
+        await using var command = await db.CommandAsync(CreateSql, ct);
+        command.Parameters.Add(new NpgsqlParameter<long>("minimum", Math.Max(1, options.Value.Payouts.MinimumMinor)));
+        command.Parameters.Add(new NpgsqlParameter<bool>("stripe_enabled", options.Value.Payouts.Mode == PayoutMode.Stripe));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("platform", AccountRef.Platform));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("run", runId));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        int created, skipped;
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            (created, skipped) = ((int)reader.GetInt64(0), (int)reader.GetInt64(1));
+        }
+        await tx.CommitAsync(ct);
+        return (created, skipped);
+    }
+
+    /// <summary>Sends every payout not yet sent, of this run and of any earlier run a crash interrupted.</summary>
+    private async Task<(int Sent, int Failed)> SendPendingAsync(CancellationToken ct)
+    {
+        var sent = 0;
+        var failed = 0;
+        await faults.AtAsync(PayoutStep.BeforeProviderCall, null, ct);
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            var now = time.GetUtcNow();
+            await db.ExecuteAsync(BatchInsertSql, ct, DbCommands.P("now", now));
+            sent += await db.ExecuteAsync(BatchUpdateSql, ct, DbCommands.P("now", now));
+            await tx.CommitAsync(ct);
+        }
+
+        var stripePayouts = await db.Set<Payout>().AsNoTracking()
+            .Where(p => p.Provider == PayoutProvider.Stripe && (p.State == PayoutState.Created || p.State == PayoutState.Sending))
+            .OrderBy(p => p.CreatedAt).ThenBy(p => p.Id)
+            .ToListAsync(ct);
+        foreach (var payout in stripePayouts)
+        {
+            switch (await SendToStripeAsync(payout, ct))
+            {
+                case true:
+                    sent++;
+                    break;
+                case false:
+                    failed++;
+                    break;
+            }
+        }
+        return (sent, failed);
+    }
+
+    /// <summary>True when sent, false when failed for good (money back to payable), null when it must wait for the next run.</summary>
+    private async Task<bool?> SendToStripeAsync(Payout payout, CancellationToken ct)
+    {
+        await db.ExecuteAsync("UPDATE payouts SET state = 1 WHERE id = @id AND state IN (0, 1)", ct, DbCommands.P("id", payout.Id));
+        await faults.AtAsync(PayoutStep.BeforeProviderCall, payout.Id, ct);
+        var account = await db.Set<PayoutAccount>().AsNoTracking().FirstOrDefaultAsync(a => a.ContributorId == payout.ContributorId, ct);
+        if (account is not { Onboarded: true, StripeAccountId: not null })
+        {
+            logger.LogWarning("Payout {PayoutId} failed: contributor {ContributorId} has no onboarded Stripe account; the money returns to payable",
+                payout.Id, payout.ContributorId);
+            await PayoutTransitions.FailAsync(db, payout.Id, "No onboarded Stripe account.", time.GetUtcNow(), ct);
+            return false;
+        }
+        StripeTransfer transfer;
+        try
+        {
+            transfer = await stripe.CreateTransferAsync(payout.AmountMinor, payout.Currency, account.StripeAccountId, $"payout_run_{payout.RunId:N}",
+                new Dictionary<string, string>
+                {
+                    ["payout_id"] = payout.Id.ToString(),
+                    ["contributor_id"] = payout.ContributorId.ToString(),
+                },
+                idempotencyKey: "payout-" + payout.Id.ToString("N"), ct);
+        }
+        catch (StripeException e) when (!e.IsTransient)
+        {
+            logger.LogWarning("Payout {PayoutId} refused by Stripe ({Kind} {Code}: {Message}); the money returns to payable", payout.Id, e.Kind, e.Code, e.Message);
+            await PayoutTransitions.FailAsync(db, payout.Id, $"Stripe: {e.Message}"[..Math.Min(500, e.Message.Length + 8)], time.GetUtcNow(), ct);
+            return false;
+        }
+        catch (StripeException e)
+        {
+            logger.LogWarning("Payout {PayoutId} not sent: Stripe unavailable after retries ({Message}); the next run sends it with the same idempotency key",
+                payout.Id, e.Message);
+            return null;
+        }
+        await faults.AtAsync(PayoutStep.AfterProviderCall, payout.Id, ct);
+        await db.ExecuteAsync("UPDATE payouts SET state = 2, provider_reference = @ref, sent_at = @now WHERE id = @id AND state = 1", ct,
+            DbCommands.P("ref", transfer.Id), DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", payout.Id));
+        return true;
+    }
+}

@@ -1,0 +1,70 @@
+using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Payouts.BankFile;
+using Crowd.Server.Features.Payouts.Stripe;
+using Crowd.Server.Infrastructure;
+using Crowd.Server.Infrastructure.Database;
+using Npgsql;
+using Quartz;
+
+namespace Crowd.Server.Features.Payouts;
+
+public static class PayoutsSetup
+{
+    private const long MaxWebhookBytes = 1_000_000;
+
+    public static WebApplicationBuilder AddCrowdPayouts(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<PayoutFaults>();
+        services.AddScoped<PayoutRunner>();
+        services.AddScoped<BankBatches>();
+        services.AddScoped<StripeWebhooks>();
+        services.AddScoped<EscrowService>();
+        services.AddHttpClient<StripeClient>(http => http.Timeout = TimeSpan.FromSeconds(30));
+
+        var payouts = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Payouts ?? new PayoutOptions();
+        if (!payouts.SchedulerEnabled)
+        {
+            return builder;
+        }
+        services.AddQuartz(q =>
+        {
+            q.ConfigureScheduler(s => s.InstanceName = "crowd");
+            q.UsePersistentStore(store =>
+            {
+                // The connection string is known only once the database has started (it may be the embedded one).
+                store.UsePostgres(o => o.DataSourceFactory = sp => NpgsqlDataSource.Create(sp.GetRequiredService<CrowdDatabase>().ConnectionString));
+                store.UseClustering();
+            });
+            q.AddJob<PayoutJob>(j => j.WithIdentity(PayoutJob.Key).StoreDurably().RequestRecovery());
+            q.AddTrigger(t => t.ForJob(PayoutJob.Key).WithIdentity("payouts", "crowd").WithCronSchedule(payouts.Cron));
+        });
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        return builder;
+    }
+
+    public static WebApplication MapPayouts(this WebApplication app)
+    {
+        app.MapPost("/api/payouts/stripe/webhook", async (HttpRequest request, StripeWebhooks webhooks, CancellationToken ct) =>
+            {
+                // Stripe events are a few kilobytes; a large body is not one of them.
+                if (request.ContentLength > MaxWebhookBytes)
+                {
+                    return Results.Problem(statusCode: 413, title: "Too large", detail: "A Stripe event is at most 1 MB.");
+                }
+                using var buffer = new MemoryStream();
+                await request.Body.CopyToAsync(buffer, ct);
+                var outcome = await webhooks.ReceiveAsync(request.Headers["Stripe-Signature"].ToString(), buffer.ToArray(), ct);
+                return outcome switch
+                {
+                    WebhookOutcome.BadSignature => Results.Problem(statusCode: 400, title: "Signature refused",
+                        detail: "The Stripe-Signature header does not match a configured webhook secret, or its timestamp is outside the tolerance."),
+                    WebhookOutcome.BadPayload => Results.Problem(statusCode: 400, title: "Not a Stripe event", detail: "The body is not a Stripe event object."),
+                    _ => Results.Ok(new { received = true, outcome = outcome.ToString() }),
+                };
+            })
+            .ExcludeFromDescription()
+            .DisableAntiforgery();
+        return app;
+    }
+}
