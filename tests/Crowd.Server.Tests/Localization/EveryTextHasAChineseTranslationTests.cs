@@ -97,8 +97,8 @@ public sealed partial class EveryTextHasAChineseTranslationTests
     [GeneratedRegex(""""\b(?:T|L|text|Text)\["((?:[^"\\]|\\.)+)(?=")"""")]
     private static partial Regex IndexerPattern();
 
-    // new("field", "Message" …) and new FieldError("field", "Message" …)
-    [GeneratedRegex(""""new(?:\s+FieldError)?\(\s*"[A-Za-z0-9_.\[\]]+",\s*"((?:[^"\\]|\\.)+)(?=")"""")]
+    // new("field", "Message" …) and new FieldError("field", "Message" …); a message is words, which tells it from key-value pairs.
+    [GeneratedRegex(""""new(?:\s+FieldError)?\(\s*"[A-Za-z0-9_.\[\]]+",\s*"((?=[^"]*\s)(?:[^"\\]|\\.)+)(?=")"""")]
     private static partial Regex FieldErrorPattern();
 
     // Problems.Problem(status, localizer, "Title", "Detail" …)

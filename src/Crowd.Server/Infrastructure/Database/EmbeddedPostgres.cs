@@ -77,7 +77,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         var settings = $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories=''";
         if (_throwaway)
         {
-            settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+            // Test classes run in parallel, each with its own database and connection pool.
+            settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500";
         }
         await RunAsync("pg_ctl", ["start", "-w", "-t", "60", "-D", clusterDirectory,
             "-l", Path.Combine(_dataDirectory, "postgres.log"), "-o", settings], ct);
