@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the recording load benchmark against a Release build of the server on its own throw-away database.
-#   bench/recording-load.sh                        N = 50,100,250,500,1000, 20 s each
-#   N=20 SECONDS=5 bench/recording-load.sh         a quick smoke run
+#   tests/load/recording-load.sh                        N = 50,100,250,500,1000, 20 s each
+#   N=20 SECONDS=5 tests/load/recording-load.sh         a quick smoke run
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 STEPS="${N:-50,100,250,500,1000}"
 STEP_SECONDS="${SECONDS_PER_STEP:-${SECONDS:-20}}"
 PORT="${PORT:-5090}"
@@ -32,6 +32,6 @@ curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { cat "$DATA/server.log";
 PG_PORT="$(sed -n 4p "$DATA/postgres/cluster/postmaster.pid")"
 PG_PASSWORD="$(cat "$DATA/postgres/password")"
 echo "server pid $SERVER on port $PORT; $(nproc) cores; $(date -u +%FT%TZ)" >&2
-node bench/recording-load.mjs --url "http://127.0.0.1:$PORT" \
+node tests/load/recording-load.mjs --url "http://127.0.0.1:$PORT" \
   --pg "postgresql://crowd:$PG_PASSWORD@127.0.0.1:$PG_PORT/crowd" \
   --server-pid "$SERVER" --n "$STEPS" --seconds "$STEP_SECONDS"

@@ -2,8 +2,8 @@
 // 100 ms each, with random phases), through the real @microsoft/signalr client over WebSockets. Reports the latency
 // from a chunk being sent to its quality frame arriving (p50/p95/p99), the server's CPU and memory, and errors.
 //
-//   bench/recording-load.sh                       starts a Release server with its own database and runs this
-//   node bench/recording-load.mjs --url http://127.0.0.1:5090 --pg postgresql://crowd:PW@127.0.0.1:PORT/crowd \
+//   tests/load/recording-load.sh                       starts a Release server with its own database and runs this
+//   node tests/load/recording-load.mjs --url http://127.0.0.1:5090 --pg postgresql://crowd:PW@127.0.0.1:PORT/crowd \
 //        --server-pid PID --n 50,100,250,500,1000 --seconds 20
 import * as signalR from '@microsoft/signalr';
 import { execFileSync } from 'node:child_process';
