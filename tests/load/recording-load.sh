@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the recording load benchmark against a Release build of the server on its own throw-away database.
 #   tests/load/recording-load.sh                        N = 50,100,250,500,1000, 20 s each
-#   N=20 SECONDS=5 tests/load/recording-load.sh         a quick smoke run
+#   N=20 SECONDS_PER_STEP=5 tests/load/recording-load.sh   a quick smoke run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STEPS="${N:-50,100,250,500,1000}"
-STEP_SECONDS="${SECONDS_PER_STEP:-${SECONDS:-20}}"
+STEP_SECONDS="${SECONDS_PER_STEP:-20}"
 PORT="${PORT:-5090}"
 DATA="$(mktemp -d /tmp/crowd-bench-XXXXXX)"
 chmod 755 "$DATA" # the embedded PostgreSQL runs as its own user when started by root

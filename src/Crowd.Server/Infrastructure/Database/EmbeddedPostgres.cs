@@ -74,11 +74,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         Port = FreeLoopbackPort();
-        var settings = $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories=''";
+        // Room for the server's connection pool (100 by default) beside the scheduler's and an operator's psql.
+        var settings = $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories='' -c max_connections=300";
         if (_throwaway)
         {
             // Test classes run in parallel, each with its own database and connection pool.
-            settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500";
+            settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600";
         }
         await RunAsync("pg_ctl", ["start", "-w", "-t", "60", "-D", clusterDirectory,
             "-l", Path.Combine(_dataDirectory, "postgres.log"), "-o", settings], ct);

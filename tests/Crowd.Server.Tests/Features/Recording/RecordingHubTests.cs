@@ -1,3 +1,4 @@
+using Crowd.Server.Infrastructure.Money;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -90,6 +91,32 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         Convert.ToHexStringLower(SHA256.HashData(wav!)).ShouldBe(clip.Sha256);
         SpeechAnalyzer.AnalyzeWav(wav).SampleCount.ShouldBe(speech.Length);
         (await app.WithDbAsync(db => db.RecordingTasks.SingleAsync(t => t.Id == clip.TaskId))).AcceptedTakes.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task TheTimeASubmittedTakeTookIsPaidIntoTheContributorsPayableAtTheJobsRate()
+    {
+        var (client, job, user, _) = await JoinedAsync();
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech);
+        await stream.CompleteAsync();
+        await result;
+
+        await client.InvokeAsync("Submit", takeId, new { echoCancellation = false, noiseSuppression = false, autoGainControl = false });
+
+        var (activeMs, rate, currency, payable) = await app.WithDbAsync(async db =>
+        {
+            var session = await db.WorkerSessions.AsNoTracking().SingleAsync(s => s.ContributorId == user && s.JobId == job.Id);
+            var terms = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id);
+            var balance = await Crowd.Server.Features.Ledger.LedgerQueries.BalanceAsync(db,
+                Crowd.Server.Features.Ledger.AccountRef.Payable(user, terms.Currency));
+            return (session.ActiveMs, terms.HourlyRateMinor, terms.Currency, balance);
+        });
+        activeMs.ShouldBeGreaterThan(0);
+        payable.ShouldBe(new Money((activeMs * rate + 3_599_999) / 3_600_000, currency), "pay for every active millisecond, rounded up");
     }
 
     [Fact]

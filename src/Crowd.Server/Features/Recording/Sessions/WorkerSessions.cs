@@ -1,4 +1,6 @@
 using Crowd.Audio.Quality;
+using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Features.Recording.Tasks;
@@ -194,6 +196,7 @@ public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskCla
                 }
             }
         }
+        await AccrueAsync(sessions, held, active, working, ct);
         if (working.Count > 0)
         {
             await claims.RenewAsync(working, ct);
@@ -210,6 +213,37 @@ public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskCla
             }
         }
         return sessions.Count;
+    }
+
+    /// <summary>
+    /// Pay follows the checkpointed time: each held session's cumulative active time is accrued (escrow → contributor
+    /// payable; only the difference since the last accrual is posted), then each job with people working checks that its
+    /// escrow still covers their next hour, pausing itself with a notice to the requester when it does not.
+    /// </summary>
+    private async Task AccrueAsync(IReadOnlyCollection<LiveSession> sessions, List<Guid> held, long[] active, List<Guid> working,
+        CancellationToken ct)
+    {
+        var stillHeld = held.ToHashSet();
+        var checkpoints = new List<Checkpoint>(held.Count);
+        var i = 0;
+        foreach (var live in sessions)
+        {
+            if (stillHeld.Contains(live.Id))
+            {
+                checkpoints.Add(new Checkpoint(live.Id, live.ContributorId, live.JobId, active[i]));
+            }
+            i++;
+        }
+        if (checkpoints.Count == 0)
+        {
+            return;
+        }
+        await EarningsAccrual.AccrueManyAsync(db, checkpoints, clock, ct);
+        var workingIds = working.ToHashSet();
+        foreach (var job in sessions.Where(l => workingIds.Contains(l.Id)).GroupBy(l => l.JobId))
+        {
+            await JobFunding.CheckNextHourAsync(db, job.Key, job.Count(), clock, ct);
+        }
     }
 
     /// <summary>Ends a session: its time is written, its prompt goes back to the pool, it is no longer live.</summary>
@@ -236,6 +270,10 @@ public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskCla
             .SetProperty(x => x.LastCheckpointAt, now)
             .SetProperty(x => x.CurrentTakeId, (Guid?)null)
             .SetProperty(x => x.ConnectionId, (string?)null), ct);
+        if (live is not null && activeMs is { } total)
+        {
+            await EarningsAccrual.AccrueAsync(db, sessionId, live.ContributorId, live.JobId, total, clock, ct);
+        }
     }
 }
 

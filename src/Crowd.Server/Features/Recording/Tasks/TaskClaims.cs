@@ -1,3 +1,4 @@
+using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
@@ -202,6 +203,8 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
                 .SetProperty(x => x.CurrentTaskId, (Guid?)null)
                 .SetProperty(x => x.CurrentTakeId, (Guid?)null)
                 .SetProperty(x => x.LastChunkSeq, -1), ct);
+        // The clip and the pay for the time it took land together.
+        await EarningsAccrual.AccrueAsync(db, clip.SessionId, clip.ContributorId, clip.JobId, activeMs, clock, ct);
         await tx.CommitAsync(ct);
         return AcceptOutcome.Accepted;
     }
