@@ -35,17 +35,21 @@ public class BrowserApp : CrowdApp
         Directory.CreateDirectory(ScreenshotDirectory);
 
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        Browser = await LaunchChromiumAsync(_playwright, ExtraBrowserArguments);
+    }
+
+    /// <summary>Debian's Chromium, headless, with the switches this machine's closed network and root user need.</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright, IEnumerable<string> extraArguments) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = Environment.GetEnvironmentVariable("CROWD_CHROMIUM") ?? "/usr/bin/chromium",
             Headless = true,
             Args =
             [
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", .. ExtraBrowserArguments,
+                "--disable-component-update", "--disable-sync", .. extraArguments,
             ],
         });
-    }
 
     public async Task<IPage> NewPageAsync(string locale = "en-US")
     {

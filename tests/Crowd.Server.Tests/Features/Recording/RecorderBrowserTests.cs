@@ -10,10 +10,26 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
-/// <summary>The server on a real Kestrel port on 127.0.0.1, for a real browser.</summary>
-public sealed class BrowserApp : RecordingApp, IAsyncLifetime
+/// <summary>The recording server on a real Kestrel port on 127.0.0.1, for Chromium with a fake microphone.</summary>
+public sealed class RecorderApp : RecordingApp, IAsyncLifetime
 {
+    private readonly List<IBrowser> _browsers = [];
+    private IPlaywright? _playwright;
+
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>A browser whose microphone plays the given WAV file; closed with the fixture.</summary>
+    public async Task<IBrowser> BrowserWithMicrophoneAsync(string wav)
+    {
+        _playwright ??= await Playwright.CreateAsync();
+        var browser = await Browser.BrowserApp.LaunchChromiumAsync(_playwright,
+        [
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--use-file-for-fake-audio-capture=" + wav,
+            "--autoplay-policy=no-user-gesture-required",
+        ]);
+        _browsers.Add(browser);
+        return browser;
+    }
 
     async Task IAsyncLifetime.InitializeAsync()
     {
@@ -26,12 +42,19 @@ public sealed class BrowserApp : RecordingApp, IAsyncLifetime
             .First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal);
     }
 
-    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        foreach (var browser in _browsers)
+        {
+            await browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        await DisposeAsync();
+    }
 }
 
-public sealed class RecorderBrowserTests(BrowserApp app, ITestOutputHelper output) : IClassFixture<BrowserApp>
+public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper output) : IClassFixture<RecorderApp>
 {
-    private static readonly string s_screenshots = Path.GetFullPath(Path.Combine("TestResults", "screenshots"));
 
     [Fact]
     public async Task AContributorConsentsRecordsASpokenTakeSeesItPassAndSubmitsIt()
@@ -74,18 +97,7 @@ public sealed class RecorderBrowserTests(BrowserApp app, ITestOutputHelper outpu
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2, title: "Read aloud: " + name);
         var user = await RecordingTestData.ContributorAsync(app);
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--use-file-for-fake-audio-capture=" + wav,
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        });
+        var browser = await app.BrowserWithMicrophoneAsync(wav);
         var context = await browser.NewContextAsync(new() { BaseURL = app.BaseUrl, Permissions = ["microphone"], Locale = "en-GB" });
         var signIn = await context.APIRequest.PostAsync("/api/accounts/signin",
             new() { DataObject = new { email = user.Email, password = Infrastructure.TestAccounts.Password } });
@@ -112,11 +124,6 @@ public sealed class RecorderBrowserTests(BrowserApp app, ITestOutputHelper outpu
         return (page, job, user.Id);
     }
 
-    private async Task ShotAsync(IPage page, string name)
-    {
-        Directory.CreateDirectory(s_screenshots);
-        var path = Path.Combine(s_screenshots, name + ".png");
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine("Screenshot: " + path);
-    }
+    private async Task ShotAsync(IPage page, string name) =>
+        output.WriteLine("Screenshot: " + await Browser.BrowserApp.ScreenshotAsync(page, name));
 }
