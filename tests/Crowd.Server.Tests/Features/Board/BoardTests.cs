@@ -14,10 +14,10 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
     {
         var requester = await app.RequesterAsync();
         var tag = Guid.NewGuid().ToString("N")[..8];
-        var mandarin = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "Mandarin " + tag, language: "zh-CN"));
-        var english = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "English " + tag, language: "en-GB"));
+        var mandarin = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Mandarin " + tag, language: "zh-CN"));
+        var english = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "English " + tag, language: "en-GB"));
         var draft = await requester.Client.CreateJobAsync(JobsTestData.ValidJob(title: "Draft " + tag, language: "zh-CN"));
-        var closed = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "Closed " + tag, language: "zh-CN"));
+        var closed = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Closed " + tag, language: "zh-CN"));
         (await requester.Client.PostAsync($"/api/jobs/{closed.Id}/close", null)).EnsureSuccessStatusCode();
         var anonymous = app.CreateClient();
 
@@ -55,7 +55,7 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
     {
         var requester = await app.RequesterAsync();
         var title = "Home page job " + Guid.NewGuid().ToString("N")[..8];
-        await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: title));
+        await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: title));
 
         var html = WebUtility.HtmlDecode(await app.CreateClient().GetStringAsync("/"));
 
@@ -68,7 +68,7 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
     public async Task TheHomePageSpeaksChineseWhenAsked()
     {
         var requester = await app.RequesterAsync();
-        await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "中文任务"));
+        await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "中文任务"));
         var client = app.CreateClient();
         client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("zh-CN,zh;q=0.9");
 
