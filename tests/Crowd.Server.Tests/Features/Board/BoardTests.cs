@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using Crowd.Server.Features.Board;
+using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Jobs;
 using Crowd.Server.Tests.Features.Jobs;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Tests.Features.Board;
 
@@ -39,6 +42,33 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
         shown.BuyerName.ShouldBe("Acme Speech AI Ltd");
         shown.Purposes.ShouldBe([BoardQuery.SpeechRecognition]);
         shown.RetentionDays.ShouldBe(365);
+    }
+
+    [Fact]
+    public async Task AJobIsOnTheBoardOnlyWhileItsEscrowCoversItsBudgetAndItIsNotPaused()
+    {
+        var requester = await app.RequesterAsync();
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var live = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Live " + tag));
+        var underfunded = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Underfunded " + tag));
+        var paused = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Paused " + tag));
+        // Doubling the target hours doubles the budget; the escrow still holds only the first half.
+        (await requester.Client.PutAsJsonAsync($"/api/jobs/{underfunded.Id}", new JobRequest(TargetHours: 80))).EnsureSuccessStatusCode();
+        await app.WithDbAsync(db => db.Set<JobBudget>().Where(b => b.JobId == paused.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.PausedAt, DateTimeOffset.UtcNow).SetProperty(b => b.PauseReason, JobFunding.PausedMessage)));
+        var anonymous = app.CreateClient();
+
+        var shown = (await anonymous.GetFromJsonAsync<BoardPage>("/api/board"))!.Jobs.Where(j => j.Title.EndsWith(tag, StringComparison.Ordinal)).Select(j => j.Id).ToList();
+        var page = await anonymous.GetStringAsync("/");
+
+        shown.ShouldBe([live.Id]);
+        page.ShouldContain("Live " + tag);
+        page.ShouldNotContain("Underfunded " + tag);
+        page.ShouldNotContain("Paused " + tag);
+
+        await app.WithDbAsync(db => JobsTestData.FundAsync(db, underfunded.Id));
+        var funded = (await anonymous.GetFromJsonAsync<BoardPage>("/api/board"))!.Jobs.Where(j => j.Title.EndsWith(tag, StringComparison.Ordinal)).Select(j => j.Id).ToList();
+        funded.ShouldBe([underfunded.Id, live.Id], ignoreOrder: true);
     }
 
     [Fact]
