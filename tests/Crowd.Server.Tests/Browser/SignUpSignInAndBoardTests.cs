@@ -12,7 +12,7 @@ public sealed class SignUpSignInAndBoardTests(BrowserApp app, ITestOutputHelper 
     public async Task AContributorSignsUpSignsInAndSeesTheJobBoard()
     {
         var requester = await app.RequesterAsync("Acme Speech AI");
-        var job = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "Read Mandarin weather reports"));
+        var job = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Read Mandarin weather reports"));
         var page = await app.NewPageAsync();
         var email = $"li-wei-{Guid.NewGuid():N}@example.test";
 

@@ -1,3 +1,4 @@
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
@@ -45,6 +46,9 @@ public static class BoardQuery
             var prefix = language + "-%";
             query = query.Where(j => EF.Functions.ILike(j.Language, language) || EF.Functions.ILike(j.Language, prefix));
         }
+        // Only live jobs: a published job whose escrow does not cover its budget, or that is paused, takes no one's time.
+        var live = await JobFunding.LiveIdsAsync(db, query, ct);
+        query = query.Where(j => live.Contains(j.Id));
         var total = await query.CountAsync(ct);
         var jobs = await query.OrderByDescending(j => j.PublishedAt).ThenByDescending(j => j.Id)
             .Skip((page - 1) * PageSize).Take(PageSize).ToListAsync(ct);

@@ -56,6 +56,23 @@ public static class JobFunding
         return status is { Covered: true, Paused: false };
     }
 
+    /// <summary>The ids among these jobs that are live: published, not paused, and with the unspent budget in escrow.</summary>
+    public static async Task<List<Guid>> LiveIdsAsync(CrowdDb db, IQueryable<Job> jobs, CancellationToken ct = default)
+    {
+        var candidates = await jobs.Where(j => j.Status == JobStatus.Published
+                && db.Set<JobBudget>().Any(b => b.JobId == j.Id && b.PausedAt == null))
+            .Select(j => j.Id).ToListAsync(ct);
+        var live = new List<Guid>(candidates.Count);
+        foreach (var id in candidates)
+        {
+            if ((await StatusAsync(db, id, ct))?.Covered == true)
+            {
+                live.Add(id);
+            }
+        }
+        return live;
+    }
+
     /// <summary>
     /// Pauses the job when its escrow cannot pay the next hour of everyone working (peopleWorking, at least one),
     /// resumes it when it can again; each change leaves a notice for the requester. Returns whether it may continue.

@@ -1,6 +1,9 @@
 using System.Globalization;
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.RateFloors;
+using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
@@ -9,8 +12,12 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Jobs;
+
+/// <summary>Target hours × rate, plus the platform fee (percent), is the budget the escrow must hold.</summary>
+public sealed record BudgetPreview(int TargetHours, Money Rate, Money Pay, decimal PlatformFeePercent, Money PlatformFee, Money Budget);
 
 /// <summary>The job editor's fields as a person types them: seconds, percentages and major-unit money.</summary>
 public sealed class JobForm
@@ -33,9 +40,10 @@ public sealed class JobForm
     public bool PurposeSpeechRecognition { get; set; } = true;
     public bool PurposeVoiceCloning { get; set; }
     public int RetentionDays { get; set; } = 365;
+    public int? TargetHours { get; set; }
     public string? Prompts { get; set; }
 
-    public static JobForm From(Job j) => new()
+    public static JobForm From(Job j, int? targetHours) => new()
     {
         Title = j.Title, Description = j.Description, Language = j.Language, TakesPerPrompt = j.TakesPerPrompt,
         ClipMinSeconds = j.ClipMinMs / 1000.0, ClipMaxSeconds = j.ClipMaxMs / 1000.0, MinSnrDb = j.MinSnrDb,
@@ -43,12 +51,13 @@ public sealed class JobForm
         EnvironmentNotes = j.EnvironmentNotes, HourlyRate = Currencies.ToMajor(new Money(j.HourlyRateMinor, j.Currency)).ToString(CultureInfo.InvariantCulture),
         Currency = j.Currency, Region = j.Region, EstimatedSecondsPerClip = j.EstimatedSecondsPerClip, BuyerName = j.BuyerName,
         PurposeSpeechRecognition = j.PurposeSpeechRecognition, PurposeVoiceCloning = j.PurposeVoiceCloning, RetentionDays = j.RetentionDays,
+        TargetHours = targetHours,
     };
 
     public JobRequest ToRequest(long? rateMinor) => new(
         Title ?? "", Description ?? "", Language ?? "", TakesPerPrompt, (int)Math.Round(ClipMinSeconds * 1000), (int)Math.Round(ClipMaxSeconds * 1000),
         MinSnrDb, MaxClippingPercent / 100, MinSpeechPercent / 100, EnvironmentNotes ?? "", new Money(rateMinor ?? 0, Currency ?? ""),
-        Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays);
+        Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays, TargetHours);
 
     /// <summary>The form field that shows an error the rules report under an API field name.</summary>
     public static string FieldFor(string apiField) => apiField switch
@@ -63,7 +72,8 @@ public sealed class JobForm
 }
 
 [Authorize(Policy = Roles.Requester)]
-public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, IStringLocalizer<RateFloorsText> floorText) : PageModel
+public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, IStringLocalizer<RateFloorsText> floorText,
+    IOptions<CrowdOptions> options) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public Guid? Id { get; set; }
@@ -86,6 +96,30 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
 
     public string RegionName(RateFloor floor) => floorText[floor.RegionName];
 
+    /// <summary>The saved job's budget and escrow; null for a new job.</summary>
+    public FundingStatus? Funding { get; private set; }
+
+    /// <summary>The platform fee the budget carries: the saved budget's, or today's for a job without one.</summary>
+    public int PlatformFeeBp { get; private set; }
+
+    /// <summary>The budget the form's target hours and rate add up to, in parts; null until both are valid.</summary>
+    public BudgetPreview? Preview
+    {
+        get
+        {
+            var rate = Currencies.ParseMajor(Form.HourlyRate?.Trim(), Form.Currency);
+            if (rate is not > 0 || Form.TargetHours is not (>= 1 and <= JobRules.MaxTargetHours) || !Currencies.IsSupported(Form.Currency))
+            {
+                return null;
+            }
+            var hours = Form.TargetHours.Value;
+            var pay = PayCalculator.PayForActiveTime(hours * PayCalculator.MsPerHour, rate.Value);
+            var fee = PayCalculator.Fee(pay, PlatformFeeBp);
+            return new BudgetPreview(hours, new Money(rate.Value, Form.Currency), new Money(pay, Form.Currency), PlatformFeeBp / 100m,
+                new Money(fee, Form.Currency), new Money(BudgetRules.BudgetMinor(hours, rate.Value, PlatformFeeBp, 0), Form.Currency));
+        }
+    }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         if (Id is not null)
@@ -95,7 +129,7 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             {
                 return NotFound();
             }
-            Form = JobForm.From(Job);
+            Form = JobForm.From(Job, await db.Set<JobBudget>().Where(b => b.JobId == Job.Id).Select(b => (int?)b.TargetHours).FirstOrDefaultAsync(ct));
         }
         await LoadFloorsAsync(ct);
         return Page();
@@ -148,6 +182,7 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
         {
             // Report every field at once, not just the first thing that stopped the save.
             errors.AddRange(JobRules.Validate(JobTerms.Defaults.With(Form.ToRequest(rate ?? 1))).Where(e => e.Field != "hourlyRate"));
+            errors.AddRange(JobRules.ValidateTargetHours(Form.TargetHours, required: false));
         }
         else
         {
@@ -197,7 +232,7 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             default:
                 var errors = outcome.Errors ?? [];
                 ModelState.AddErrors(errors.Select(e => e with { Field = "Form." + JobForm.FieldFor(e.Field) }), text);
-                if (outcome.Kind is JobOutcomeKind.BelowFloor or JobOutcomeKind.NoFloor)
+                if (outcome.Kind is JobOutcomeKind.BelowFloor or JobOutcomeKind.NoFloor or JobOutcomeKind.Unfunded)
                 {
                     // Shown at the top as well: it is the reason the job is not live.
                     ModelState.AddErrors(errors.Select(e => e with { Field = "" }), text);
@@ -212,6 +247,12 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
         return db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == org, ct);
     }
 
-    private async Task LoadFloorsAsync(CancellationToken ct) =>
+    private async Task LoadFloorsAsync(CancellationToken ct)
+    {
         Floors = await db.RateFloors.AsNoTracking().OrderBy(f => f.Region).ThenBy(f => f.Currency).ToListAsync(ct);
+        // Loaded with the floors because every rendering of the page needs both.
+        Funding = Id is null ? null : await JobFunding.StatusAsync(db, Id.Value, ct);
+        PlatformFeeBp = (Id is null ? null : await db.Set<JobBudget>().Where(b => b.JobId == Id).Select(b => (int?)b.PlatformFeeBp).FirstOrDefaultAsync(ct))
+            ?? options.Value.Payouts.PlatformFeeBp;
+    }
 }

@@ -11,7 +11,7 @@ public sealed record JobRequest(
     int? ClipMinMs = null, int? ClipMaxMs = null, double? MinSnrDb = null, double? MaxClippingRatio = null,
     double? MinSpeechRatio = null, string? EnvironmentNotes = null, Money? HourlyRate = null, string? Region = null,
     int? EstimatedSecondsPerClip = null, string? BuyerName = null, bool? PurposeSpeechRecognition = null,
-    bool? PurposeVoiceCloning = null, int? RetentionDays = null);
+    bool? PurposeVoiceCloning = null, int? RetentionDays = null, int? TargetHours = null);
 
 /// <summary>Everything a job asks of a contributor and promises them. Two equal values mean nothing changed.</summary>
 public sealed record JobTerms(
@@ -75,6 +75,7 @@ public static partial class JobRules
     public const int MaxBuyerNameLength = 200;
     public const int MaxRetentionDays = 1_095;
     public const int MaxEnvironmentNotesLength = 2_000;
+    public const int MaxTargetHours = 100_000;
 
     /// <summary>A BCP 47 language tag in its common shape: "en", "zh-CN", "zh-Hans-CN", "yue".</summary>
     public static bool IsLanguageTag(string? tag) =>
@@ -143,6 +144,18 @@ public static partial class JobRules
             errors.Add(new("retentionDays", "The retention period must be between 1 and {0} days.", MaxRetentionDays));
         }
         return errors;
+    }
+
+    /// <summary>The hours of recording the job's budget pays for; required before publishing, checked whenever it is sent.</summary>
+    public static List<FieldError> ValidateTargetHours(int? targetHours, bool required)
+    {
+        if (targetHours is null)
+        {
+            return required ? [new("targetHours", "Set the target hours of recording before publishing; the budget is worked out from them.")] : [];
+        }
+        return targetHours is < 1 or > MaxTargetHours
+            ? [new("targetHours", "Target hours must be between 1 and {0}.", MaxTargetHours)]
+            : [];
     }
 
     private static void Text(List<FieldError> errors, string field, string value, int max, bool required, string missing)

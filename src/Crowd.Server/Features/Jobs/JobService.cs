@@ -1,12 +1,15 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.RateFloors;
+using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -21,6 +24,8 @@ public enum JobOutcomeKind
     BelowFloor,
     Closed,
     Conflict,
+    /// <summary>The escrow does not yet hold the job's budget; the job cannot go live.</summary>
+    Unfunded,
 }
 
 public sealed record JobOutcome(JobOutcomeKind Kind, Job? Job = null, IReadOnlyList<FieldError>? Errors = null, Money? Floor = null)
@@ -38,7 +43,8 @@ public sealed record JobOutcome(JobOutcomeKind Kind, Job? Job = null, IReadOnlyL
 /// Creates, edits, publishes and closes jobs; shared by the API and the pages. Every query is scoped to the
 /// caller's organisation, so another organisation's job is simply not found.
 /// </summary>
-public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<RateFloorsText> floorText)
+public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<RateFloorsText> floorText, EscrowService escrow,
+    IOptions<CrowdOptions> options)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -71,16 +77,20 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         var before = JobTerms.From(job);
         var terms = before.With(request);
         var errors = JobRules.Validate(terms);
+        errors.AddRange(JobRules.ValidateTargetHours(request.TargetHours, required: false));
         if (errors.Count > 0)
         {
             return JobOutcome.Invalid(errors);
         }
+        var budget = id is null ? null : await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == job.Id, ct);
+        var budgetChange = request.TargetHours is { } hours && hours != budget?.TargetHours;
         var promptsChange = prompts is not null && (prompts.Sha256 != job.PromptsSha256 || prompts.Prompts.Count != job.PromptCount);
         if (job.Status == JobStatus.Published)
         {
             if (terms == before && !promptsChange)
             {
-                return JobOutcome.Ok(job);
+                // Target hours are the requester's budget, not a term contributors consent to: no new version.
+                return budgetChange ? await SaveBudgetOnlyAsync(job, request.TargetHours!.Value, budget, ct) : JobOutcome.Ok(job);
             }
             if (await CheckFloorAsync(terms, ct) is { } refused)
             {
@@ -110,6 +120,15 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         {
             return JobOutcome.Conflict;
         }
+        if (budgetChange)
+        {
+            var budgetErrors = await SetBudgetAsync(job.Id, request.TargetHours!.Value, budget, ct);
+            if (budgetErrors.Count > 0)
+            {
+                await transaction.RollbackAsync(ct);
+                return JobOutcome.Invalid(budgetErrors);
+            }
+        }
         if (promptsChange)
         {
             await ReplacePromptsAsync(job.Id, prompts!, ct);
@@ -117,6 +136,23 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         await transaction.CommitAsync(ct);
         return JobOutcome.Ok(job);
     }
+
+    private async Task<JobOutcome> SaveBudgetOnlyAsync(Job job, int targetHours, JobBudget? budget, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var errors = await SetBudgetAsync(job.Id, targetHours, budget, ct);
+        if (errors.Count > 0)
+        {
+            return JobOutcome.Invalid(errors);
+        }
+        await transaction.CommitAsync(ct);
+        return JobOutcome.Ok(job);
+    }
+
+    /// <summary>A new budget takes today's platform fee; an existing one keeps the fees it was agreed with.</summary>
+    private Task<IReadOnlyList<FieldError>> SetBudgetAsync(Guid jobId, int targetHours, JobBudget? existing, CancellationToken ct) =>
+        escrow.SetBudgetAsync(jobId, targetHours, existing?.PlatformFeeBp ?? options.Value.Payouts.PlatformFeeBp,
+            existing?.SupplierFeeBp ?? 0, existing?.SupplierOrganisationId, ct);
 
     public async Task<JobOutcome> PublishAsync(Guid organisationId, Guid id, CancellationToken ct)
     {
@@ -137,6 +173,8 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         {
             errors.Add(new(PromptParsing.Field, "Add at least one prompt before publishing."));
         }
+        var targetHours = await db.Set<JobBudget>().Where(b => b.JobId == id).Select(b => (int?)b.TargetHours).FirstOrDefaultAsync(ct);
+        errors.AddRange(JobRules.ValidateTargetHours(targetHours, required: true));
         if (errors.Count > 0)
         {
             return JobOutcome.Invalid(errors);
@@ -144,6 +182,16 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         if (await CheckFloorAsync(terms, ct) is { } refused)
         {
             return refused;
+        }
+        var funding = (await JobFunding.StatusAsync(db, id, ct))!;
+        if (!funding.Covered)
+        {
+            var needed = new Money(funding.Remaining.Minor - Math.Max(0, funding.Escrow.Minor), funding.Remaining.Currency);
+            return new JobOutcome(JobOutcomeKind.Unfunded, Errors:
+            [
+                new("escrow", "Fund the job's escrow before publishing: {0} of {1} is still needed.",
+                    Currencies.Format(needed), Currencies.Format(funding.Budget)),
+            ]);
         }
 
         var now = clock.GetUtcNow();
@@ -161,7 +209,13 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         await db.Jobs.Where(j => j.Id == id && j.OrganisationId == organisationId && j.Status != JobStatus.Closed)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Closed).SetProperty(j => j.UpdatedAt, now), ct);
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
-        return job is null ? JobOutcome.NotFound : JobOutcome.Ok(job);
+        if (job is null)
+        {
+            return JobOutcome.NotFound;
+        }
+        // Closing again is harmless: a refund of an empty escrow moves nothing.
+        await escrow.RefundOnCloseAsync(job.Id, ct);
+        return JobOutcome.Ok(job);
     }
 
     /// <summary>The floor that applies to these terms now, or null when there is none.</summary>

@@ -139,6 +139,7 @@ public static class JobsApi
                 return Problems.Validation(outcome.Errors!, text);
             case JobOutcomeKind.BelowFloor:
             case JobOutcomeKind.NoFloor:
+            case JobOutcomeKind.Unfunded:
                 var error = outcome.Errors![0];
                 var detail = text[error.Message, error.Arguments].Value;
                 var extensions = new Dictionary<string, object?>
@@ -150,7 +151,12 @@ public static class JobsApi
                     extensions["floor"] = floor;
                 }
                 return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail, extensions: extensions,
-                    title: text[outcome.Kind == JobOutcomeKind.BelowFloor ? "The hourly rate is below the floor" : "No rate floor for this region"]);
+                    title: text[outcome.Kind switch
+                    {
+                        JobOutcomeKind.BelowFloor => "The hourly rate is below the floor",
+                        JobOutcomeKind.Unfunded => "The escrow does not cover the budget",
+                        _ => "No rate floor for this region",
+                    }]);
             case JobOutcomeKind.Closed:
                 return Problems.Problem(StatusCodes.Status409Conflict, text, "Job closed", "This job is closed and can no longer be changed or published.");
             default:

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using Crowd.Server.Features.Board;
+using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Jobs;
 using Crowd.Server.Tests.Features.Jobs;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Tests.Features.Board;
 
@@ -14,10 +17,10 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
     {
         var requester = await app.RequesterAsync();
         var tag = Guid.NewGuid().ToString("N")[..8];
-        var mandarin = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "Mandarin " + tag, language: "zh-CN"));
-        var english = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "English " + tag, language: "en-GB"));
+        var mandarin = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Mandarin " + tag, language: "zh-CN"));
+        var english = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "English " + tag, language: "en-GB"));
         var draft = await requester.Client.CreateJobAsync(JobsTestData.ValidJob(title: "Draft " + tag, language: "zh-CN"));
-        var closed = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "Closed " + tag, language: "zh-CN"));
+        var closed = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Closed " + tag, language: "zh-CN"));
         (await requester.Client.PostAsync($"/api/jobs/{closed.Id}/close", null)).EnsureSuccessStatusCode();
         var anonymous = app.CreateClient();
 
@@ -42,6 +45,33 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
     }
 
     [Fact]
+    public async Task AJobIsOnTheBoardOnlyWhileItsEscrowCoversItsBudgetAndItIsNotPaused()
+    {
+        var requester = await app.RequesterAsync();
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var live = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Live " + tag));
+        var underfunded = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Underfunded " + tag));
+        var paused = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Paused " + tag));
+        // Doubling the target hours doubles the budget; the escrow still holds only the first half.
+        (await requester.Client.PutAsJsonAsync($"/api/jobs/{underfunded.Id}", new JobRequest(TargetHours: 80))).EnsureSuccessStatusCode();
+        await app.WithDbAsync(db => db.Set<JobBudget>().Where(b => b.JobId == paused.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.PausedAt, DateTimeOffset.UtcNow).SetProperty(b => b.PauseReason, JobFunding.PausedMessage)));
+        var anonymous = app.CreateClient();
+
+        var shown = (await anonymous.GetFromJsonAsync<BoardPage>("/api/board"))!.Jobs.Where(j => j.Title.EndsWith(tag, StringComparison.Ordinal)).Select(j => j.Id).ToList();
+        var page = await anonymous.GetStringAsync("/");
+
+        shown.ShouldBe([live.Id]);
+        page.ShouldContain("Live " + tag);
+        page.ShouldNotContain("Underfunded " + tag);
+        page.ShouldNotContain("Paused " + tag);
+
+        await app.WithDbAsync(db => JobsTestData.FundAsync(db, underfunded.Id));
+        var funded = (await anonymous.GetFromJsonAsync<BoardPage>("/api/board"))!.Jobs.Where(j => j.Title.EndsWith(tag, StringComparison.Ordinal)).Select(j => j.Id).ToList();
+        funded.ShouldBe([underfunded.Id, live.Id], ignoreOrder: true);
+    }
+
+    [Fact]
     public async Task ABadLanguageFilterIsRefusedWithProblemDetails()
     {
         var response = await app.CreateClient().GetAsync("/api/board?language=zh%25");
@@ -55,7 +85,7 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
     {
         var requester = await app.RequesterAsync();
         var title = "Home page job " + Guid.NewGuid().ToString("N")[..8];
-        await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: title));
+        await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: title));
 
         var html = WebUtility.HtmlDecode(await app.CreateClient().GetStringAsync("/"));
 
@@ -68,7 +98,7 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
     public async Task TheHomePageSpeaksChineseWhenAsked()
     {
         var requester = await app.RequesterAsync();
-        await requester.Client.PublishedJobAsync(JobsTestData.ValidJob(title: "中文任务"));
+        await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "中文任务"));
         var client = app.CreateClient();
         client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("zh-CN,zh;q=0.9");
 

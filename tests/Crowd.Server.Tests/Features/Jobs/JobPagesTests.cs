@@ -52,6 +52,27 @@ public sealed partial class JobPagesTests(CrowdApp app) : IClassFixture<CrowdApp
     }
 
     [Fact]
+    public async Task TheEditorShowsTheBudgetInWordsAndPublishingUnfundedNamesTheAmountStillNeeded()
+    {
+        var requester = await app.RequesterAsync();
+        var title = "Unfunded " + Guid.NewGuid().ToString("N")[..8];
+
+        var response = await PostEditorAsync(requester.Client, "Publish", Fields(title, "30.00"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        html.ShouldContain("Fund the job's escrow before publishing: 1,320.00 CNY of 1,320.00 CNY is still needed.");
+        html.ShouldContain("40 hours at 30.00 CNY an hour is 1,200.00 CNY of pay, plus the platform fee of 10 % (120.00 CNY): a budget of 1,320.00 CNY.");
+        html.ShouldContain("The escrow holds 0.00 CNY of the 1,320.00 CNY budget.");
+        var job = await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Title == title));
+        job.Status.ShouldBe(JobStatus.Draft);
+
+        await app.WithDbAsync(db => JobsTestData.FundAsync(db, job.Id));
+        var funded = WebUtility.HtmlDecode(await requester.Client.GetStringAsync($"/Jobs/Edit?id={job.Id}"));
+        funded.ShouldContain("The escrow holds 1,320.00 CNY, which covers the budget.");
+    }
+
+    [Fact]
     public async Task BadInputInTheEditorIsShownInChineseAndNothingIsWritten()
     {
         var requester = await app.RequesterAsync();
@@ -91,6 +112,7 @@ public sealed partial class JobPagesTests(CrowdApp app) : IClassFixture<CrowdApp
         ["Form.MaxClippingPercent"] = "0.5",
         ["Form.MinSpeechPercent"] = "30",
         ["Form.HourlyRate"] = rate,
+        ["Form.TargetHours"] = "40",
         ["Form.Currency"] = "CNY",
         ["Form.Region"] = "CN-BJ",
         ["Form.EstimatedSecondsPerClip"] = "20",

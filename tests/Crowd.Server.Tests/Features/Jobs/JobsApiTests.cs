@@ -32,6 +32,7 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
         draft.HourlyRate.ShouldBe(new Money(3000, "CNY"));
 
         await requester.Client.PutPromptsAsync(draft.Id, "p1\t今天天气很好。\n\n p2\t我们明天去公园。\r\n没有编号的一句。\n");
+        (await app.WithDbAsync(db => JobsTestData.FundAsync(db, draft.Id))).ShouldBe(new Money(132_000, "CNY"));
         var publish = await requester.Client.PostAsync($"/api/jobs/{draft.Id}/publish", null);
 
         publish.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -292,7 +293,7 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
     public async Task EditingAPublishedJobsRatePublishesVersion2WithANewTermsHash()
     {
         var requester = await app.RequesterAsync();
-        var job = await requester.Client.PublishedJobAsync();
+        var job = await requester.Client.PublishedJobAsync(app);
 
         var response = await requester.Client.PutAsJsonAsync($"/api/jobs/{job.Id}", new JobRequest(HourlyRate: new Money(3500, "CNY")));
 
@@ -308,7 +309,7 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
     public async Task AnEditThatChangesNothingKeepsTheVersion()
     {
         var requester = await app.RequesterAsync();
-        var job = await requester.Client.PublishedJobAsync();
+        var job = await requester.Client.PublishedJobAsync(app);
 
         var response = await requester.Client.PutAsJsonAsync($"/api/jobs/{job.Id}", JobsTestData.ValidJob());
 
@@ -321,7 +322,7 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
     public async Task LoweringAPublishedJobsRateBelowTheFloorIsRefusedAndTheOldTermsStay()
     {
         var requester = await app.RequesterAsync();
-        var job = await requester.Client.PublishedJobAsync();
+        var job = await requester.Client.PublishedJobAsync(app);
 
         var response = await requester.Client.PutAsJsonAsync($"/api/jobs/{job.Id}", new JobRequest(HourlyRate: new Money(1000, "CNY")));
 
@@ -337,6 +338,7 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
         var requester = await app.RequesterAsync();
         var job = await requester.Client.CreateJobAsync();
         await requester.Client.PutPromptsAsync(job.Id, "一句话。");
+        await app.WithDbAsync(db => JobsTestData.FundAsync(db, job.Id));
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => requester.Client.PostAsync($"/api/jobs/{job.Id}/publish", null)));
 
@@ -348,7 +350,7 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
     public async Task AClosedJobCannotBeEdited()
     {
         var requester = await app.RequesterAsync();
-        var job = await requester.Client.PublishedJobAsync();
+        var job = await requester.Client.PublishedJobAsync(app);
 
         (await requester.Client.PostAsync($"/api/jobs/{job.Id}/close", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
         var edit = await requester.Client.PutAsJsonAsync($"/api/jobs/{job.Id}", new JobRequest(Title: "Changed"));

@@ -35,7 +35,7 @@ public sealed class RateFloorsApiTests(CrowdApp app) : IClassFixture<CrowdApp>
         var created = await admin.PutAsJsonAsync("/api/rate-floors/CN-SH/CNY",
             new RateFloorRequest("Shanghai, mainland China", new Money(2500, "CNY"), new Money(2600, "CNY"), "Test figures."));
         created.StatusCode.ShouldBe(HttpStatusCode.Created);
-        var published = await requester.Client.PublishedJobAsync(JobsTestData.ValidJob() with { Region = "CN-SH", HourlyRate = new Money(2800, "CNY") });
+        var published = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob() with { Region = "CN-SH", HourlyRate = new Money(2800, "CNY") });
 
         var raised = await admin.PutAsJsonAsync("/api/rate-floors/CN-SH/CNY",
             new RateFloorRequest(null, new Money(3000, "CNY"), new Money(2600, "CNY"), "Raised."));

@@ -147,6 +147,17 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Join", job.Id, false))).Message.ShouldContain("consent");
     }
 
+    [Fact]
+    public async Task JoiningAJobThatIsNotLiveIsRefusedAsNotOpen()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        await app.WithDbAsync(db => db.Set<Crowd.Server.Features.Escrow.JobBudget>().Where(b => b.JobId == job.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.PausedAt, DateTimeOffset.UtcNow)));
+
+        (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Join", job.Id, false))).Message.ShouldContain("This job is not open for recording.");
+    }
+
     public static TheoryData<string, string> BadChunks => new()
     {
         { "gap", "went missing" },

@@ -1,10 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Tests.Features.Jobs;
 using Crowd.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.AspNetCore.Hosting;
 
 namespace Crowd.Server.Tests.Features.Recording;
@@ -30,7 +34,7 @@ public sealed record TestJob(Guid Id, int Version, Guid[] PromptIds);
 
 public static class RecordingTestData
 {
-    /// <summary>A job as publishing leaves it: Published, version 1 with its terms, and its prompts.</summary>
+    /// <summary>A job as publishing leaves it: Published, version 1 with its terms, its prompts and a funded budget.</summary>
     public static async Task<TestJob> PublishedJobAsync(CrowdApp app, int prompts = 3, int takesPerPrompt = 1, string title = "Read short sentences",
         long hourlyRateMinor = 3000, Action<Job>? adjust = null)
     {
@@ -90,8 +94,17 @@ public static class RecordingTestData
             });
             db.Prompts.AddRange(promptRows);
             await db.SaveChangesAsync();
+            await BudgetAndFundAsync(db, job.Id);
         });
         return new TestJob(job.Id, job.Version, promptRows.Select(p => p.Id).ToArray());
+    }
+
+    /// <summary>Gives a job a 100-hour budget (with the usual 10 % platform fee) and funds all of it.</summary>
+    public static async Task BudgetAndFundAsync(CrowdDb db, Guid jobId, int targetHours = 100)
+    {
+        var escrow = new EscrowService(db, TimeProvider.System, NullLogger<EscrowService>.Instance);
+        (await escrow.SetBudgetAsync(jobId, targetHours, platformFeeBp: 1000, supplierFeeBp: 0, null)).ShouldBeEmpty();
+        await JobsTestData.FundAsync(db, jobId);
     }
 
     public static async Task<CrowdUser> ContributorAsync(CrowdApp app, TestJob? consentTo = null)

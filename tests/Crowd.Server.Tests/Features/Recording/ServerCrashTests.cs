@@ -122,6 +122,7 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
         db.JobVersions.Add(new JobVersion { JobId = job.Id, Version = 1, TermsJson = "{}", TermsSha256 = Convert.ToHexStringLower(SHA256.HashData("{}"u8)), PublishedAt = now });
         db.Prompts.AddRange(Enumerable.Range(1, 2).Select(i => new Prompt { Id = Guid.CreateVersion7(), JobId = job.Id, Ordinal = i, Text = $"Sentence {i}." }));
         await db.SaveChangesAsync();
+        await RecordingTestData.BudgetAndFundAsync(db, job.Id);
         return job.Id;
     }
 

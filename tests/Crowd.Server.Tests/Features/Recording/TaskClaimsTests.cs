@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Tests.Features.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -202,6 +204,25 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
         await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Closed)));
 
         (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default))).Outcome.ShouldBe(ClaimOutcome.JobClosed);
+    }
+
+    [Fact]
+    public async Task AClaimOnAJobWhoseEscrowDoesNotCoverItOrThatIsPausedIsRefusedAsNotOpen()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2);
+        var user = await RecordingTestData.ContributorAsync(app);
+        var session = await RecordingTestData.OpenSessionRowAsync(app, job, user.Id);
+        await WithClaimsAsync(async c => { await c.EnsureTasksAsync(job.Id, default); return 0; });
+        // A budget ten times larger than the escrow holds.
+        await app.WithDbAsync(db => db.Set<JobBudget>().Where(b => b.JobId == job.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.TargetHours, 1_000)));
+
+        (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default))).Outcome.ShouldBe(ClaimOutcome.JobNotOpen);
+
+        await app.WithDbAsync(db => JobsTestData.FundAsync(db, job.Id));
+        (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default))).Outcome.ShouldBe(ClaimOutcome.Claimed);
+
+        await app.WithDbAsync(db => db.Set<JobBudget>().Where(b => b.JobId == job.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.PausedAt, DateTimeOffset.UtcNow)));
+        (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default))).Outcome.ShouldBe(ClaimOutcome.JobNotOpen);
     }
 
     [Fact]

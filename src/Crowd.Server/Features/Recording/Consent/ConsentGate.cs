@@ -1,3 +1,4 @@
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,7 @@ public sealed class ConsentGate(CrowdDb db, TimeProvider clock)
     public async Task<(GateOutcome Outcome, Job? Job)> CheckAsync(Guid jobId, Guid contributorId, CancellationToken ct)
     {
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, ct);
-        if (job is null || job.Status != JobStatus.Published)
+        if (job is null || job.Status != JobStatus.Published || !await JobFunding.IsLiveAsync(db, jobId, ct))
         {
             return (GateOutcome.JobNotOpen, job);
         }

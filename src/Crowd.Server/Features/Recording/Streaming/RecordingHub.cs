@@ -161,6 +161,7 @@ public sealed class RecordingHub(
         {
             ClaimOutcome.Claimed => ("prompt", null),
             ClaimOutcome.JobClosed => ("job_closed", "This job is closed; no more prompts will be given out."),
+            ClaimOutcome.JobNotOpen => ("job_not_open", RecordingErrors.JobNotOpen),
             ClaimOutcome.JobComplete => ("job_complete", "Every prompt of this job has all the takes it needs. Thank you!"),
             ClaimOutcome.SpeakerCapReached => ("speaker_cap", RecordingErrors.SpeakerCap),
             ClaimOutcome.NothingLeftForYou => ("nothing_left", "You have recorded or skipped every prompt that still needs takes."),

@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
@@ -15,6 +16,8 @@ public enum ClaimOutcome
     Claimed,
     /// <summary>The job is not (or no longer) published.</summary>
     JobClosed,
+    /// <summary>The job is published but not live: its escrow does not cover its budget, or it is paused.</summary>
+    JobNotOpen,
     /// <summary>Every prompt has all the takes it needs.</summary>
     JobComplete,
     /// <summary>This contributor has given the job as many takes as one speaker may.</summary>
@@ -73,6 +76,11 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
     /// <param name="skippedPrompts">Prompts this session skipped: none of their slots is offered again.</param>
     public async Task<ClaimResult> ClaimNextAsync(Guid sessionId, Guid jobId, Guid contributorId, IReadOnlyCollection<Guid> skippedPrompts, CancellationToken ct)
     {
+        if (!await JobFunding.IsLiveAsync(db, jobId, ct))
+        {
+            var published = await db.Jobs.AnyAsync(j => j.Id == jobId && j.Status == JobStatus.Published, ct);
+            return new ClaimResult(published ? ClaimOutcome.JobNotOpen : ClaimOutcome.JobClosed);
+        }
         var now = clock.GetUtcNow();
         var expires = now.AddMinutes(Options.ClaimMinutes);
         var skippedIds = skippedPrompts.ToArray();
