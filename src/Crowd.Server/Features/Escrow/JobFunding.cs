@@ -59,18 +59,29 @@ public static class JobFunding
     /// <summary>The ids among these jobs that are live: published, not paused, and with the unspent budget in escrow.</summary>
     public static async Task<List<Guid>> LiveIdsAsync(CrowdDb db, IQueryable<Job> jobs, CancellationToken ct = default)
     {
-        var candidates = await jobs.Where(j => j.Status == JobStatus.Published
-                && db.Set<JobBudget>().Any(b => b.JobId == j.Id && b.PausedAt == null))
-            .Select(j => j.Id).ToListAsync(ct);
-        var live = new List<Guid>(candidates.Count);
-        foreach (var id in candidates)
+        // Three queries however many jobs the board holds: their terms, what has been spent, what escrow holds.
+        var candidates = await jobs.Where(j => j.Status == JobStatus.Published)
+            .Join(db.Set<JobBudget>().Where(b => b.PausedAt == null), j => j.Id, b => b.JobId,
+                (j, b) => new { j.Id, j.HourlyRateMinor, b.TargetHours, b.PlatformFeeBp, b.SupplierFeeBp })
+            .ToListAsync(ct);
+        if (candidates.Count == 0)
         {
-            if ((await StatusAsync(db, id, ct))?.Covered == true)
-            {
-                live.Add(id);
-            }
+            return [];
         }
-        return live;
+        var ids = candidates.Select(c => c.Id).ToArray();
+        var spent = await db.Set<Earnings.EarningsAccrualRow>().Where(a => ids.Contains(a.JobId))
+            .GroupBy(a => a.JobId)
+            .Select(g => new { JobId = g.Key, Minor = g.Sum(a => a.AccruedMinor + a.PlatformFeeMinor + a.SupplierFeeMinor) })
+            .ToDictionaryAsync(x => x.JobId, x => x.Minor, ct);
+        var escrow = await LedgerQueries.EscrowBalancesAsync(db, ids, ct);
+        return candidates
+            .Where(c =>
+            {
+                var budget = BudgetRules.BudgetMinor(c.TargetHours, c.HourlyRateMinor, c.PlatformFeeBp, c.SupplierFeeBp);
+                return escrow.GetValueOrDefault(c.Id) >= Math.Max(0, budget - spent.GetValueOrDefault(c.Id));
+            })
+            .Select(c => c.Id)
+            .ToList();
     }
 
     /// <summary>

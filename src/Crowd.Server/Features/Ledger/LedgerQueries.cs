@@ -16,6 +16,28 @@ public static class LedgerQueries
         return new Money(sum, account.Currency);
     }
 
+    /// <summary>The escrow balance of each of these jobs, in the job's own currency, in one query; jobs with no entries are absent.</summary>
+    public static async Task<Dictionary<Guid, long>> EscrowBalancesAsync(CrowdDb db, Guid[] jobIds, CancellationToken ct = default)
+    {
+        await using var command = await db.CommandAsync("""
+            SELECT a.owner_id, sum(e.amount_minor)::bigint
+            FROM ledger_accounts a
+            JOIN jobs j ON j.id = a.owner_id AND j.currency = a.currency
+            JOIN ledger_entries e ON e.account_id = a.id
+            WHERE a.kind = @kind AND a.owner_id = ANY(@jobs)
+            GROUP BY a.owner_id
+            """, ct);
+        command.Parameters.Add(new NpgsqlParameter<int>("kind", (int)LedgerAccountKind.Escrow));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("jobs", jobIds));
+        var balances = new Dictionary<Guid, long>(jobIds.Length);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            balances[reader.GetGuid(0)] = reader.GetInt64(1);
+        }
+        return balances;
+    }
+
     /// <summary>Sum of every entry per currency: zero for every currency in a sound ledger.</summary>
     public static async Task<Dictionary<string, long>> TrialBalanceAsync(CrowdDb db, CancellationToken ct = default)
     {
