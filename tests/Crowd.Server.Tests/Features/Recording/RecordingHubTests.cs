@@ -36,6 +36,15 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
 
     private Task<SignalRJsonClient> ConnectAsync(string cookie) => new HubConnector(app).ConnectAsync(cookie);
 
+    /// <summary>Streams a whole take in real-time-sized chunks and returns the verdict the server gives at its end.</summary>
+    private static async Task<System.Text.Json.Nodes.JsonNode?> RecordWholeTakeAsync(SignalRJsonClient client, Guid takeId, short[] samples)
+    {
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, samples);
+        await stream.CompleteAsync();
+        return await result;
+    }
+
     internal static object Chunk(int seq, ReadOnlySpan<short> samples, int rate = 16_000) =>
         new { seq, pcm = Convert.ToBase64String(MemoryMarshal.AsBytes(samples)), sampleRate = rate };
 
@@ -63,10 +72,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         var speech = await TestAudio.SpeechSamplesAsync();
         var takeId = await PromptAndTakeAsync(client, job.Id);
 
-        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
-        await SendAsync(stream, speech);
-        await stream.CompleteAsync();
-        var verdict = await result;
+        var verdict = await RecordWholeTakeAsync(client, takeId, speech);
 
         var frames = client.Drain("frame");
         frames.Count.ShouldBe(speech.Length / 1600);
@@ -100,10 +106,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         await using var _ = client;
         var speech = await TestAudio.SpeechSamplesAsync();
         var takeId = await PromptAndTakeAsync(client, job.Id);
-        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
-        await SendAsync(stream, speech);
-        await stream.CompleteAsync();
-        await result;
+        await RecordWholeTakeAsync(client, takeId, speech);
 
         await client.InvokeAsync("Submit", takeId, new { echoCancellation = false, noiseSuppression = false, autoGainControl = false });
 
@@ -126,10 +129,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         await using var _ = client;
         var takeId = await PromptAndTakeAsync(client, job.Id);
 
-        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
-        await SendAsync(stream, new short[16_000 * 3]);
-        await stream.CompleteAsync();
-        var verdict = await result;
+        var verdict = await RecordWholeTakeAsync(client, takeId, new short[16_000 * 3]);
 
         ((bool)verdict!["passed"]!).ShouldBeFalse();
         verdict["reasons"]!.AsArray().Select(r => (string)r!["code"]!).ShouldContain("no_speech");
