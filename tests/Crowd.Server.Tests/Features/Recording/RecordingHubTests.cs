@@ -14,7 +14,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
-/// <summary>The server for hub tests: a generous chunk rate, so takes can be sent faster than real time.</summary>
+/// <summary>
+/// The server for hub tests: a generous chunk rate, so takes can be sent faster than real time, and an analysis queue
+/// that holds a whole take, since a take sent at once on a busy machine may arrive well ahead of its analysis.
+/// </summary>
 public sealed class HubApp : RecordingApp
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -23,6 +26,7 @@ public sealed class HubApp : RecordingApp
         builder.UseSetting("Crowd:Recording:StreamIdleSeconds", "2");
         builder.UseSetting("Crowd:Recording:ChunksPerSecond", "150");
         builder.UseSetting("Crowd:Recording:ChunkBurst", "150");
+        builder.UseSetting("Crowd:Recording:AnalysisQueueChunks", "600");
     }
 }
 

@@ -162,6 +162,7 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
             start.Environment["Crowd__Recording__CheckpointSeconds"] = "1";
             start.Environment["Crowd__Recording__ChunksPerSecond"] = "200";
             start.Environment["Crowd__Recording__ChunkBurst"] = "200";
+            start.Environment["Crowd__Recording__AnalysisQueueChunks"] = "600";
             start.Environment["Crowd__RateLimits__AuthPerMinute"] = "1000";
             start.Environment["Logging__Console__FormatterName"] = "simple";
             start.Environment["Logging__LogLevel__Default"] = "Warning";
