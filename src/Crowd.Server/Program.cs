@@ -7,6 +7,7 @@ using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,6 +18,7 @@ builder.Services.AddCrowdAudit();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
 builder.AddCrowdPayouts();
+builder.AddCrowdScheduler();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();

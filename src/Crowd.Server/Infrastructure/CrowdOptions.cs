@@ -18,6 +18,14 @@ public sealed class CrowdOptions
     public PayoutOptions Payouts { get; set; } = new();
 
     public StripeOptions Stripe { get; set; } = new();
+
+    public SchedulerOptions Scheduler { get; set; } = new();
+}
+
+public sealed class SchedulerOptions
+{
+    /// <summary>Whether this node runs the clustered Quartz scheduler (payouts, retention, auto-accept…) at all.</summary>
+    public bool Enabled { get; set; } = true;
 }
 
 public enum PayoutMode
@@ -32,9 +40,6 @@ public sealed class PayoutOptions
 {
     /// <summary>Quartz cron expression of the payout run (seconds first). Hourly on the hour by default.</summary>
     public string Cron { get; set; } = "0 0 * * * ?";
-
-    /// <summary>Whether this node runs the Quartz scheduler at all.</summary>
-    public bool SchedulerEnabled { get; set; } = true;
 
     /// <summary>Payable below this (minor units, any currency) waits for the next run.</summary>
     public long MinimumMinor { get; set; } = 100;

@@ -36,7 +36,7 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Crowd:RateLimits:AuthPerMinute", "100000");
         builder.UseSetting("Crowd:RateLimits:ApiPerSecond", "100000");
         // Payout runs are started by the tests that need them; the clustered schedule is proven with real processes.
-        builder.UseSetting("Crowd:Payouts:SchedulerEnabled", "false");
+        builder.UseSetting("Crowd:Scheduler:Enabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:Console:FormatterName", "simple");
     }

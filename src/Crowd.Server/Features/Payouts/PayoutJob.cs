@@ -10,7 +10,7 @@ namespace Crowd.Server.Features.Payouts;
 [DisallowConcurrentExecution]
 public sealed class PayoutJob(IServiceScopeFactory scopes, ILogger<PayoutJob> logger) : IJob
 {
-    public static readonly JobKey Key = new("payouts", "crowd");
+    public const string Name = "payouts";
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {

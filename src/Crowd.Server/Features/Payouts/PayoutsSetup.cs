@@ -2,9 +2,7 @@ using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Payouts.BankFile;
 using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure;
-using Crowd.Server.Infrastructure.Database;
-using Npgsql;
-using Quartz;
+using Crowd.Server.Infrastructure.Scheduling;
 
 namespace Crowd.Server.Features.Payouts;
 
@@ -23,23 +21,7 @@ public static class PayoutsSetup
         services.AddHttpClient<StripeClient>(http => http.Timeout = TimeSpan.FromSeconds(30));
 
         var payouts = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Payouts ?? new PayoutOptions();
-        if (!payouts.SchedulerEnabled)
-        {
-            return builder;
-        }
-        services.AddQuartz(q =>
-        {
-            q.ConfigureScheduler(s => s.InstanceName = "crowd");
-            q.UsePersistentStore(store =>
-            {
-                // The connection string is known only once the database has started (it may be the embedded one).
-                store.UsePostgres(o => o.DataSourceFactory = sp => NpgsqlDataSource.Create(sp.GetRequiredService<CrowdDatabase>().ConnectionString));
-                store.UseClustering();
-            });
-            q.AddJob<PayoutJob>(j => j.WithIdentity(PayoutJob.Key).StoreDurably().RequestRecovery());
-            q.AddTrigger(t => t.ForJob(PayoutJob.Key).WithIdentity("payouts", "crowd").WithCronSchedule(payouts.Cron));
-        });
-        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        builder.AddScheduledJob<PayoutJob>(PayoutJob.Name, payouts.Cron);
         return builder;
     }
 

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Recording;
 
-/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql and 0011_recording_task_slots.sql.</summary>
+/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql, 0011_recording_task_slots.sql and 0030_clip_lifecycle.sql.</summary>
 internal static class RecordingModel
 {
     public static void MapRecording(this ModelBuilder builder)
@@ -77,6 +77,18 @@ internal static class RecordingModel
             e.HasOne<JobVersion>().WithMany().HasForeignKey(c => new { c.JobId, c.JobVersion }).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<Prompt>().WithMany().HasForeignKey(c => c.PromptId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.ContributorId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(c => c.ConsentId);
+            e.HasIndex(c => new { c.JobId, c.ReviewStatus }).HasFilter("withdrawn_at IS NULL");
+            e.HasOne<ConsentRecord>().WithMany().HasForeignKey(c => c.ConsentId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<ClipRecipient>(e =>
+        {
+            e.ToTable("clip_recipients");
+            e.HasKey(r => new { r.ClipId, r.OrganisationId, r.ExportId });
+            e.HasIndex(r => r.OrganisationId);
+            e.HasOne<Clip>().WithMany().HasForeignKey(r => r.ClipId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(r => r.OrganisationId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

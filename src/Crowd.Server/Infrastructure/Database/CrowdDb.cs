@@ -38,6 +38,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
     public DbSet<RecordingSpeaker> RecordingSpeakers => Set<RecordingSpeaker>();
     public DbSet<WorkerSession> WorkerSessions => Set<WorkerSession>();
     public DbSet<Clip> Clips => Set<Clip>();
+    public DbSet<ClipRecipient> ClipRecipients => Set<ClipRecipient>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Security.Cryptography;
 using System.Text;
 using Crowd.Server.Features.Accounts;
@@ -132,8 +133,16 @@ public static class RecordingTestData
             await db.SaveChangesAsync();
         });
 
+    /// <summary>A session as joining leaves it; joining needs a live consent, so one is given if there is none.</summary>
     public static async Task<Guid> OpenSessionRowAsync(CrowdApp app, TestJob job, Guid contributorId)
     {
+        var consented = false;
+        await app.WithDbAsync(async db => consented = await db.Consents.AnyAsync(c =>
+            c.JobId == job.Id && c.JobVersion == job.Version && c.ContributorId == contributorId && c.WithdrawnAt == null));
+        if (!consented)
+        {
+            await ConsentAsync(app, job, contributorId);
+        }
         var now = DateTimeOffset.UtcNow;
         var session = new WorkerSession
         {

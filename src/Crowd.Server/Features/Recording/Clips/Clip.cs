@@ -23,4 +23,29 @@ public sealed class Clip
     public string Verdict { get; set; } = "{}";
     public string BrowserSettings { get; set; } = "{}";
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The consent the clip was recorded under (its job version and purposes).</summary>
+    public Guid? ConsentId { get; set; }
+    public ClipReview ReviewStatus { get; set; }
+    public DateTimeOffset? ReviewedAt { get; set; }
+    /// <summary>Set when the contributor withdraws the clip (or its job): it leaves every queue and future export at once.</summary>
+    public DateTimeOffset? WithdrawnAt { get; set; }
+    /// <summary>Set when the clip's key was destroyed and its file deleted (withdrawal or retention).</summary>
+    public DateTimeOffset? AudioDestroyedAt { get; set; }
+}
+
+public enum ClipReview
+{
+    Waiting = 0,
+    Accepted = 1,
+    Rejected = 2,
+}
+
+/// <summary>An organisation that received the clip in a dataset export; withdrawing the clip sends it a deletion notice.</summary>
+public sealed class ClipRecipient
+{
+    public Guid ClipId { get; set; }
+    public Guid OrganisationId { get; set; }
+    public Guid ExportId { get; set; }
+    public DateTimeOffset ExportedAt { get; set; }
 }

@@ -22,5 +22,6 @@ public static class RecordingErrors
     public const string ServerBehind = "The server could not keep up with the audio. The take was stopped; record it again.";
     public const string NothingToSubmit = "There is no passing take to submit. Record the prompt first.";
     public const string ClaimLost = "This prompt was given to someone else while you were away. Your time is kept; take the next prompt.";
+    public const string ConsentWithdrawn = "Your consent to this job was withdrawn, so this take was not kept. Your time is kept.";
     public const string SpeakerCap = "You have recorded as many takes for this job as one speaker may. Thank you!";
 }

@@ -498,7 +498,12 @@ public sealed class RecordingHub(
                 live.DiscardTake();
                 live.Prompt = null;
             }
-            throw Error(outcome == AcceptOutcome.SpeakerCapReached ? RecordingErrors.SpeakerCap : RecordingErrors.ClaimLost);
+            throw Error(outcome switch
+            {
+                AcceptOutcome.SpeakerCapReached => RecordingErrors.SpeakerCap,
+                AcceptOutcome.ConsentWithdrawn => RecordingErrors.ConsentWithdrawn,
+                _ => RecordingErrors.ClaimLost,
+            });
         }
         lock (live.Gate)
         {

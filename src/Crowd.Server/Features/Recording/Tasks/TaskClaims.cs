@@ -38,6 +38,8 @@ public enum AcceptOutcome
     /// <summary>The claim expired and another session has the prompt now, or the prompt got all its takes meanwhile.</summary>
     ClaimLost,
     SpeakerCapReached,
+    /// <summary>The contributor withdrew their consent to the job while the take was in progress.</summary>
+    ConsentWithdrawn,
 }
 
 /// <summary>
@@ -183,6 +185,17 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         var cap = Options.MaxTakesPerSpeaker;
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // FOR SHARE: a withdrawal running now waits for this clip, then withdraws it with the rest.
+        var consentId = await db.Database.SqlQuery<Guid>($"""
+            SELECT id AS "Value" FROM consents
+            WHERE job_id = {clip.JobId} AND job_version = {clip.JobVersion} AND contributor_id = {clip.ContributorId} AND withdrawn_at IS NULL
+            LIMIT 1 FOR SHARE
+            """).ToListAsync(ct);
+        if (consentId.Count == 0)
+        {
+            return AcceptOutcome.ConsentWithdrawn;
+        }
+        clip.ConsentId = consentId[0];
         var task = await db.RecordingTasks
             .Where(t => t.Id == clip.TaskId && t.ClaimedBySessionId == clip.SessionId && t.AcceptedTakes < t.TakesNeeded)
             .ExecuteUpdateAsync(s => s
