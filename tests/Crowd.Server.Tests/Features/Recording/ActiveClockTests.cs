@@ -1,3 +1,4 @@
+using Crowd.Server.Tests.Infrastructure;
 using Crowd.Server.Features.Recording.Sessions;
 
 namespace Crowd.Server.Tests.Features.Recording;
@@ -5,7 +6,7 @@ namespace Crowd.Server.Tests.Features.Recording;
 public sealed class ActiveClockTests
 {
     private static readonly TimeSpan s_cutoff = TimeSpan.FromMinutes(2);
-    private readonly FakeClock _clock = new();
+    private readonly FakeTime _clock = new();
 
     [Fact]
     public void TimeBetweenEventsCountsWhileTheyComeWithinTheCutoff()

@@ -163,21 +163,3 @@ public static class RecordingTestData
         return session.Id;
     }
 }
-
-/// <summary>A clock the test moves by hand.</summary>
-public sealed class FakeClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public FakeClock() : this(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero))
-    {
-    }
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    public override long GetTimestamp() => _now.UtcTicks;
-
-    public void Advance(TimeSpan by) => _now += by;
-}

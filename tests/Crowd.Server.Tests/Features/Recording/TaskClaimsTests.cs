@@ -1,3 +1,4 @@
+using Crowd.Server.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Crowd.Server.Features.Escrow;
@@ -174,7 +175,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
     [Fact]
     public async Task AnExpiredClaimReturnsTheTaskToOthersAndTheLateSubmissionIsRefused()
     {
-        var clock = new FakeClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTime(DateTimeOffset.UtcNow);
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 1);
         var first = await RecordingTestData.ContributorAsync(app);
         var second = await RecordingTestData.ContributorAsync(app);

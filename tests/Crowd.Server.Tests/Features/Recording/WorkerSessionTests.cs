@@ -1,3 +1,4 @@
+using Crowd.Server.Tests.Infrastructure;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Infrastructure;
@@ -10,7 +11,7 @@ namespace Crowd.Server.Tests.Features.Recording;
 
 public sealed class WorkerSessionTests(RecordingApp app) : IClassFixture<RecordingApp>
 {
-    private readonly FakeClock _clock = new(DateTimeOffset.UtcNow);
+    private readonly FakeTime _clock = new(DateTimeOffset.UtcNow);
     private readonly SessionRegistry _registry = new();
 
     private async Task<T> WithSessionsAsync<T>(Func<WorkerSessions, CrowdDb, Task<T>> work)

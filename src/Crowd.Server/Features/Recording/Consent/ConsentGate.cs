@@ -38,8 +38,8 @@ public sealed class ConsentGate(CrowdDb db, TimeProvider clock)
             return false;
         }
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO consents (id, job_id, job_version, contributor_id, terms_sha256, given_at)
-            VALUES ({Guid.CreateVersion7()}, {jobId}, {version.Version}, {contributorId}, {version.TermsSha256}, {clock.GetUtcNow()})
+            INSERT INTO consents (id, job_id, job_version, contributor_id, terms_sha256, given_at, voice_cloning)
+            VALUES ({Guid.CreateVersion7()}, {jobId}, {version.Version}, {contributorId}, {version.TermsSha256}, {clock.GetUtcNow()}, false)
             ON CONFLICT (job_id, job_version, contributor_id) DO UPDATE SET withdrawn_at = NULL, given_at = EXCLUDED.given_at
             WHERE consents.withdrawn_at IS NOT NULL
             """, ct);

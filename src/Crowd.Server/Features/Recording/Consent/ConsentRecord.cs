@@ -10,4 +10,6 @@ public sealed class ConsentRecord
     public string TermsSha256 { get; set; } = "";
     public DateTimeOffset GivenAt { get; set; }
     public DateTimeOffset? WithdrawnAt { get; set; }
+    /// <summary>The separate opt-in to voice cloning / speech synthesis; speech recognition never implies it.</summary>
+    public bool VoiceCloning { get; set; }
 }

@@ -23,3 +23,7 @@ CREATE TABLE clip_recipients (
     CONSTRAINT fk_clip_recipients_organisations_organisation_id FOREIGN KEY (organisation_id) REFERENCES organisations (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_clip_recipients_organisation_id ON clip_recipients (organisation_id);
+
+-- Voice cloning / speech synthesis is a separate opt-in within a job's consent, off unless the contributor ticks it.
+ALTER TABLE consents ADD COLUMN voice_cloning boolean NOT NULL DEFAULT false;
+ALTER TABLE consents ALTER COLUMN voice_cloning DROP DEFAULT;
