@@ -108,6 +108,16 @@ public sealed class FakeStripe : IAsyncDisposable
                     ["id"] = "tr_" + Guid.NewGuid().ToString("N")[..16], ["object"] = "transfer", ["amount"] = long.Parse(form["amount"], System.Globalization.CultureInfo.InvariantCulture),
                     ["currency"] = form["currency"], ["destination"] = destination, ["transfer_group"] = form.GetValueOrDefault("transfer_group"),
                 }));
+            case ("POST", "/v1/refunds"):
+                if (!form.TryGetValue("payment_intent", out var intent) || !intent.StartsWith("pi_", StringComparison.Ordinal))
+                {
+                    return (400, Error("invalid_request_error", "resource_missing", "No such payment_intent: " + intent, "payment_intent"));
+                }
+                return (200, JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["id"] = "re_" + Guid.NewGuid().ToString("N")[..16], ["object"] = "refund", ["payment_intent"] = intent, ["status"] = "succeeded",
+                    ["amount"] = long.Parse(form["amount"], System.Globalization.CultureInfo.InvariantCulture), ["currency"] = "usd",
+                }));
             case ("POST", "/v1/accounts"):
                 return (200, JsonSerializer.Serialize(new { id = "acct_" + Guid.NewGuid().ToString("N")[..16], @object = "account", type = form["type"], email = form.GetValueOrDefault("email"),
                     charges_enabled = false, payouts_enabled = false, details_submitted = false }));

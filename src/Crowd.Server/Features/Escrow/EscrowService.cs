@@ -78,6 +78,7 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
                 DbCommands.P("kind", (int)LedgerTransactionKind.EscrowRefunded), DbCommands.P("reference", $"refund job {jobId}"));
             await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.EscrowRefunded, $"refund job {jobId}",
                 $"refund:{jobId}:{count + 1}", AccountRef.Escrow(jobId, job.Currency), AccountRef.External(job.Currency), escrow.Minor), now, ct);
+            await QueueStripeRefundsAsync(jobId, escrow, now, ct);
             db.Add(new EscrowNotice
             {
                 Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, CreatedAt = now,
@@ -87,6 +88,50 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
             logger.LogInformation("Refunded {Amount} of unused escrow for closed job {JobId}", escrow, jobId);
             return escrow;
         }, ct);
+    }
+
+    // Escrow that came by Stripe goes back to the PaymentIntents it came from, newest first; the rest came by bank transfer
+    // and goes back the same way. StripeRefunds sends the queued ones.
+    private async Task QueueStripeRefundsAsync(Guid jobId, Money amount, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = await db.CommandAsync("""
+            WITH funded AS (
+                SELECT substr(t.idempotency_key, length('funding:stripe:') + 1) AS intent, sum(e.amount_minor)::bigint AS amount, min(t.created_at) AS at
+                FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
+                WHERE t.idempotency_key LIKE 'funding:stripe:%' AND e.account_id = ledger_account_id(1, @job, @currency) AND e.amount_minor > 0
+                GROUP BY 1
+            ), refunded AS (
+                SELECT payment_intent_id AS intent, sum(amount_minor)::bigint AS amount FROM escrow_refunds WHERE job_id = @job AND state <> 2 GROUP BY 1
+            )
+            SELECT f.intent, f.amount - coalesce(r.amount, 0) FROM funded f LEFT JOIN refunded r USING (intent)
+            WHERE f.amount - coalesce(r.amount, 0) > 0
+            ORDER BY f.at DESC, f.intent
+            """, ct);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<Guid>("job", jobId));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string>("currency", amount.Currency));
+        var refundable = new List<(string Intent, long Amount)>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                refundable.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+        var left = amount.Minor;
+        foreach (var (intent, available) in refundable)
+        {
+            var part = Math.Min(left, available);
+            if (part <= 0)
+            {
+                break;
+            }
+            db.Add(new EscrowRefund
+            {
+                Id = Guid.CreateVersion7(), JobId = jobId, PaymentIntentId = intent, Currency = amount.Currency, AmountMinor = part,
+                State = EscrowRefundState.Pending, CreatedAt = now,
+            });
+            left -= part;
+        }
     }
 
     private async Task<FundingResult> FundAsync(Guid jobId, Money amount, string reference, string key, string description, CancellationToken ct)

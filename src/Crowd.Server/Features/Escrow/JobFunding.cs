@@ -21,6 +21,7 @@ public static class JobFunding
 {
     public const string PausedMessage = "Paused: the escrow cannot pay the next hour of everyone working on this job. Add funds to resume it.";
     public const string RefundedMessage = "Refunded: the job is closed and its unused escrow is on its way back to you.";
+    public const string RefundFailedMessage = "Refund refused: Stripe could not return the unused escrow to your card, so it is back in the job's escrow. Contact us to have it sent by bank transfer.";
     public const string ResumedMessage = "Resumed: the escrow covers the next hour of work again.";
 
     public static async Task<FundingStatus?> StatusAsync(CrowdDb db, Guid jobId, CancellationToken ct = default)

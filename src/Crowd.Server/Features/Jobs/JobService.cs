@@ -44,7 +44,7 @@ public sealed record JobOutcome(JobOutcomeKind Kind, Job? Job = null, IReadOnlyL
 /// caller's organisation, so another organisation's job is simply not found.
 /// </summary>
 public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<RateFloorsText> floorText, EscrowService escrow,
-    IOptions<CrowdOptions> options)
+    StripeRefunds refunds, IOptions<CrowdOptions> options)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -215,6 +215,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         }
         // Closing again is harmless: a refund of an empty escrow moves nothing.
         await escrow.RefundOnCloseAsync(job.Id, ct);
+        await refunds.SendPendingAsync(job.Id, ct);
         return JobOutcome.Ok(job);
     }
 

@@ -19,5 +19,7 @@ public sealed class PayoutJob(IServiceScopeFactory scopes, ILogger<PayoutJob> lo
         logger.LogInformation("Payout job fired for {RunKey} (recovering: {Recovering})", runKey, context.Recovering);
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<PayoutRunner>().RunAsync(runKey, cancellationToken);
+        // Refunds of closed jobs' escrow that Stripe could not take at the time go out with the next run.
+        await scope.ServiceProvider.GetRequiredService<Escrow.StripeRefunds>().SendPendingAsync(ct: cancellationToken);
     }
 }

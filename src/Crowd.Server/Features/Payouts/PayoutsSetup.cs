@@ -18,6 +18,7 @@ public static class PayoutsSetup
         services.AddScoped<BankBatches>();
         services.AddScoped<StripeWebhooks>();
         services.AddScoped<EscrowService>();
+        services.AddScoped<StripeRefunds>();
         services.AddHttpClient<StripeClient>(http => http.Timeout = TimeSpan.FromSeconds(30));
 
         var payouts = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Payouts ?? new PayoutOptions();

@@ -180,6 +180,17 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.HasIndex(n => new { n.OrganisationId, n.CreatedAt });
             e.HasOne<Job>().WithMany().HasForeignKey(n => n.JobId).OnDelete(DeleteBehavior.Cascade);
         });
+        builder.Entity<EscrowRefund>(e =>
+        {
+            e.ToTable("escrow_refunds", t => t.HasCheckConstraint("ck_escrow_refunds_amount_positive", "amount_minor > 0"));
+            e.Property(r => r.PaymentIntentId).HasMaxLength(100);
+            e.Property(r => r.Currency).HasMaxLength(3).IsFixedLength();
+            e.Property(r => r.StripeRefundId).HasMaxLength(100);
+            e.Property(r => r.FailureReason).HasMaxLength(500);
+            e.HasIndex(r => r.JobId);
+            e.HasIndex(r => r.State).HasFilter("state = 0");
+            e.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Restrict);
+        });
         builder.Entity<EarningsAccrualRow>(e =>
         {
             e.ToTable("earnings_accruals");

@@ -38,6 +38,13 @@ public sealed record StripeTransfer(
     [property: JsonPropertyName("destination")] string? Destination,
     [property: JsonPropertyName("transfer_group")] string? TransferGroup);
 
+public sealed record StripeRefund(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("amount")] long Amount,
+    [property: JsonPropertyName("currency")] string Currency,
+    [property: JsonPropertyName("payment_intent")] string? PaymentIntent,
+    [property: JsonPropertyName("status")] string? Status);
+
 /// <summary>
 /// The few Stripe Connect endpoints the platform calls, over a typed HttpClient: form-encoded bodies with nested
 /// keys, an Idempotency-Key on every POST, the pinned Stripe-Version, Stripe's error JSON as <see cref="StripeException"/>,
@@ -98,6 +105,20 @@ public sealed class StripeClient(HttpClient http, IOptions<CrowdOptions> options
             new("automatic_payment_methods[enabled]", "true"),
             new("transfer_group", "job_" + jobId.ToString("N")),
             new("metadata[job_id]", jobId.ToString()),
+        ], ct);
+    }
+
+    /// <summary>Gives part of a PaymentIntent back to the card it came from: unused escrow of a closed job.</summary>
+    public Task<StripeRefund> CreateRefundAsync(string paymentIntentId, long amountMinor, Guid jobId, Guid refundId, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amountMinor);
+        return PostAsync<StripeRefund>("v1/refunds", "refund-" + refundId.ToString("N"),
+        [
+            new("payment_intent", paymentIntentId),
+            new("amount", amountMinor.ToString(CultureInfo.InvariantCulture)),
+            new("reason", "requested_by_customer"),
+            new("metadata[job_id]", jobId.ToString()),
+            new("metadata[refund_id]", refundId.ToString()),
         ], ct);
     }
 
