@@ -26,6 +26,10 @@ public sealed class Payout
     public PayoutProvider Provider { get; set; }
     public PayoutState State { get; set; }
     public Guid? BatchId { get; set; }
+    /// <summary>Stripe transfer_group, fixed at the first send (see migration 0026).</summary>
+    public string? TransferGroup { get; set; }
+    /// <summary>The jobs the paid money was earned on since the previous payout, comma-separated; sent as metadata.</summary>
+    public string? JobIds { get; set; }
     /// <summary>The Stripe transfer id, once known.</summary>
     public string? ProviderReference { get; set; }
     public string? FailureReason { get; set; }

@@ -215,10 +215,43 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         return (sent, failed);
     }
 
+    /// <summary>
+    /// Created → sending, fixing the transfer_group on the first send: <c>job_&lt;id&gt;</c> when every accrual since the
+    /// contributor's previous payout in this currency was on one job, so that the transfer joins the PaymentIntents that
+    /// funded that job; <c>payout_&lt;id&gt;</c> when the money came from several jobs (their ids go in the metadata).
+    /// </summary>
+    private async Task<(string TransferGroup, string JobIds)> MarkSendingAsync(Payout payout, CancellationToken ct)
+    {
+        await using var command = await db.CommandAsync("""
+            WITH jobs AS (
+                SELECT DISTINCT a.job_id FROM earnings_accruals a
+                WHERE a.contributor_id = @contributor AND a.currency = @currency AND a.updated_at <= @created
+                  AND a.updated_at > coalesce((SELECT max(p.created_at) FROM payouts p
+                      WHERE p.contributor_id = @contributor AND p.currency = @currency AND p.created_at < @created AND p.state <> 4), '-infinity')
+            ), named AS (
+                SELECT CASE WHEN count(*) = 1 THEN 'job_' || replace(min(job_id::text), '-', '') ELSE 'payout_' || replace(@id::text, '-', '') END AS transfer_group,
+                       left(coalesce(string_agg(job_id::text, ',' ORDER BY job_id), ''), 500) AS job_ids
+                FROM jobs
+            )
+            UPDATE payouts SET state = 1, transfer_group = coalesce(payouts.transfer_group, named.transfer_group), job_ids = coalesce(payouts.job_ids, named.job_ids)
+            FROM named
+            WHERE payouts.id = @id AND payouts.state IN (0, 1)
+            RETURNING payouts.transfer_group, payouts.job_ids
+            """, ct);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", payout.Id));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("contributor", payout.ContributorId));
+        command.Parameters.Add(new NpgsqlParameter<string>("currency", payout.Currency));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("created", payout.CreatedAt));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? (reader.GetString(0), reader.GetString(1))
+            : (payout.TransferGroup ?? "payout_" + payout.Id.ToString("N"), payout.JobIds ?? "");
+    }
+
     /// <summary>True when sent, false when failed for good (money back to payable), null when it must wait for the next run.</summary>
     private async Task<bool?> SendToStripeAsync(Payout payout, CancellationToken ct)
     {
-        await db.ExecuteAsync("UPDATE payouts SET state = 1 WHERE id = @id AND state IN (0, 1)", ct, DbCommands.P("id", payout.Id));
+        var (transferGroup, jobIds) = await MarkSendingAsync(payout, ct);
         await faults.AtAsync(PayoutStep.BeforeProviderCall, payout.Id, ct);
         var account = await db.Set<PayoutAccount>().AsNoTracking().FirstOrDefaultAsync(a => a.ContributorId == payout.ContributorId, ct);
         if (account is not { Onboarded: true, StripeAccountId: not null })
@@ -231,11 +264,12 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         StripeTransfer transfer;
         try
         {
-            transfer = await stripe.CreateTransferAsync(payout.AmountMinor, payout.Currency, account.StripeAccountId, $"payout_run_{payout.RunId:N}",
+            transfer = await stripe.CreateTransferAsync(payout.AmountMinor, payout.Currency, account.StripeAccountId, transferGroup,
                 new Dictionary<string, string>
                 {
                     ["payout_id"] = payout.Id.ToString(),
                     ["contributor_id"] = payout.ContributorId.ToString(),
+                    ["job_ids"] = jobIds,
                 },
                 idempotencyKey: "payout-" + payout.Id.ToString("N"), ct);
         }

@@ -230,6 +230,8 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.Property(p => p.Currency).HasMaxLength(3).IsFixedLength();
             e.Property(p => p.ProviderReference).HasMaxLength(100);
             e.Property(p => p.FailureReason).HasMaxLength(500);
+            e.Property(p => p.TransferGroup).HasMaxLength(100);
+            e.Property(p => p.JobIds).HasMaxLength(500);
             e.HasIndex(p => new { p.RunId, p.ContributorId, p.Currency }).IsUnique();
             e.HasIndex(p => p.ContributorId);
             e.HasIndex(p => p.State);

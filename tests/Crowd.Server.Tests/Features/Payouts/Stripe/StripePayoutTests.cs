@@ -93,4 +93,56 @@ public sealed class StripePayoutTests : IAsyncLifetime
         _stripe.Requests.Select(r => r.Header("Idempotency-Key")).Distinct().Count().ShouldBe(1);
         await MoneyWorld.LedgerIsSoundAsync(db);
     }
+
+    [Fact]
+    public async Task APayoutEarnedOnOneJobJoinsThatJobsTransferGroupAndOneFromSeveralJobsNamesThemAll()
+    {
+        var h = new PayoutHarness(_db, _time, _stripe.BaseAddress, PayoutMode.Stripe);
+        await using var db = h.Db();
+        var c = await StripeContributorAsync(db, "acct_one_job");
+        var firstJob = await db.Set<Crowd.Server.Features.Earnings.EarningsAccrualRow>().Where(a => a.ContributorId == c).Select(a => a.JobId).SingleAsync();
+
+        await h.Runner(db).RunAsync("r1");
+        _time.Advance(TimeSpan.FromHours(1));
+        var secondJob = await MoneyWorld.JobAsync(db, 1500, "USD", "US");
+        var thirdJob = await MoneyWorld.JobAsync(db, 1500, "USD", "US");
+        await EarningsAccrual.AccrueAsync(db, Guid.CreateVersion7(), c, secondJob.Id, 3_600_000, _time);
+        await EarningsAccrual.AccrueAsync(db, Guid.CreateVersion7(), c, thirdJob.Id, 3_600_000, _time);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await h.Runner(db).RunAsync("r2");
+
+        var transfers = _stripe.Requests.Where(r => r.Path == "/v1/transfers").Select(r => r.Form).ToList();
+        transfers.Count.ShouldBe(2);
+        transfers[0]["transfer_group"].ShouldBe("job_" + firstJob.ToString("N"));
+        transfers[0]["metadata[job_ids]"].ShouldBe(firstJob.ToString());
+        var second = await db.Set<Payout>().AsNoTracking().OrderBy(p => p.CreatedAt).LastAsync();
+        transfers[1]["transfer_group"].ShouldBe("payout_" + second.Id.ToString("N"));
+        transfers[1]["metadata[job_ids]"].Split(',').ShouldBe(new[] { secondJob.Id.ToString(), thirdJob.Id.ToString() }, ignoreOrder: true);
+        await MoneyWorld.LedgerIsSoundAsync(db);
+    }
+
+    [Fact]
+    public async Task ARetriedTransferKeepsTheTransferGroupItWasFirstSentWithWhateverWasEarnedSince()
+    {
+        var h = new PayoutHarness(_db, _time, _stripe.BaseAddress, PayoutMode.Stripe);
+        await using var db = h.Db();
+        var c = await StripeContributorAsync(db, "acct_retried");
+        for (var i = 0; i <= h.Options.Stripe.MaxRetries; i++)
+        {
+            _stripe.Scripted.Enqueue((503, FakeStripe.Error("api_error", null, "Service unavailable.")));
+        }
+        await h.Runner(db).RunAsync("r1");
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var otherJob = await MoneyWorld.JobAsync(db, 1500, "USD", "US");
+        await EarningsAccrual.AccrueAsync(db, Guid.CreateVersion7(), c, otherJob.Id, 3_600_000, _time);
+
+        await h.Runner(db).RunAsync("r2");
+
+        var first = await db.Set<Payout>().AsNoTracking().OrderBy(p => p.CreatedAt).FirstAsync();
+        var sends = _stripe.Requests.Where(r => r.Header("Idempotency-Key") == "payout-" + first.Id.ToString("N")).ToList();
+        sends.Count.ShouldBe(4, "three refused tries in the first run, one in the second");
+        sends.Select(r => r.Form["transfer_group"]).Distinct().ShouldHaveSingleItem("Stripe refuses a retried Idempotency-Key with different parameters");
+        sends.Select(r => r.Form["metadata[job_ids]"]).Distinct().ShouldHaveSingleItem();
+        await MoneyWorld.LedgerIsSoundAsync(db);
+    }
 }
