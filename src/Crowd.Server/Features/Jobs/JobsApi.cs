@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
@@ -14,13 +15,18 @@ public sealed record JobResponse(
     int ClipMinMs, int ClipMaxMs, double MinSnrDb, double MaxClippingRatio, double MinSpeechRatio, string EnvironmentNotes,
     Money HourlyRate, string HourlyRateFormatted, string Region, int EstimatedSecondsPerClip, string BuyerName,
     bool PurposeSpeechRecognition, bool PurposeVoiceCloning, int RetentionDays, int PromptCount,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PublishedAt)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PublishedAt, JobBudgetResponse? Budget)
 {
-    public static JobResponse From(Job j) => new(
+    public static JobResponse From(Job j, JobBudget? b) => new(
         j.Id, StatusName(j.Status), j.Version, j.Title, j.Description, j.Language, j.TakesPerPrompt, j.ClipMinMs, j.ClipMaxMs,
         j.MinSnrDb, j.MaxClippingRatio, j.MinSpeechRatio, j.EnvironmentNotes, new Money(j.HourlyRateMinor, j.Currency),
         Currencies.Format(new Money(j.HourlyRateMinor, j.Currency)), j.Region, j.EstimatedSecondsPerClip, j.BuyerName,
-        j.PurposeSpeechRecognition, j.PurposeVoiceCloning, j.RetentionDays, j.PromptCount, j.CreatedAt, j.UpdatedAt, j.PublishedAt);
+        j.PurposeSpeechRecognition, j.PurposeVoiceCloning, j.RetentionDays, j.PromptCount, j.CreatedAt, j.UpdatedAt, j.PublishedAt,
+        b is null ? null : new JobBudgetResponse(b.TargetHours, b.PlatformFeeBp, b.SupplierFeeBp,
+            new Money(BudgetRules.BudgetMinor(b.TargetHours, j.HourlyRateMinor, b.PlatformFeeBp, b.SupplierFeeBp), j.Currency)));
+
+    public static async Task<JobResponse> LoadAsync(CrowdDb db, Job j, CancellationToken ct) =>
+        From(j, await db.Set<JobBudget>().AsNoTracking().SingleOrDefaultAsync(b => b.JobId == j.Id, ct));
 
     public static string StatusName(JobStatus status) => status switch
     {
@@ -29,6 +35,9 @@ public sealed record JobResponse(
         _ => "closed",
     };
 }
+
+/// <summary>What the job's escrow must hold: target hours × rate plus the disclosed fees (basis points of pay, on top).</summary>
+public sealed record JobBudgetResponse(int TargetHours, int PlatformFeeBp, int SupplierFeeBp, Money Total);
 
 public static class JobsApi
 {
@@ -57,12 +66,12 @@ public static class JobsApi
     }
 
     private static async Task<Results<Created<JobResponse>, ValidationProblem>> Create(
-        JobRequest request, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct)
+        JobRequest request, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct)
     {
         // A new draft has no floor to meet and no version to race, so validation is the only way it can fail.
         var outcome = await jobs.SaveAsync(Org(user), user.UserId(), null, request, null, ct);
         return outcome.Kind == JobOutcomeKind.Ok
-            ? TypedResults.Created($"/api/jobs/{outcome.Job!.Id}", JobResponse.From(outcome.Job))
+            ? TypedResults.Created($"/api/jobs/{outcome.Job!.Id}", await JobResponse.LoadAsync(db, outcome.Job, ct))
             : Problems.Validation(outcome.Errors ?? [], text);
     }
 
@@ -70,22 +79,24 @@ public static class JobsApi
     {
         var org = Org(user);
         var jobs = await db.Jobs.AsNoTracking().Where(j => j.OrganisationId == org).OrderByDescending(j => j.CreatedAt).ToListAsync(ct);
-        return TypedResults.Ok(jobs.Select(JobResponse.From).ToArray());
+        var ids = jobs.Select(j => j.Id).ToArray();
+        var budgets = await db.Set<JobBudget>().AsNoTracking().Where(b => ids.Contains(b.JobId)).ToDictionaryAsync(b => b.JobId, ct);
+        return TypedResults.Ok(jobs.Select(j => JobResponse.From(j, budgets.GetValueOrDefault(j.Id))).ToArray());
     }
 
     private static async Task<Results<Ok<JobResponse>, NotFound>> Get(Guid id, ClaimsPrincipal user, CrowdDb db, CancellationToken ct)
     {
         var org = Org(user);
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == org, ct);
-        return job is null ? TypedResults.NotFound() : TypedResults.Ok(JobResponse.From(job));
+        return job is null ? TypedResults.NotFound() : TypedResults.Ok(await JobResponse.LoadAsync(db, job, ct));
     }
 
     private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Update(
-        Guid id, JobRequest request, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct) =>
-        ToResult(await jobs.SaveAsync(Org(user), user.UserId(), id, request, null, ct), text);
+        Guid id, JobRequest request, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct) =>
+        await ToResultAsync(await jobs.SaveAsync(Org(user), user.UserId(), id, request, null, ct), db, text, ct);
 
     private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> PutPrompts(
-        Guid id, HttpRequest request, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct)
+        Guid id, HttpRequest request, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct)
     {
         byte[]? file;
         if (request.HasFormContentType)
@@ -116,23 +127,24 @@ public static class JobsApi
         {
             return Problems.Validation(errors, text, "The prompt file needs attention.");
         }
-        return ToResult(await jobs.SaveAsync(Org(user), user.UserId(), id, new JobRequest(), prompts, ct), text);
+        return await ToResultAsync(await jobs.SaveAsync(Org(user), user.UserId(), id, new JobRequest(), prompts, ct), db, text, ct);
     }
 
     private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Publish(
-        Guid id, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct) =>
-        ToResult(await jobs.PublishAsync(Org(user), id, ct), text);
+        Guid id, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct) =>
+        await ToResultAsync(await jobs.PublishAsync(Org(user), id, ct), db, text, ct);
 
     private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Close(
-        Guid id, ClaimsPrincipal user, JobService jobs, IStringLocalizer<JobsText> text, CancellationToken ct) =>
-        ToResult(await jobs.CloseAsync(Org(user), id, ct), text);
+        Guid id, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct) =>
+        await ToResultAsync(await jobs.CloseAsync(Org(user), id, ct), db, text, ct);
 
-    private static Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult> ToResult(JobOutcome outcome, IStringLocalizer<JobsText> text)
+    private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> ToResultAsync(JobOutcome outcome, CrowdDb db,
+        IStringLocalizer<JobsText> text, CancellationToken ct)
     {
         switch (outcome.Kind)
         {
             case JobOutcomeKind.Ok:
-                return TypedResults.Ok(JobResponse.From(outcome.Job!));
+                return TypedResults.Ok(await JobResponse.LoadAsync(db, outcome.Job!, ct));
             case JobOutcomeKind.NotFound:
                 return TypedResults.NotFound();
             case JobOutcomeKind.Invalid:

@@ -23,8 +23,13 @@ public sealed class JobFundingTests(CrowdApp app) : IClassFixture<CrowdApp>
         (budget.TargetHours, budget.PlatformFeeBp, budget.SupplierFeeBp).ShouldBe((40, 1000, 0));
         (await app.WithDbAsync(db => JobFunding.StatusAsync(db, job.Id)))!.Budget.ShouldBe(new Money(132_000, "CNY"));
 
-        (await requester.Client.PutAsJsonAsync($"/api/jobs/{job.Id}", new JobRequest(TargetHours: 50))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        job.Budget.ShouldBe(new JobBudgetResponse(40, 1000, 0, new Money(132_000, "CNY")), "the API answers with the budget it set");
+
+        var updated = await requester.Client.PutAsJsonAsync($"/api/jobs/{job.Id}", new JobRequest(TargetHours: 50));
+        updated.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await app.WithDbAsync(db => JobFunding.StatusAsync(db, job.Id)))!.Budget.ShouldBe(new Money(165_000, "CNY"));
+        (await updated.Content.ReadFromJsonAsync<JobResponse>())!.Budget!.Total.ShouldBe(new Money(165_000, "CNY"));
+        (await requester.Client.GetFromJsonAsync<JobResponse[]>("/api/jobs"))!.Single(j => j.Id == job.Id).Budget!.TargetHours.ShouldBe(50);
     }
 
     [Fact]
