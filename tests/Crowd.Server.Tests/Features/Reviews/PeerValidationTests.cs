@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Tests.Features.Jobs;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
@@ -120,6 +122,22 @@ public sealed class PeerValidationTests(RecordingApp app) : IClassFixture<Record
         accrual.AccruedMinor.ShouldBe(PayCalculator.PayForActiveTime(150_000, ReviewTestData.RateMinor));
         (await LedgerQueries.BalanceAsync(db, AccountRef.Payable(validator.Id, "CNY"))).Minor.ShouldBe(1_500);
         (await peers.NextAsync(theJob, validator.Id, CancellationToken.None)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ARequesterSwitchesPeerValidationOnAPublishedJobWithoutANewVersionOfTheTerms()
+    {
+        var requester = await app.RequesterAsync();
+        var job = await requester.Client.PublishedJobAsync(app);
+
+        var response = await requester.Client.PutAsJsonAsync($"/api/jobs/{job.Id}", new { peerValidation = true });
+        var untouched = await requester.Client.PutAsJsonAsync($"/api/jobs/{job.Id}", new { title = job.Title });
+
+        response.EnsureSuccessStatusCode();
+        var saved = (await response.Content.ReadFromJsonAsync<JobResponse>())!;
+        saved.PeerValidation.ShouldBeTrue();
+        saved.Version.ShouldBe(job.Version);
+        (await untouched.Content.ReadFromJsonAsync<JobResponse>())!.PeerValidation.ShouldBeTrue();
     }
 
     private async Task<HttpClient> ValidatorAsync(ReviewJob job) =>
