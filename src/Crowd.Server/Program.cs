@@ -5,6 +5,7 @@ using Crowd.Server.Features.Board;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
+using Crowd.Server.Features.Reviews;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Scheduling;
@@ -18,6 +19,7 @@ builder.Services.AddCrowdAudit();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
 builder.AddCrowdPayouts();
+builder.AddCrowdReviews();
 builder.AddCrowdScheduler();
 
 var app = builder.Build();
@@ -31,6 +33,7 @@ app.MapJobs();
 app.MapBoard();
 app.MapRecording();
 app.MapPayouts();
+app.MapReviews();
 app.MapRazorPages();
 
 app.Run();

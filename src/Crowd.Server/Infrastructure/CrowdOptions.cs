@@ -20,6 +20,19 @@ public sealed class CrowdOptions
     public StripeOptions Stripe { get; set; } = new();
 
     public SchedulerOptions Scheduler { get; set; } = new();
+
+    public ReviewOptions Reviews { get; set; } = new();
+}
+
+public sealed class ReviewOptions
+{
+    public const int MaxAutoAcceptDays = 14;
+
+    /// <summary>A clip nobody reviewed within this many days is accepted automatically (1 to 14).</summary>
+    public int AutoAcceptDays { get; set; } = 7;
+
+    /// <summary>Quartz cron expression of the auto-accept run (seconds first). Hourly at minute 5 by default.</summary>
+    public string AutoAcceptCron { get; set; } = "0 5 * * * ?";
 }
 
 public sealed class SchedulerOptions

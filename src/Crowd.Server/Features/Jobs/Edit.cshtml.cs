@@ -42,6 +42,7 @@ public sealed class JobForm
     public int RetentionDays { get; set; } = 365;
     public int? TargetHours { get; set; }
     public string? Prompts { get; set; }
+    public bool PeerValidation { get; set; }
 
     public static JobForm From(Job j, int? targetHours) => new()
     {
@@ -51,13 +52,13 @@ public sealed class JobForm
         EnvironmentNotes = j.EnvironmentNotes, HourlyRate = Currencies.ToMajor(new Money(j.HourlyRateMinor, j.Currency)).ToString(CultureInfo.InvariantCulture),
         Currency = j.Currency, Region = j.Region, EstimatedSecondsPerClip = j.EstimatedSecondsPerClip, BuyerName = j.BuyerName,
         PurposeSpeechRecognition = j.PurposeSpeechRecognition, PurposeVoiceCloning = j.PurposeVoiceCloning, RetentionDays = j.RetentionDays,
-        TargetHours = targetHours,
+        TargetHours = targetHours, PeerValidation = j.PeerValidation,
     };
 
     public JobRequest ToRequest(long? rateMinor) => new(
         Title ?? "", Description ?? "", Language ?? "", TakesPerPrompt, (int)Math.Round(ClipMinSeconds * 1000), (int)Math.Round(ClipMaxSeconds * 1000),
         MinSnrDb, MaxClippingPercent / 100, MinSpeechPercent / 100, EnvironmentNotes ?? "", new Money(rateMinor ?? 0, Currency ?? ""),
-        Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays, TargetHours);
+        Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays, TargetHours, PeerValidation);
 
     /// <summary>The form field that shows an error the rules report under an API field name.</summary>
     public static string FieldFor(string apiField) => apiField switch

@@ -39,6 +39,8 @@ public sealed class Job
     public int PromptCount { get; set; }
     /// <summary>SHA-256 of the prompts (see PromptSet.Hash); part of the terms a contributor consents to.</summary>
     public string PromptsSha256 { get; set; } = "";
+    /// <summary>Other contributors of the job listen to its clips and vote (see Features/Reviews).</summary>
+    public bool PeerValidation { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

@@ -11,7 +11,7 @@ public sealed record JobRequest(
     int? ClipMinMs = null, int? ClipMaxMs = null, double? MinSnrDb = null, double? MaxClippingRatio = null,
     double? MinSpeechRatio = null, string? EnvironmentNotes = null, Money? HourlyRate = null, string? Region = null,
     int? EstimatedSecondsPerClip = null, string? BuyerName = null, bool? PurposeSpeechRecognition = null,
-    bool? PurposeVoiceCloning = null, int? RetentionDays = null, int? TargetHours = null);
+    bool? PurposeVoiceCloning = null, int? RetentionDays = null, int? TargetHours = null, bool? PeerValidation = null);
 
 /// <summary>Everything a job asks of a contributor and promises them. Two equal values mean nothing changed.</summary>
 public sealed record JobTerms(

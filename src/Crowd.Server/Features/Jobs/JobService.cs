@@ -74,6 +74,9 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
             job = found;
         }
 
+        // Peer validation is a review setting, not one of the consented terms: changing it never makes a new version.
+        var peerValidationChange = request.PeerValidation is { } peerValidation && peerValidation != job.PeerValidation;
+        job.PeerValidation = request.PeerValidation ?? job.PeerValidation;
         var before = JobTerms.From(job);
         var terms = before.With(request);
         var errors = JobRules.Validate(terms);
@@ -89,6 +92,10 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         {
             if (terms == before && !promptsChange)
             {
+                if (peerValidationChange && !await TrySaveAsync(ct))
+                {
+                    return JobOutcome.Conflict;
+                }
                 // Target hours are the requester's budget, not a term contributors consent to: no new version.
                 return budgetChange ? await SaveBudgetOnlyAsync(job, request.TargetHours!.Value, budget, ct) : JobOutcome.Ok(job);
             }

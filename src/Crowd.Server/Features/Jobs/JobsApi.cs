@@ -15,13 +15,13 @@ public sealed record JobResponse(
     int ClipMinMs, int ClipMaxMs, double MinSnrDb, double MaxClippingRatio, double MinSpeechRatio, string EnvironmentNotes,
     Money HourlyRate, string HourlyRateFormatted, string Region, int EstimatedSecondsPerClip, string BuyerName,
     bool PurposeSpeechRecognition, bool PurposeVoiceCloning, int RetentionDays, int PromptCount,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PublishedAt, JobBudgetResponse? Budget)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PublishedAt, bool PeerValidation, JobBudgetResponse? Budget)
 {
     public static JobResponse From(Job j, JobBudget? b) => new(
         j.Id, StatusName(j.Status), j.Version, j.Title, j.Description, j.Language, j.TakesPerPrompt, j.ClipMinMs, j.ClipMaxMs,
         j.MinSnrDb, j.MaxClippingRatio, j.MinSpeechRatio, j.EnvironmentNotes, new Money(j.HourlyRateMinor, j.Currency),
         Currencies.Format(new Money(j.HourlyRateMinor, j.Currency)), j.Region, j.EstimatedSecondsPerClip, j.BuyerName,
-        j.PurposeSpeechRecognition, j.PurposeVoiceCloning, j.RetentionDays, j.PromptCount, j.CreatedAt, j.UpdatedAt, j.PublishedAt,
+        j.PurposeSpeechRecognition, j.PurposeVoiceCloning, j.RetentionDays, j.PromptCount, j.CreatedAt, j.UpdatedAt, j.PublishedAt, j.PeerValidation,
         b is null ? null : new JobBudgetResponse(b.TargetHours, b.PlatformFeeBp, b.SupplierFeeBp,
             new Money(BudgetRules.BudgetMinor(b.TargetHours, j.HourlyRateMinor, b.PlatformFeeBp, b.SupplierFeeBp), j.Currency)));
 

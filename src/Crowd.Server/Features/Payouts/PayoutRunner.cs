@@ -29,7 +29,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
     ILogger<PayoutRunner> logger)
 {
     // One run at a time across every node; a crashed node's session lock goes with its connection.
-    private const long LockKey = 0x5041594F555453; // "PAYOUTS"
+    internal const long LockKey = 0x5041594F555453; // "PAYOUTS"
 
     private const string CreateSql = """
         WITH balances AS (

@@ -8,6 +8,7 @@ using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.RateFloors;
+using Crowd.Server.Features.Reviews;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
@@ -137,6 +138,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         });
 
         builder.MapRecording();
+        builder.MapReviews();
         ConfigureMoney(builder);
 
         UseSnakeCaseNames(builder);

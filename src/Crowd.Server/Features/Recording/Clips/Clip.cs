@@ -32,6 +32,9 @@ public sealed class Clip
     public DateTimeOffset? WithdrawnAt { get; set; }
     /// <summary>Set when the clip's key was destroyed and its file deleted (withdrawal or retention).</summary>
     public DateTimeOffset? AudioDestroyedAt { get; set; }
+    /// <summary>Who set <see cref="ReviewStatus"/>: "requester", "system" (auto-accept), "peers" or "admin" (an appeal reversed).</summary>
+    public string? ReviewedByKind { get; set; }
+    public Guid? ReviewedBy { get; set; }
 }
 
 public enum ClipReview

@@ -1,0 +1,94 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Recording.Clips;
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Features.Reviews;
+
+public enum AppealOutcome
+{
+    /// <summary>The rejection stands. Only a fraud ground then takes back the clip's pay.</summary>
+    Upheld = 1,
+    /// <summary>The rejection was wrong: the clip is accepted.</summary>
+    Reversed = 2,
+}
+
+/// <summary>A clip's rejection, its one appeal and the admin's final decision on that appeal.</summary>
+public sealed class ClipRejection
+{
+    public Guid ClipId { get; set; }
+    public RejectionReason Reason { get; set; }
+    public string Note { get; set; } = "";
+    /// <summary>The requester who rejected it; null when peer validation did.</summary>
+    public Guid? RejectedBy { get; set; }
+    public DateTimeOffset RejectedAt { get; set; }
+    public string? AppealNote { get; set; }
+    public DateTimeOffset? AppealedAt { get; set; }
+    public AppealOutcome? Outcome { get; set; }
+    public Guid? DecidedBy { get; set; }
+    public DateTimeOffset? DecidedAt { get; set; }
+    public string? DecisionNote { get; set; }
+    /// <summary>Pay taken back when a fraud ground was upheld (minor units of the job's currency).</summary>
+    public long? PayReversedMinor { get; set; }
+}
+
+public sealed class ClipVote
+{
+    public Guid ClipId { get; set; }
+    public Guid VoterId { get; set; }
+    public bool Up { get; set; }
+    public DateTimeOffset VotedAt { get; set; }
+}
+
+/// <summary>A contributor's time validating one job version's clips; accrued like recording time under its own id.</summary>
+public sealed class ValidationSession
+{
+    public Guid Id { get; set; }
+    public Guid JobId { get; set; }
+    public int JobVersion { get; set; }
+    public Guid ContributorId { get; set; }
+    public long ActiveMs { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset LastActivityAt { get; set; }
+}
+
+/// <summary>The reviews feature's part of the EF model; it mirrors Migrations/0050_reviews.sql.</summary>
+internal static class ReviewModel
+{
+    public static void MapReviews(this ModelBuilder builder)
+    {
+        builder.Entity<Clip>(e =>
+        {
+            e.Property(c => c.ReviewedByKind).HasMaxLength(16);
+            e.HasIndex(c => new { c.ReviewStatus, c.CreatedAt }).HasFilter("withdrawn_at IS NULL");
+        });
+
+        builder.Entity<ClipRejection>(e =>
+        {
+            e.ToTable("clip_rejections");
+            e.HasKey(r => r.ClipId);
+            e.Property(r => r.Note).HasMaxLength(ReviewRules.MaxNoteLength);
+            e.Property(r => r.AppealNote).HasMaxLength(ReviewRules.MaxNoteLength);
+            e.Property(r => r.DecisionNote).HasMaxLength(ReviewRules.MaxNoteLength);
+            e.HasOne<Clip>().WithOne().HasForeignKey<ClipRejection>(r => r.ClipId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<ClipVote>(e =>
+        {
+            e.ToTable("clip_votes");
+            e.HasKey(v => new { v.ClipId, v.VoterId });
+            e.HasIndex(v => v.VoterId);
+            e.HasOne<Clip>().WithMany().HasForeignKey(v => v.ClipId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(v => v.VoterId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<ValidationSession>(e =>
+        {
+            e.ToTable("validation_sessions");
+            e.HasIndex(s => new { s.JobId, s.JobVersion, s.ContributorId }).IsUnique();
+            e.HasIndex(s => s.ContributorId);
+            e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(s => s.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}

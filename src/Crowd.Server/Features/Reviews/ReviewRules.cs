@@ -1,0 +1,117 @@
+using Crowd.Server.Infrastructure.Web;
+
+namespace Crowd.Server.Features.Reviews;
+
+/// <summary>The grounds a clip can be rejected on. The numbers are stored; the codes are the API's.</summary>
+public enum RejectionReason
+{
+    Silence = 1,
+    WrongPrompt = 2,
+    Unintelligible = 3,
+    NotLiveVoice = 4,
+    Duplicate = 5,
+    /// <summary>Other contributors voted the clip invalid; never chosen by a requester.</summary>
+    PeerValidation = 6,
+}
+
+public static class RejectionReasons
+{
+    /// <summary>What a requester may choose, in the order the form shows them.</summary>
+    public static readonly RejectionReason[] RequesterChoices =
+        [RejectionReason.Silence, RejectionReason.WrongPrompt, RejectionReason.Unintelligible, RejectionReason.NotLiveVoice, RejectionReason.Duplicate];
+
+    public static string Code(this RejectionReason reason) => reason switch
+    {
+        RejectionReason.Silence => "silence",
+        RejectionReason.WrongPrompt => "wrong-prompt",
+        RejectionReason.Unintelligible => "unintelligible",
+        RejectionReason.NotLiveVoice => "not-live-voice",
+        RejectionReason.Duplicate => "duplicate",
+        _ => "peer-validation",
+    };
+
+    /// <summary>The English label, which is also the key of its translation.</summary>
+    public static string Label(this RejectionReason reason) => reason switch
+    {
+        RejectionReason.Silence => "Silence or no speech",
+        RejectionReason.WrongPrompt => "Wrong prompt read",
+        RejectionReason.Unintelligible => "Unintelligible",
+        RejectionReason.NotLiveVoice => "Not a live human voice",
+        RejectionReason.Duplicate => "Duplicate of another take",
+        _ => "Voted invalid by peer validation",
+    };
+
+    /// <summary>Fraud grounds: only these, once upheld, take back the pay for the clip's time.</summary>
+    public static bool IsFraud(this RejectionReason reason) => reason is RejectionReason.NotLiveVoice or RejectionReason.Duplicate;
+
+    public static RejectionReason? FromCode(string? code) =>
+        RequesterChoices.Cast<RejectionReason?>().FirstOrDefault(r => string.Equals(r!.Value.Code(), code?.Trim(), StringComparison.OrdinalIgnoreCase));
+}
+
+public enum PeerVerdict
+{
+    Pending,
+    Valid,
+    Invalid,
+}
+
+/// <summary>What reviews, appeals and votes must satisfy. Pure: no HTTP, no database.</summary>
+public static class ReviewRules
+{
+    public const int MaxNoteLength = 2000;
+    public const int MinVotes = 2;
+
+    /// <summary>
+    /// Common Voice's rule: valid with at least two up-votes and more up than down; invalid with at least two
+    /// down-votes and more down than up; otherwise it waits for more votes.
+    /// </summary>
+    public static PeerVerdict Verdict(int up, int down) =>
+        up >= MinVotes && up > down ? PeerVerdict.Valid
+        : down >= MinVotes && down > up ? PeerVerdict.Invalid
+        : PeerVerdict.Pending;
+
+    public static List<FieldError> ValidateRejection(string? reasonCode, string? note, out RejectionReason reason)
+    {
+        var errors = new List<FieldError>();
+        var parsed = RejectionReasons.FromCode(reasonCode);
+        reason = parsed ?? default;
+        if (parsed is null)
+        {
+            errors.Add(new("reason", "Choose the reason for the rejection: silence, wrong-prompt, unintelligible, not-live-voice or duplicate."));
+        }
+        errors.AddRange(ValidateNote("note", note, "Explain the rejection in a few words, so the contributor can understand it."));
+        return errors;
+    }
+
+    public static List<FieldError> ValidateAppeal(string? note) =>
+        ValidateNote("note", note, "Say why the rejection is wrong: the note goes to an admin.").ToList();
+
+    public static List<FieldError> ValidateDecision(string? outcome, string? note, out AppealOutcome decided)
+    {
+        var errors = new List<FieldError>();
+        decided = outcome?.Trim().ToLowerInvariant() switch
+        {
+            "uphold" => AppealOutcome.Upheld,
+            "reverse" => AppealOutcome.Reversed,
+            _ => default,
+        };
+        if (decided == default)
+        {
+            errors.Add(new("outcome", "Choose to uphold or reverse the rejection."));
+        }
+        errors.AddRange(ValidateNote("note", note, "Give the reason for the decision; the contributor will read it."));
+        return errors;
+    }
+
+    private static IEnumerable<FieldError> ValidateNote(string field, string? note, string whenMissing)
+    {
+        if (string.IsNullOrWhiteSpace(note))
+        {
+            yield return new(field, whenMissing);
+        }
+        else if (note.Trim().Length > MaxNoteLength)
+        {
+            yield return new(field, "Keep the note under {0} characters.", MaxNoteLength);
+        }
+    }
+}
