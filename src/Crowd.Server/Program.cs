@@ -6,6 +6,7 @@ using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Payouts;
+using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
@@ -17,6 +18,7 @@ builder.Services.AddCrowdAccounts();
 builder.Services.AddCrowdAudit();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
+builder.Services.AddSuppliers();
 builder.AddCrowdPayouts();
 builder.AddCrowdScheduler();
 
@@ -31,6 +33,7 @@ app.MapJobs();
 app.MapBoard();
 app.MapRecording();
 app.MapPayouts();
+app.MapSuppliers();
 app.MapRazorPages();
 
 app.Run();
