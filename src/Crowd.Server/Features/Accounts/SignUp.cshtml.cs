@@ -18,6 +18,8 @@ public sealed class SignUpModel(AccountService accounts, IStringLocalizer<Accoun
     [BindProperty] public DateOnly? DateOfBirth { get; set; }
     [BindProperty] public string? Role { get; set; }
     [BindProperty] public string? OrganisationName { get; set; }
+    /// <summary>A supplier's invitation code; it only leads to the attribution screen, where the contributor decides.</summary>
+    [BindProperty(SupportsGet = true)] public string? Invite { get; set; }
 
     public void OnGet(string? role) => Role = AccountRules.SelfServiceRoles.Contains(role) ? role : null;
 
@@ -34,6 +36,10 @@ public sealed class SignUpModel(AccountService accounts, IStringLocalizer<Accoun
             return Page();
         }
         await accounts.SignInAsync(user);
+        if (Role == Roles.Contributor && !string.IsNullOrWhiteSpace(Invite))
+        {
+            return LocalRedirect("/Account/Supplier/Join?code=" + Uri.EscapeDataString(Invite.Trim()));
+        }
         return LocalRedirect(Role == Roles.Requester ? "/Jobs" : "/");
     }
 }

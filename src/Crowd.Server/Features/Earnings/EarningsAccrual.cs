@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Npgsql;
@@ -21,6 +22,8 @@ public sealed class EarningsAccrualRow
     public long AccruedMinor { get; set; }
     public long PlatformFeeMinor { get; set; }
     public long SupplierFeeMinor { get; set; }
+    /// <summary>When the session's supplier fee stopped for good (the contributor detached or the supplier was suspended).</summary>
+    public DateTimeOffset? SupplierFeeStoppedAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
@@ -40,7 +43,7 @@ public static class EarningsAccrual
     // The rate is fixed at the session's first checkpoint, and never below the region's floor.
     private const string TermsSql = """
         SELECT j.id, j.currency, GREATEST(j.hourly_rate_minor, coalesce(GREATEST(f.legal_minimum_minor, f.market_reference_minor), 0)),
-               coalesce(b.platform_fee_bp, 0), coalesce(b.supplier_fee_bp, 0), b.supplier_organisation_id
+               coalesce(b.platform_fee_bp, 0), coalesce(b.supplier_fee_bp, 0)
         FROM jobs j
         LEFT JOIN rate_floors f ON f.region = j.region AND f.currency = j.currency
         LEFT JOIN job_budgets b ON b.job_id = j.id
@@ -60,14 +63,15 @@ public static class EarningsAccrual
 
     private const string LockSql = """
         SELECT session_id, contributor_id, job_id, currency, hourly_rate_minor, platform_fee_bp, supplier_fee_bp, supplier_organisation_id,
-               active_ms_total, accrued_minor, platform_fee_minor, supplier_fee_minor
+               active_ms_total, accrued_minor, platform_fee_minor, supplier_fee_minor, supplier_fee_stopped_at
         FROM earnings_accruals WHERE session_id = ANY(@sessions) ORDER BY session_id FOR UPDATE
         """;
 
     private const string UpdateSql = """
         UPDATE earnings_accruals a SET active_ms_total = u.ms, accrued_minor = u.accrued, platform_fee_minor = u.platform_fee,
-            supplier_fee_minor = u.supplier_fee, updated_at = @now
-        FROM unnest(@sessions, @ms, @accrued, @platform_fees, @supplier_fees) AS u(session_id, ms, accrued, platform_fee, supplier_fee)
+            supplier_fee_minor = u.supplier_fee, updated_at = @now,
+            supplier_fee_stopped_at = CASE WHEN u.stopped THEN coalesce(a.supplier_fee_stopped_at, @now) ELSE a.supplier_fee_stopped_at END
+        FROM unnest(@sessions, @ms, @accrued, @platform_fees, @supplier_fees, @stopped) AS u(session_id, ms, accrued, platform_fee, supplier_fee, stopped)
         WHERE a.session_id = u.session_id
         """;
 
@@ -94,6 +98,7 @@ public static class EarningsAccrual
                 await db.ExecuteAsync("SET LOCAL work_mem = '64MB'", ct);
             }
             var terms = await TermsAsync(db, latest.Select(c => c.JobId).Distinct().ToArray(), ct);
+            var suppliers = await SupplierAttributions.ActiveSuppliersAsync(db, latest.Select(c => c.ContributorId).Distinct().ToArray(), ct);
             foreach (var checkpoint in latest.Where(c => !terms.ContainsKey(c.JobId)))
             {
                 throw new InvalidOperationException($"Session {checkpoint.SessionId}: job {checkpoint.JobId} does not exist.");
@@ -101,7 +106,7 @@ public static class EarningsAccrual
 
             var results = new Dictionary<Guid, AccrualResult>(latest.Count);
             var postings = new List<LedgerPosting>();
-            var fresh = latest.Select(c => (Checkpoint: c, Row: Row(c, terms[c.JobId]))).ToList();
+            var fresh = latest.Select(c => (Checkpoint: c, Row: Row(c, terms[c.JobId], suppliers.GetValueOrDefault(c.ContributorId)))).ToList();
             var inserted = await InsertAsync(db, fresh.Select(f => f.Row).ToList(), now, ct);
             foreach (var (checkpoint, row) in fresh.Where(f => inserted.Contains(f.Checkpoint.SessionId)))
             {
@@ -117,7 +122,7 @@ public static class EarningsAccrual
             if (seenBefore.Count > 0)
             {
                 var rows = await LockAsync(db, seenBefore.Select(c => c.SessionId).ToArray(), ct);
-                var changed = new List<(EarningsAccrualRow Row, AccrualTotals Totals)>();
+                var changed = new List<(EarningsAccrualRow Row, AccrualTotals Totals, bool FeeStopped)>();
                 foreach (var checkpoint in seenBefore)
                 {
                     var row = rows[checkpoint.SessionId];
@@ -133,7 +138,15 @@ public static class EarningsAccrual
                         results[row.SessionId] = new AccrualResult(row.SessionId, new Money(row.AccruedMinor, row.Currency), 0);
                         continue;
                     }
-                    changed.Add((row, after));
+                    // The fee follows the contributor's attribution as it is now: once they detach or the supplier is
+                    // suspended, the session's fee stays where it was, and never catches up later.
+                    var feeStopped = row.SupplierOrganisationId is { } supplier
+                        && (row.SupplierFeeStoppedAt is not null || suppliers.GetValueOrDefault(row.ContributorId) != supplier);
+                    if (feeStopped)
+                    {
+                        after = after with { SupplierFeeMinor = before.SupplierFeeMinor };
+                    }
+                    changed.Add((row, after, feeStopped));
                     if (Posting(row, before, after) is { } posting)
                     {
                         postings.Add(posting);
@@ -150,7 +163,7 @@ public static class EarningsAccrual
         }, ct);
     }
 
-    private sealed record JobTerms(string Currency, long RateMinor, int PlatformFeeBp, int SupplierFeeBp, Guid? SupplierOrganisationId);
+    private sealed record JobTerms(string Currency, long RateMinor, int PlatformFeeBp, int SupplierFeeBp);
 
     private static async Task<Dictionary<Guid, JobTerms>> TermsAsync(CrowdDb db, Guid[] jobIds, CancellationToken ct)
     {
@@ -160,21 +173,26 @@ public static class EarningsAccrual
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            terms[reader.GetGuid(0)] = new JobTerms(reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetGuid(5));
+            terms[reader.GetGuid(0)] = new JobTerms(reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4));
         }
         return terms;
     }
 
-    private static EarningsAccrualRow Row(Checkpoint checkpoint, JobTerms terms)
+    /// <summary>
+    /// A session's first checkpoint. Pay comes from time and rate alone; the supplier fee goes to the supplier the contributor
+    /// is attributed to now, and unattributed work carries none (its reserve stays in escrow and is refunded at close).
+    /// </summary>
+    private static EarningsAccrualRow Row(Checkpoint checkpoint, JobTerms terms, Guid supplier)
     {
+        Guid? supplierId = supplier == Guid.Empty ? null : supplier;
+        var supplierFeeBp = supplierId is null ? 0 : terms.SupplierFeeBp;
         var totals = PayCalculator.Advance(new AccrualTotals(0, 0, 0, 0), checkpoint.ActiveMsTotal, terms.RateMinor, terms.PlatformFeeBp,
-            terms.SupplierOrganisationId is null ? 0 : terms.SupplierFeeBp) ?? new AccrualTotals(0, 0, 0, 0);
+            supplierFeeBp) ?? new AccrualTotals(0, 0, 0, 0);
         return new EarningsAccrualRow
         {
             SessionId = checkpoint.SessionId, ContributorId = checkpoint.ContributorId, JobId = checkpoint.JobId, Currency = terms.Currency,
-            HourlyRateMinor = terms.RateMinor, PlatformFeeBp = terms.PlatformFeeBp, SupplierFeeBp = terms.SupplierFeeBp,
-            SupplierOrganisationId = terms.SupplierOrganisationId, ActiveMsTotal = totals.ActiveMs, AccruedMinor = totals.AccruedMinor,
+            HourlyRateMinor = terms.RateMinor, PlatformFeeBp = terms.PlatformFeeBp, SupplierFeeBp = supplierFeeBp,
+            SupplierOrganisationId = supplierId, ActiveMsTotal = totals.ActiveMs, AccruedMinor = totals.AccruedMinor,
             PlatformFeeMinor = totals.PlatformFeeMinor, SupplierFeeMinor = totals.SupplierFeeMinor,
         };
     }
@@ -218,13 +236,14 @@ public static class EarningsAccrual
                 HourlyRateMinor = reader.GetInt64(4), PlatformFeeBp = reader.GetInt32(5), SupplierFeeBp = reader.GetInt32(6),
                 SupplierOrganisationId = reader.IsDBNull(7) ? null : reader.GetGuid(7), ActiveMsTotal = reader.GetInt64(8),
                 AccruedMinor = reader.GetInt64(9), PlatformFeeMinor = reader.GetInt64(10), SupplierFeeMinor = reader.GetInt64(11),
+                SupplierFeeStoppedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
             };
             rows[row.SessionId] = row;
         }
         return rows;
     }
 
-    private static async Task UpdateAsync(CrowdDb db, List<(EarningsAccrualRow Row, AccrualTotals Totals)> changed, DateTimeOffset now, CancellationToken ct)
+    private static async Task UpdateAsync(CrowdDb db, List<(EarningsAccrualRow Row, AccrualTotals Totals, bool FeeStopped)> changed, DateTimeOffset now, CancellationToken ct)
     {
         if (changed.Count == 0)
         {
@@ -237,6 +256,7 @@ public static class EarningsAccrual
         update.Parameters.Add(new NpgsqlParameter<long[]>("accrued", changed.Select(c => c.Totals.AccruedMinor).ToArray()));
         update.Parameters.Add(new NpgsqlParameter<long[]>("platform_fees", changed.Select(c => c.Totals.PlatformFeeMinor).ToArray()));
         update.Parameters.Add(new NpgsqlParameter<long[]>("supplier_fees", changed.Select(c => c.Totals.SupplierFeeMinor).ToArray()));
+        update.Parameters.Add(new NpgsqlParameter<bool[]>("stopped", changed.Select(c => c.FeeStopped).ToArray()));
         await update.ExecuteNonQueryAsync(ct);
     }
 

@@ -21,7 +21,7 @@ public sealed record FundingResult(FundingOutcome Outcome, IReadOnlyList<FieldEr
 public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowService> logger)
 {
     public async Task<IReadOnlyList<FieldError>> SetBudgetAsync(Guid jobId, int targetHours, int platformFeeBp, int supplierFeeBp,
-        Guid? supplierOrganisationId, CancellationToken ct = default)
+        CancellationToken ct = default)
     {
         var errors = BudgetRules.Validate(targetHours, platformFeeBp, supplierFeeBp).ToList();
         if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct))
@@ -41,7 +41,6 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         budget.TargetHours = targetHours;
         budget.PlatformFeeBp = platformFeeBp;
         budget.SupplierFeeBp = supplierFeeBp;
-        budget.SupplierOrganisationId = supplierOrganisationId;
         budget.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(ct);
         return [];

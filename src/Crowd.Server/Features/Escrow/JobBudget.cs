@@ -7,9 +7,11 @@ public sealed class JobBudget
     public int TargetHours { get; set; }
     /// <summary>The platform's fee in basis points of contributor pay (250 = 2.5 %), paid by the requester on top.</summary>
     public int PlatformFeeBp { get; set; }
-    /// <summary>The recruiting supplier's disclosed fee in basis points of contributor pay, on top, never out of it.</summary>
+    /// <summary>
+    /// The supplier fee rate on this job, set by the requester and shown before consent: basis points of contributor pay,
+    /// on top, never out of it. It goes to the supplier each contributor is attributed to; unattributed work carries none.
+    /// </summary>
     public int SupplierFeeBp { get; set; }
-    public Guid? SupplierOrganisationId { get; set; }
     public DateTimeOffset? PausedAt { get; set; }
     public string? PauseReason { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

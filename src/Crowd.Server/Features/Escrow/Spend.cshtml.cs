@@ -34,7 +34,7 @@ public sealed class SpendModel(CrowdDb db, EscrowService escrow, IOptions<CrowdO
         }
         var existing = await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
         var errors = await escrow.SetBudgetAsync(jobId, targetHours, existing?.PlatformFeeBp ?? options.Value.Payouts.PlatformFeeBp,
-            existing?.SupplierFeeBp ?? 0, existing?.SupplierOrganisationId, ct);
+            existing?.SupplierFeeBp ?? 0, ct);
         if (errors.Count > 0)
         {
             ModelState.AddErrors(errors, text);

@@ -41,10 +41,12 @@ public sealed class JobForm
     public bool PurposeVoiceCloning { get; set; }
     public int RetentionDays { get; set; } = 365;
     public int? TargetHours { get; set; }
+    /// <summary>The supplier fee in percent of contributor pay, paid on top; shown to contributors before they consent.</summary>
+    public decimal SupplierFeePercent { get; set; }
     public string? Prompts { get; set; }
     public bool PeerValidation { get; set; }
 
-    public static JobForm From(Job j, int? targetHours) => new()
+    public static JobForm From(Job j, int? targetHours, int supplierFeeBp = 0) => new()
     {
         Title = j.Title, Description = j.Description, Language = j.Language, TakesPerPrompt = j.TakesPerPrompt,
         ClipMinSeconds = j.ClipMinMs / 1000.0, ClipMaxSeconds = j.ClipMaxMs / 1000.0, MinSnrDb = j.MinSnrDb,
@@ -52,13 +54,14 @@ public sealed class JobForm
         EnvironmentNotes = j.EnvironmentNotes, HourlyRate = Currencies.ToMajor(new Money(j.HourlyRateMinor, j.Currency)).ToString(CultureInfo.InvariantCulture),
         Currency = j.Currency, Region = j.Region, EstimatedSecondsPerClip = j.EstimatedSecondsPerClip, BuyerName = j.BuyerName,
         PurposeSpeechRecognition = j.PurposeSpeechRecognition, PurposeVoiceCloning = j.PurposeVoiceCloning, RetentionDays = j.RetentionDays,
-        TargetHours = targetHours, PeerValidation = j.PeerValidation,
+        TargetHours = targetHours, PeerValidation = j.PeerValidation, SupplierFeePercent = supplierFeeBp / 100m,
     };
 
     public JobRequest ToRequest(long? rateMinor) => new(
         Title ?? "", Description ?? "", Language ?? "", TakesPerPrompt, (int)Math.Round(ClipMinSeconds * 1000), (int)Math.Round(ClipMaxSeconds * 1000),
         MinSnrDb, MaxClippingPercent / 100, MinSpeechPercent / 100, EnvironmentNotes ?? "", new Money(rateMinor ?? 0, Currency ?? ""),
-        Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays, TargetHours, PeerValidation);
+        Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays, TargetHours,
+        PeerValidation, (int)Math.Round(SupplierFeePercent * 100));
 
     /// <summary>The form field that shows an error the rules report under an API field name.</summary>
     public static string FieldFor(string apiField) => apiField switch
@@ -68,6 +71,7 @@ public sealed class JobForm
         "maxClippingRatio" => nameof(MaxClippingPercent),
         "minSpeechRatio" => nameof(MinSpeechPercent),
         "purposes" => nameof(PurposeSpeechRecognition),
+        "supplierFeeBp" => nameof(SupplierFeePercent),
         _ => char.ToUpperInvariant(apiField[0]) + apiField[1..],
     };
 }
@@ -117,7 +121,7 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             var pay = PayCalculator.PayForActiveTime(hours * PayCalculator.MsPerHour, rate.Value);
             var fee = PayCalculator.Fee(pay, PlatformFeeBp);
             return new BudgetPreview(hours, new Money(rate.Value, Form.Currency), new Money(pay, Form.Currency), PlatformFeeBp / 100m,
-                new Money(fee, Form.Currency), new Money(BudgetRules.BudgetMinor(hours, rate.Value, PlatformFeeBp, 0), Form.Currency));
+                new Money(fee, Form.Currency), new Money(BudgetRules.BudgetMinor(hours, rate.Value, PlatformFeeBp, (int)Math.Round(Form.SupplierFeePercent * 100)), Form.Currency));
         }
     }
 
@@ -130,7 +134,8 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             {
                 return NotFound();
             }
-            Form = JobForm.From(Job, await db.Set<JobBudget>().Where(b => b.JobId == Job.Id).Select(b => (int?)b.TargetHours).FirstOrDefaultAsync(ct));
+            var budget = await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == Job.Id, ct);
+            Form = JobForm.From(Job, budget?.TargetHours, budget?.SupplierFeeBp ?? 0);
         }
         await LoadFloorsAsync(ct);
         return Page();

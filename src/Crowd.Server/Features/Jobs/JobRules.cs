@@ -11,7 +11,7 @@ public sealed record JobRequest(
     int? ClipMinMs = null, int? ClipMaxMs = null, double? MinSnrDb = null, double? MaxClippingRatio = null,
     double? MinSpeechRatio = null, string? EnvironmentNotes = null, Money? HourlyRate = null, string? Region = null,
     int? EstimatedSecondsPerClip = null, string? BuyerName = null, bool? PurposeSpeechRecognition = null,
-    bool? PurposeVoiceCloning = null, int? RetentionDays = null, int? TargetHours = null, bool? PeerValidation = null);
+    bool? PurposeVoiceCloning = null, int? RetentionDays = null, int? TargetHours = null, bool? PeerValidation = null, int? SupplierFeeBp = null);
 
 /// <summary>Everything a job asks of a contributor and promises them. Two equal values mean nothing changed.</summary>
 public sealed record JobTerms(
@@ -144,6 +144,31 @@ public static partial class JobRules
             errors.Add(new("retentionDays", "The retention period must be between 1 and {0} days.", MaxRetentionDays));
         }
         return errors;
+    }
+
+    public const int MaxSupplierFeeBp = 5_000;
+
+    /// <summary>
+    /// The supplier fee rate (basis points of contributor pay, paid on top by the requester). Contributors see it before they
+    /// consent, so it is fixed once the job is published; it needs target hours because it is part of the budget.
+    /// </summary>
+    public static List<FieldError> ValidateSupplierFee(int? supplierFeeBp, int? currentBp, int? targetHours, bool published)
+    {
+        if (supplierFeeBp is null || supplierFeeBp == (currentBp ?? 0))
+        {
+            return [];
+        }
+        if (supplierFeeBp is < 0 or > MaxSupplierFeeBp)
+        {
+            return [new("supplierFeeBp", "The supplier fee must be between 0 and {0} basis points ({1} %).", MaxSupplierFeeBp, MaxSupplierFeeBp / 100)];
+        }
+        if (published)
+        {
+            return [new("supplierFeeBp", "The supplier fee can only be changed before the job is published: contributors see it before they consent.")];
+        }
+        return targetHours is null
+            ? [new("supplierFeeBp", "Set the target hours together with the supplier fee: the fee is part of the job's budget.")]
+            : [];
     }
 
     /// <summary>The hours of recording the job's budget pays for; required before publishing, checked whenever it is sent.</summary>

@@ -86,7 +86,14 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
             return JobOutcome.Invalid(errors);
         }
         var budget = id is null ? null : await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == job.Id, ct);
-        var budgetChange = request.TargetHours is { } hours && hours != budget?.TargetHours;
+        var targetHours = request.TargetHours ?? budget?.TargetHours;
+        var feeErrors = JobRules.ValidateSupplierFee(request.SupplierFeeBp, budget?.SupplierFeeBp, targetHours, job.Status == JobStatus.Published);
+        if (feeErrors.Count > 0)
+        {
+            return JobOutcome.Invalid(feeErrors);
+        }
+        var supplierFeeBp = request.SupplierFeeBp ?? budget?.SupplierFeeBp ?? 0;
+        var budgetChange = (request.TargetHours is { } hours && hours != budget?.TargetHours) || supplierFeeBp != (budget?.SupplierFeeBp ?? 0);
         var promptsChange = prompts is not null && (prompts.Sha256 != job.PromptsSha256 || prompts.Prompts.Count != job.PromptCount);
         if (job.Status == JobStatus.Published)
         {
@@ -97,7 +104,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
                     return JobOutcome.Conflict;
                 }
                 // Target hours are the requester's budget, not a term contributors consent to: no new version.
-                return budgetChange ? await SaveBudgetOnlyAsync(job, request.TargetHours!.Value, budget, ct) : JobOutcome.Ok(job);
+                return budgetChange ? await SaveBudgetOnlyAsync(job, targetHours!.Value, supplierFeeBp, budget, ct) : JobOutcome.Ok(job);
             }
             if (await CheckFloorAsync(terms, ct) is { } refused)
             {
@@ -129,7 +136,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         }
         if (budgetChange)
         {
-            var budgetErrors = await SetBudgetAsync(job.Id, request.TargetHours!.Value, budget, ct);
+            var budgetErrors = await SetBudgetAsync(job.Id, targetHours!.Value, supplierFeeBp, budget, ct);
             if (budgetErrors.Count > 0)
             {
                 await transaction.RollbackAsync(ct);
@@ -144,10 +151,10 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         return JobOutcome.Ok(job);
     }
 
-    private async Task<JobOutcome> SaveBudgetOnlyAsync(Job job, int targetHours, JobBudget? budget, CancellationToken ct)
+    private async Task<JobOutcome> SaveBudgetOnlyAsync(Job job, int targetHours, int supplierFeeBp, JobBudget? budget, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var errors = await SetBudgetAsync(job.Id, targetHours, budget, ct);
+        var errors = await SetBudgetAsync(job.Id, targetHours, supplierFeeBp, budget, ct);
         if (errors.Count > 0)
         {
             return JobOutcome.Invalid(errors);
@@ -156,10 +163,9 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         return JobOutcome.Ok(job);
     }
 
-    /// <summary>A new budget takes today's platform fee; an existing one keeps the fees it was agreed with.</summary>
-    private Task<IReadOnlyList<FieldError>> SetBudgetAsync(Guid jobId, int targetHours, JobBudget? existing, CancellationToken ct) =>
-        escrow.SetBudgetAsync(jobId, targetHours, existing?.PlatformFeeBp ?? options.Value.Payouts.PlatformFeeBp,
-            existing?.SupplierFeeBp ?? 0, existing?.SupplierOrganisationId, ct);
+    /// <summary>A new budget takes today's platform fee; an existing one keeps the platform fee it was agreed with.</summary>
+    private Task<IReadOnlyList<FieldError>> SetBudgetAsync(Guid jobId, int targetHours, int supplierFeeBp, JobBudget? existing, CancellationToken ct) =>
+        escrow.SetBudgetAsync(jobId, targetHours, existing?.PlatformFeeBp ?? options.Value.Payouts.PlatformFeeBp, supplierFeeBp, ct);
 
     public async Task<JobOutcome> PublishAsync(Guid organisationId, Guid id, CancellationToken ct)
     {

@@ -14,6 +14,7 @@ using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
+using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -139,6 +140,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
 
         builder.MapRecording();
         builder.MapReviews();
+        builder.MapSuppliers();
         ConfigureMoney(builder);
 
         UseSnakeCaseNames(builder);

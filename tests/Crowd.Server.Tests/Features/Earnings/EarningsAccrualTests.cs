@@ -88,10 +88,11 @@ public sealed class EarningsAccrualTests(ITestOutputHelper output) : IAsyncLifet
     {
         await using var db = MoneyWorld.Open(_db);
         var job = await MoneyWorld.JobAsync(db, hourlyRateMinor: 4000);
-        var supplier = Guid.CreateVersion7();
-        db.Add(new JobBudget { JobId = job.Id, TargetHours = 10, PlatformFeeBp = 1000, SupplierFeeBp = 500, SupplierOrganisationId = supplier, UpdatedAt = _time.GetUtcNow() });
+        db.Add(new JobBudget { JobId = job.Id, TargetHours = 10, PlatformFeeBp = 1000, SupplierFeeBp = 500, UpdatedAt = _time.GetUtcNow() });
         await db.SaveChangesAsync();
         var contributor = await MoneyWorld.UserAsync(db);
+        var supplier = await Suppliers.SupplierWorld.SupplierAsync(db);
+        await Suppliers.SupplierWorld.AttributeAsync(db, contributor, supplier, _time.GetUtcNow());
 
         await EarningsAccrual.AccrueAsync(db, Guid.CreateVersion7(), contributor, job.Id, 3_600_000, _time);
 

@@ -27,7 +27,7 @@ public sealed class EscrowTests : IAsyncLifetime
         await using var db = MoneyWorld.Open(_db);
         var job = await MoneyWorld.JobAsync(db, hourlyRateMinor: 3000);
         var admin = await MoneyWorld.UserAsync(db, "Admin");
-        (await Escrow(db).SetBudgetAsync(job.Id, targetHours: 10, platformFeeBp: 1000, supplierFeeBp: 500, null)).ShouldBeEmpty();
+        (await Escrow(db).SetBudgetAsync(job.Id, targetHours: 10, platformFeeBp: 1000, supplierFeeBp: 500)).ShouldBeEmpty();
 
         (await JobFunding.StatusAsync(db, job.Id))!.Budget.Minor.ShouldBe(34_500); // 30,000 pay + 3,000 platform + 1,500 supplier
         (await JobFunding.CoversBudgetAsync(db, job.Id)).ShouldBeFalse();
@@ -81,7 +81,7 @@ public sealed class EscrowTests : IAsyncLifetime
         await using var db = MoneyWorld.Open(_db);
         var job = await MoneyWorld.JobAsync(db, hourlyRateMinor: 3000);
         var admin = await MoneyWorld.UserAsync(db, "Admin");
-        await Escrow(db).SetBudgetAsync(job.Id, 2, 0, 0, null);
+        await Escrow(db).SetBudgetAsync(job.Id, 2, 0, 0);
         await Escrow(db).RecordBankTransferAsync(job.Id, new Money(6000, "CNY"), "R1", admin);
 
         (await JobFunding.CheckNextHourAsync(db, job.Id, peopleWorking: 2, _time)).ShouldBeTrue();

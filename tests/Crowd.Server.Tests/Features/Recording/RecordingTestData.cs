@@ -104,7 +104,7 @@ public static class RecordingTestData
     public static async Task BudgetAndFundAsync(CrowdDb db, Guid jobId, int targetHours = 100)
     {
         var escrow = new EscrowService(db, TimeProvider.System, NullLogger<EscrowService>.Instance);
-        (await escrow.SetBudgetAsync(jobId, targetHours, platformFeeBp: 1000, supplierFeeBp: 0, null)).ShouldBeEmpty();
+        (await escrow.SetBudgetAsync(jobId, targetHours, platformFeeBp: 1000, supplierFeeBp: 0)).ShouldBeEmpty();
         await JobsTestData.FundAsync(db, jobId);
     }
 
