@@ -6,6 +6,8 @@ using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Payouts;
+using Crowd.Server.Features.DeletionNotices;
+using Crowd.Server.Features.Withdrawal;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
@@ -18,6 +20,7 @@ builder.Services.AddCrowdAudit();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
 builder.AddCrowdPayouts();
+builder.AddCrowdWithdrawal();
 builder.AddCrowdScheduler();
 
 var app = builder.Build();
@@ -31,6 +34,8 @@ app.MapJobs();
 app.MapBoard();
 app.MapRecording();
 app.MapPayouts();
+app.MapWithdrawal();
+app.MapDeletionNotices();
 app.MapRazorPages();
 
 app.Run();

@@ -13,6 +13,7 @@ using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
+using Crowd.Server.Features.Withdrawal;
 using Crowd.Server.Infrastructure.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -137,6 +138,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         });
 
         builder.MapRecording();
+        builder.MapWithdrawal();
         ConfigureMoney(builder);
 
         UseSnakeCaseNames(builder);
