@@ -7,6 +7,7 @@ using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.DeletionNotices;
+using Crowd.Server.Features.Processing;
 using Crowd.Server.Features.Withdrawal;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Scheduling;
@@ -36,6 +37,7 @@ app.MapRecording();
 app.MapPayouts();
 app.MapWithdrawal();
 app.MapDeletionNotices();
+app.MapProcessingRecords();
 app.MapRazorPages();
 
 app.Run();
