@@ -8,6 +8,9 @@ using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Reviews;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Suppliers;
+using Crowd.Server.Features.DeletionNotices;
+using Crowd.Server.Features.Processing;
+using Crowd.Server.Features.Withdrawal;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
@@ -22,6 +25,7 @@ builder.Services.AddCrowdRecording();
 builder.Services.AddSuppliers();
 builder.AddCrowdPayouts();
 builder.AddCrowdReviews();
+builder.AddCrowdWithdrawal();
 builder.AddCrowdScheduler();
 
 var app = builder.Build();
@@ -37,6 +41,9 @@ app.MapRecording();
 app.MapPayouts();
 app.MapReviews();
 app.MapSuppliers();
+app.MapWithdrawal();
+app.MapDeletionNotices();
+app.MapProcessingRecords();
 app.MapRazorPages();
 
 app.Run();

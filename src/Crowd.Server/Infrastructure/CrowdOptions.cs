@@ -22,6 +22,10 @@ public sealed class CrowdOptions
     public SchedulerOptions Scheduler { get; set; } = new();
 
     public ReviewOptions Reviews { get; set; } = new();
+
+    public RetentionOptions Retention { get; set; } = new();
+
+    public WebhookOptions Webhooks { get; set; } = new();
 }
 
 public sealed class ReviewOptions
@@ -33,6 +37,32 @@ public sealed class ReviewOptions
 
     /// <summary>Quartz cron expression of the auto-accept run (seconds first). Hourly at minute 5 by default.</summary>
     public string AutoAcceptCron { get; set; } = "0 5 * * * ?";
+}
+
+public sealed class RetentionOptions
+{
+    /// <summary>Quartz cron expression of the retention run (seconds first, UTC). Daily at 03:15 by default.</summary>
+    public string Cron { get; set; } = "0 15 3 * * ?";
+
+    /// <summary>Clips destroyed per transaction.</summary>
+    public int BatchSize { get; set; } = 200;
+}
+
+public sealed class WebhookOptions
+{
+    /// <summary>How often the sender looks for deliveries that are due.</summary>
+    public int PollMilliseconds { get; set; } = 5_000;
+
+    /// <summary>Attempts before a delivery is marked failed (it stays visible to the requester and admins).</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>Wait before the second attempt; doubled for every further one, at most six hours.</summary>
+    public double RetryBaseSeconds { get; set; } = 30;
+
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Webhook URLs must be https unless this is set (local development and tests).</summary>
+    public bool AllowInsecureUrls { get; set; }
 }
 
 public sealed class SchedulerOptions

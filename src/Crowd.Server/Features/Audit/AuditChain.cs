@@ -44,16 +44,16 @@ public static class AuditChain
         {
             if (entry.Seq != expectedSeq)
             {
-                return new AuditBreak(expectedSeq, $"entry {expectedSeq} is missing (next present is {entry.Seq})");
+                return new AuditBreak(expectedSeq, $"entry {expectedSeq} is missing (next present is {entry.Seq})", "seq");
             }
             if (!entry.PrevHash.AsSpan().SequenceEqual(expectedPrev))
             {
-                return new AuditBreak(entry.Seq, "its previous-hash does not match the entry before it");
+                return new AuditBreak(entry.Seq, "its previous-hash does not match the entry before it", "prev_hash");
             }
             var actual = Hash(expectedPrev, entry);
             if (!entry.Hash.AsSpan().SequenceEqual(actual))
             {
-                return new AuditBreak(entry.Seq, "its content does not match its hash (the entry was changed)");
+                return new AuditBreak(entry.Seq, "its content does not match its hash (the entry was changed)", "hash");
             }
             expectedPrev = entry.Hash;
             expectedSeq++;
@@ -68,4 +68,5 @@ public static class AuditChain
     private static string Escape(string text) => text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 }
 
-public sealed record AuditBreak(long Seq, string Problem);
+/// <summary>The first link that does not hold: its sequence number, what is wrong, and which link broke ("seq", "prev_hash" or "hash").</summary>
+public sealed record AuditBreak(long Seq, string Problem, string Link);

@@ -15,6 +15,7 @@ using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Features.Suppliers;
+using Crowd.Server.Features.Withdrawal;
 using Crowd.Server.Infrastructure.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -141,6 +142,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapRecording();
         builder.MapReviews();
         builder.MapSuppliers();
+        builder.MapWithdrawal();
         ConfigureMoney(builder);
 
         UseSnakeCaseNames(builder);
