@@ -2,6 +2,7 @@ using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Board;
+using Crowd.Server.Features.Exports;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
@@ -18,6 +19,7 @@ builder.Services.AddCrowdAudit();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
 builder.AddCrowdPayouts();
+builder.AddCrowdExports();
 builder.AddCrowdScheduler();
 
 var app = builder.Build();
@@ -31,6 +33,7 @@ app.MapJobs();
 app.MapBoard();
 app.MapRecording();
 app.MapPayouts();
+app.MapExports();
 app.MapRazorPages();
 
 app.Run();

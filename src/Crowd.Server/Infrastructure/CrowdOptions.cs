@@ -20,6 +20,23 @@ public sealed class CrowdOptions
     public StripeOptions Stripe { get; set; } = new();
 
     public SchedulerOptions Scheduler { get; set; } = new();
+
+    public ExportOptions Exports { get; set; } = new();
+}
+
+public sealed class ExportOptions
+{
+    /// <summary>How long a contributor's prepared export can be downloaded before its file is deleted.</summary>
+    public int DownloadHours { get; set; } = 24;
+
+    /// <summary>How often each node looks for waiting exports (it also wakes at once for requests it receives itself).</summary>
+    public int PollSeconds { get; set; } = 15;
+
+    /// <summary>A build whose node has not reported progress for this long is taken over by another node.</summary>
+    public int StaleBuildSeconds { get; set; } = 120;
+
+    /// <summary>Whether this node builds contributor exports at all.</summary>
+    public bool Worker { get; set; } = true;
 }
 
 public sealed class SchedulerOptions
