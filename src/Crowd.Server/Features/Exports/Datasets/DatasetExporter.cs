@@ -123,9 +123,10 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
     {
         var voiceCloning = use == DatasetUse.VoiceCloning;
         return db.Database.SqlQuery<ExportableClipRow>($"""
-            SELECT c.id, c.contributor_id, c.consent_id, cs.job_version AS consent_job_version, cs.voice_cloning AS consent_voice_cloning,
-                   c.duration_ms, c.sample_rate, c.size_bytes, c.sha256, c.metrics::text AS metrics, p.text AS prompt_text,
-                   p.external_ref AS prompt_ref
+            SELECT c.id AS "Id", c.contributor_id AS "ContributorId", c.consent_id AS "ConsentId", cs.job_version AS "ConsentJobVersion",
+                   cs.voice_cloning AS "ConsentVoiceCloning", c.duration_ms AS "DurationMs", c.sample_rate AS "SampleRate",
+                   c.size_bytes AS "SizeBytes", c.sha256 AS "Sha256", c.metrics::text AS "Metrics", p.text AS "PromptText",
+                   p.external_ref AS "PromptRef"
             FROM clips c
             JOIN consents cs ON cs.id = c.consent_id
             JOIN prompts p ON p.id = c.prompt_id
