@@ -149,14 +149,19 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
     /// <summary>A clip of an export, decrypted: only to the organisation it went to, and only while its consent is live.</summary>
     public async Task<ClipRead> ReadClipAsync(Guid organisationId, Guid exportId, Guid clipId, CancellationToken ct)
     {
-        var delivered = await db.ClipRecipients.AnyAsync(r => r.ExportId == exportId && r.ClipId == clipId && r.OrganisationId == organisationId, ct);
-        if (!delivered)
+        var found = await (
+                from r in db.ClipRecipients
+                join c in db.Clips on r.ClipId equals c.Id
+                join cs in db.Consents on c.ConsentId equals cs.Id
+                where r.ExportId == exportId && r.ClipId == clipId && r.OrganisationId == organisationId
+                select new { Clip = c, ConsentWithdrawn = cs.WithdrawnAt != null })
+            .AsNoTracking().FirstOrDefaultAsync(ct);
+        if (found is null)
         {
             return new(ClipReadKind.NotFound);
         }
-        var clip = await db.Clips.AsNoTracking().SingleAsync(c => c.Id == clipId, ct);
-        var consentLive = await db.Consents.AnyAsync(c => c.Id == clip.ConsentId && c.WithdrawnAt == null, ct);
-        if (clip.WithdrawnAt is not null || clip.AudioDestroyedAt is not null || !consentLive)
+        var clip = found.Clip;
+        if (clip.WithdrawnAt is not null || clip.AudioDestroyedAt is not null || found.ConsentWithdrawn)
         {
             return new(ClipReadKind.Gone);
         }
