@@ -2,6 +2,7 @@ using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Board;
+using Crowd.Server.Features.Exports;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
@@ -26,6 +27,7 @@ builder.Services.AddSuppliers();
 builder.AddCrowdPayouts();
 builder.AddCrowdReviews();
 builder.AddCrowdWithdrawal();
+builder.AddCrowdExports();
 builder.AddCrowdScheduler();
 
 var app = builder.Build();
@@ -44,6 +46,7 @@ app.MapSuppliers();
 app.MapWithdrawal();
 app.MapDeletionNotices();
 app.MapProcessingRecords();
+app.MapExports();
 app.MapRazorPages();
 
 app.Run();

@@ -12,9 +12,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 // dotnet run -c Release --project tests/Crowd.Benchmarks -- payouts [contributors]
+// dotnet run -c Release --project tests/Crowd.Benchmarks -- export [clips] [seconds per clip]
+if (args.Length > 0 && args[0] == "export")
+{
+    return await Crowd.Benchmarks.ExportCommand.RunAsync(args[1..]);
+}
 if (args.Length == 0 || args[0] != "payouts")
 {
-    Console.Error.WriteLine("usage: Crowd.Benchmarks payouts [contributors=100000]");
+    Console.Error.WriteLine("usage: Crowd.Benchmarks payouts [contributors=100000] | export [clips=10000] [seconds=3]");
     return 2;
 }
 var contributors = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;

@@ -26,6 +26,8 @@ public sealed class CrowdOptions
     public RetentionOptions Retention { get; set; } = new();
 
     public WebhookOptions Webhooks { get; set; } = new();
+
+    public ExportOptions Exports { get; set; } = new();
 }
 
 public sealed class ReviewOptions
@@ -63,6 +65,21 @@ public sealed class WebhookOptions
 
     /// <summary>Webhook URLs must be https unless this is set (local development and tests).</summary>
     public bool AllowInsecureUrls { get; set; }
+}
+
+public sealed class ExportOptions
+{
+    /// <summary>How long a contributor's prepared export can be downloaded before its file is deleted.</summary>
+    public int DownloadHours { get; set; } = 24;
+
+    /// <summary>How often each node looks for waiting exports (it also wakes at once for requests it receives itself).</summary>
+    public int PollSeconds { get; set; } = 15;
+
+    /// <summary>A build whose node has not reported progress for this long is taken over by another node.</summary>
+    public int StaleBuildSeconds { get; set; } = 120;
+
+    /// <summary>Whether this node builds contributor exports at all.</summary>
+    public bool Worker { get; set; } = true;
 }
 
 public sealed class SchedulerOptions

@@ -4,6 +4,7 @@ using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Exports;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Payouts;
@@ -143,6 +144,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapReviews();
         builder.MapSuppliers();
         builder.MapWithdrawal();
+        builder.MapExports();
         ConfigureMoney(builder);
 
         UseSnakeCaseNames(builder);

@@ -1,0 +1,32 @@
+namespace Crowd.Server.Features.Exports.Contributor;
+
+public enum ContributorExportState
+{
+    Pending = 0,
+    Building = 1,
+    Ready = 2,
+    Failed = 3,
+    Expired = 4,
+}
+
+/// <summary>A contributor's request for a copy of their own data: built in the background, downloadable for a limited time.</summary>
+public sealed class ContributorExport
+{
+    public Guid Id { get; set; }
+    public Guid ContributorId { get; set; }
+    public ContributorExportState State { get; set; }
+    /// <summary>Progress: recordings and data files written so far, of the total.</summary>
+    public int ItemsDone { get; set; }
+    public int ItemsTotal { get; set; }
+    public long SizeBytes { get; set; }
+    public string? FileName { get; set; }
+    /// <summary>The node building it; with <see cref="HeartbeatAt"/>, how a build abandoned by a crashed node is found.</summary>
+    public string? Node { get; set; }
+    public string? Failure { get; set; }
+    public DateTimeOffset RequestedAt { get; set; }
+    public DateTimeOffset? HeartbeatAt { get; set; }
+    public DateTimeOffset? ReadyAt { get; set; }
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    public int Percent => ItemsTotal == 0 ? 0 : (int)(100L * ItemsDone / ItemsTotal);
+}

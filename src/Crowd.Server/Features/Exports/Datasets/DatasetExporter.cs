@@ -1,0 +1,180 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crowd.Server.Features.Audit;
+using Crowd.Server.Features.Recording.Clips;
+using Crowd.Server.Infrastructure.Database;
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Features.Exports.Datasets;
+
+/// <summary>Who asks for an export: a person of the organisation, possibly through one of its API keys.</summary>
+public sealed record ExportCaller(Guid OrganisationId, Guid UserId, Guid? ApiKeyId)
+{
+    public AuditEvent Audit(string action, string subjectType, string subjectId, string reason, object details) =>
+        new(ApiKeyId is null ? "user" : "apikey", ApiKeyId ?? UserId, action, subjectType, subjectId, reason,
+            JsonSerializer.Serialize(details, DatasetManifest.Json));
+}
+
+public enum DatasetOutcomeKind
+{
+    Created,
+    JobNotFound,
+    UseNotConsented,
+    NothingToExport,
+}
+
+public sealed record DatasetOutcome(DatasetOutcomeKind Kind, DatasetExport? Export = null);
+
+public enum ClipReadKind
+{
+    Ok,
+    NotFound,
+    Gone,
+}
+
+public sealed record ClipRead(ClipReadKind Kind, byte[]? Wav = null, string? Sha256 = null);
+
+/// <summary>One row of the exportable-clips query: the facts the manifest needs, nothing else.</summary>
+public sealed record ExportableClipRow(
+    Guid Id, Guid ContributorId, Guid ConsentId, int ConsentJobVersion, bool ConsentVoiceCloning, int DurationMs, int SampleRate,
+    long SizeBytes, string Sha256, string Metrics, string PromptText, string? PromptRef);
+
+/// <summary>Builds dataset exports (manifest, signature, recipients, audit) and serves their clips.</summary>
+public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit, ClipVault vault, TimeProvider clock)
+{
+    public async Task<DatasetOutcome> CreateAsync(ExportCaller caller, Guid jobId, DatasetUse use, CancellationToken ct)
+    {
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.OrganisationId == caller.OrganisationId, ct);
+        if (job is null)
+        {
+            return new(DatasetOutcomeKind.JobNotFound);
+        }
+        // Whether the job asked for the use at all; the consent's own opt-in is checked per clip by the query.
+        if (!DatasetRules.Covers(use, job.PurposeSpeechRecognition, job.PurposeVoiceCloning, consentVoiceCloning: true))
+        {
+            return new(DatasetOutcomeKind.UseNotConsented);
+        }
+        var organisation = await db.Organisations.AsNoTracking().Where(o => o.Id == caller.OrganisationId).Select(o => o.Name).SingleAsync(ct);
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var rows = await ExportableClipsAsync(db, jobId, use, ct);
+        if (rows.Count == 0)
+        {
+            return new(DatasetOutcomeKind.NothingToExport);
+        }
+
+        var now = clock.GetUtcNow();
+        var exportId = Guid.CreateVersion7();
+        var pseudonyms = keys.ForJob(jobId);
+        var purposes = new Dictionary<bool, string[]>
+        {
+            [false] = DatasetRules.Purposes(job.PurposeSpeechRecognition, job.PurposeVoiceCloning, false),
+            [true] = DatasetRules.Purposes(job.PurposeSpeechRecognition, job.PurposeVoiceCloning, true),
+        };
+        var clips = rows.Select(r => new ManifestClip(r.Id, DatasetManifest.FileOf(r.Id), r.PromptText, r.PromptRef, r.DurationMs, r.SampleRate,
+            r.SizeBytes, pseudonyms.Of(r.ContributorId), r.ConsentId, r.ConsentJobVersion, purposes[r.ConsentVoiceCloning], r.Sha256,
+            ParseMetrics(r.Metrics))).ToList();
+        var header = new ManifestHeader(DatasetManifest.Format, exportId, jobId, job.Title, job.Language,
+            new ManifestBuyer(caller.OrganisationId, organisation, job.BuyerName), DatasetRules.Name(use), DatasetRules.Licence, now,
+            clips.Count, clips.Sum(c => c.SizeBytes));
+        var jsonl = DatasetManifest.Jsonl(header, clips);
+        var tsv = DatasetManifest.Tsv(header, clips);
+        var signature = DatasetManifest.Sign(exportId, jsonl, tsv, keys.SigningKey);
+        var export = new DatasetExport
+        {
+            Id = exportId,
+            JobId = jobId,
+            OrganisationId = caller.OrganisationId,
+            RequestedByUserId = caller.UserId,
+            ApiKeyId = caller.ApiKeyId,
+            DatasetUse = header.Use,
+            ClipCount = header.ClipCount,
+            TotalBytes = header.TotalBytes,
+            ManifestJsonl = jsonl,
+            ManifestTsv = tsv,
+            Signature = DatasetManifest.SignatureText(signature),
+            CreatedAt = now,
+        };
+        db.Add(export);
+        await db.SaveChangesAsync(ct);
+        var ids = rows.Select(r => r.Id).ToArray();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO clip_recipients (clip_id, organisation_id, export_id, exported_at)
+            SELECT id, {caller.OrganisationId}, {exportId}, {now} FROM unnest({ids}) AS id
+            """, ct);
+
+        var details = new { jobId, use = header.Use, clipCount = ids.Length, clipIdsSha256 = ClipIdsHash(ids), manifestSha256 = signature.ManifestJsonlSha256 };
+        await audit.AppendAsync(caller.Audit("dataset.exported", "dataset_export", exportId.ToString(), "dataset export", details), ct);
+        // One entry for the export run rather than one per clip: it names every clip (by the hash of their ids, the ids
+        // themselves are in clip_recipients) whose audio the organisation may now read, who and why. Downloads are reads
+        // under this entry; they are refused for any clip not in it.
+        await audit.AppendAsync(caller.Audit("audio.read", "dataset_export", exportId.ToString(), "dataset export", details), ct);
+        await tx.CommitAsync(ct);
+        db.Entry(export).State = EntityState.Detached;
+        return new(DatasetOutcomeKind.Created, export);
+    }
+
+    /// <summary>
+    /// The exportable clips of a job for a use: <see cref="DatasetRules.IsExportable"/> as one query. The rows stay locked FOR
+    /// SHARE until the export commits, so a withdrawal that lands meanwhile waits and then finds this export among the recipients.
+    /// </summary>
+    public static Task<List<ExportableClipRow>> ExportableClipsAsync(CrowdDb db, Guid jobId, DatasetUse use, CancellationToken ct)
+    {
+        var voiceCloning = use == DatasetUse.VoiceCloning;
+        return db.Database.SqlQuery<ExportableClipRow>($"""
+            SELECT c.id AS "Id", c.contributor_id AS "ContributorId", c.consent_id AS "ConsentId", cs.job_version AS "ConsentJobVersion",
+                   cs.voice_cloning AS "ConsentVoiceCloning", c.duration_ms AS "DurationMs", c.sample_rate AS "SampleRate",
+                   c.size_bytes AS "SizeBytes", c.sha256 AS "Sha256", c.metrics::text AS "Metrics", p.text AS "PromptText",
+                   p.external_ref AS "PromptRef"
+            FROM clips c
+            JOIN consents cs ON cs.id = c.consent_id
+            JOIN prompts p ON p.id = c.prompt_id
+            JOIN jobs j ON j.id = c.job_id
+            WHERE c.job_id = {jobId}
+              AND c.review_status = {(int)ClipReview.Accepted}
+              AND c.withdrawn_at IS NULL
+              AND c.audio_destroyed_at IS NULL
+              AND c.wrapped_key IS NOT NULL
+              AND cs.withdrawn_at IS NULL
+              AND CASE WHEN {voiceCloning} THEN j.purpose_voice_cloning AND cs.voice_cloning ELSE j.purpose_speech_recognition END
+            ORDER BY p.ordinal, c.id
+            FOR SHARE OF c, cs
+            """).ToListAsync(ct);
+    }
+
+    public Task<DatasetExport?> FindAsync(Guid organisationId, Guid exportId, CancellationToken ct) =>
+        db.Set<DatasetExport>().AsNoTracking().SingleOrDefaultAsync(e => e.Id == exportId && e.OrganisationId == organisationId, ct);
+
+    /// <summary>A clip of an export, decrypted: only to the organisation it went to, and only while its consent is live.</summary>
+    public async Task<ClipRead> ReadClipAsync(Guid organisationId, Guid exportId, Guid clipId, CancellationToken ct)
+    {
+        var found = await (
+                from r in db.ClipRecipients
+                join c in db.Clips on r.ClipId equals c.Id
+                join cs in db.Consents on c.ConsentId equals cs.Id
+                where r.ExportId == exportId && r.ClipId == clipId && r.OrganisationId == organisationId
+                select new { Clip = c, ConsentWithdrawn = cs.WithdrawnAt != null })
+            .AsNoTracking().FirstOrDefaultAsync(ct);
+        if (found is null)
+        {
+            return new(ClipReadKind.NotFound);
+        }
+        var clip = found.Clip;
+        if (clip.WithdrawnAt is not null || clip.AudioDestroyedAt is not null || found.ConsentWithdrawn)
+        {
+            return new(ClipReadKind.Gone);
+        }
+        var wav = await vault.ReadAsync(clip, ct);
+        return wav is null ? new(ClipReadKind.Gone) : new(ClipReadKind.Ok, wav, clip.Sha256);
+    }
+
+    public static string ClipIdsHash(IEnumerable<Guid> ids) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(string.Join('\n', ids.Select(id => id.ToString("D"))))));
+
+    private static JsonElement ParseMetrics(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}

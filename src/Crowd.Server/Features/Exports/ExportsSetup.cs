@@ -1,0 +1,55 @@
+using Crowd.Server.Features.Exports.Contributor;
+using Crowd.Server.Features.Exports.Datasets;
+using Crowd.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Features.Exports;
+
+public static class ExportsSetup
+{
+    public static WebApplicationBuilder AddCrowdExports(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<ExportKeys>();
+        services.AddScoped<DatasetExporter>();
+        services.AddScoped<ContributorExports>();
+        services.AddSingleton<ContributorExportSignal>();
+        var options = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>() ?? new CrowdOptions();
+        if (options.Exports.Worker)
+        {
+            services.AddHostedService<ContributorExportWorker>();
+        }
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapExports(this IEndpointRouteBuilder app) => app.MapDatasets();
+
+    /// <summary>The exports' part of the EF model; it mirrors Migrations/0040_exports.sql.</summary>
+    internal static void MapExports(this ModelBuilder builder)
+    {
+        builder.Entity<DatasetExport>(e =>
+        {
+            e.ToTable("dataset_exports");
+            e.Property(x => x.DatasetUse).HasMaxLength(32);
+            e.HasIndex(x => x.JobId);
+            e.HasIndex(x => x.OrganisationId);
+            e.HasOne<Jobs.Job>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+        });
+        builder.Entity<ContributorExport>(e =>
+        {
+            e.ToTable("contributor_exports", t => t.HasCheckConstraint("ck_contributor_exports_progress", "items_done >= 0 AND items_done <= items_total"));
+            e.Property(x => x.FileName).HasMaxLength(200);
+            e.Property(x => x.Node).HasMaxLength(200);
+            e.Property(x => x.Failure).HasMaxLength(500);
+            e.Ignore(x => x.Percent);
+            e.HasIndex(x => x.ContributorId);
+            e.HasIndex(x => x.State);
+            e.HasIndex(x => x.ContributorId, "ix_contributor_exports_one_open").IsUnique().HasFilter("state IN (0, 1)");
+            e.HasOne<Accounts.CrowdUser>().WithMany().HasForeignKey(x => x.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}
+
+/// <summary>Texts of the exports feature. Translations in ExportsText.zh-Hans.resx.</summary>
+public sealed class ExportsText;
