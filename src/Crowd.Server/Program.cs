@@ -7,6 +7,7 @@ using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Mail;
 using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 
@@ -15,6 +16,7 @@ builder.AddCrowdWeb();
 builder.Services.AddCrowdDatabase();
 builder.Services.AddCrowdAccounts();
 builder.Services.AddCrowdAudit();
+builder.AddCrowdMail();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
 builder.AddCrowdPayouts();

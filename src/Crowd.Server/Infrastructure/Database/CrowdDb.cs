@@ -1,5 +1,6 @@
 using System.Text;
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Accounts.BirthDate;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Earnings;
@@ -13,6 +14,7 @@ using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
+using Crowd.Server.Infrastructure.Mail;
 using Crowd.Server.Infrastructure.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -34,6 +36,10 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
     public DbSet<JobVersion> JobVersions => Set<JobVersion>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
+    public DbSet<StoredConsentText> ConsentTexts => Set<StoredConsentText>();
+    public DbSet<GuardianConsent> GuardianConsents => Set<GuardianConsent>();
+    public DbSet<BirthDateChange> BirthDateChanges => Set<BirthDateChange>();
+    public DbSet<OutboxMail> MailOutbox => Set<OutboxMail>();
     public DbSet<RecordingTask> RecordingTasks => Set<RecordingTask>();
     public DbSet<RecordingSpeaker> RecordingSpeakers => Set<RecordingSpeaker>();
     public DbSet<WorkerSession> WorkerSessions => Set<WorkerSession>();
@@ -137,6 +143,16 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         });
 
         builder.MapRecording();
+        builder.MapMail();
+        builder.Entity<BirthDateChange>(e =>
+        {
+            e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",
+                "(decided_at IS NULL) = (approved IS NULL) AND (decided_at IS NULL) = (decided_by IS NULL)"));
+            e.Property(c => c.Reason).HasMaxLength(1000);
+            e.HasIndex(c => c.UserId).IsUnique().HasFilter("decided_at IS NULL");
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.DecidedBy).OnDelete(DeleteBehavior.Restrict);
+        });
         ConfigureMoney(builder);
 
         UseSnakeCaseNames(builder);
