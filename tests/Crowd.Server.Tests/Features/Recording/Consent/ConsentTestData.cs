@@ -58,7 +58,7 @@ public static partial class ConsentTestData
     public static Task PublishNewTermsAsync(CrowdApp app, Guid jobId, int version) =>
         app.WithDbAsync(async db =>
         {
-            var terms = $$"""{"jobId":"{{jobId}}","version":{{version}},"hourlyRateMinor":"raised"}""";
+            var terms = $$"""{"jobId":"{{jobId}}","version":{{version}},"retention":"shorter"}""";
             db.JobVersions.Add(new JobVersion
             {
                 JobId = jobId,
@@ -70,7 +70,7 @@ public static partial class ConsentTestData
             await db.SaveChangesAsync();
             await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
                 .SetProperty(j => j.Version, version)
-                .SetProperty(j => j.HourlyRateMinor, j => j.HourlyRateMinor + 100));
+                .SetProperty(j => j.RetentionDays, j => j.RetentionDays - 30));
         });
 
     public static string GuardianToken(string mailBody)
