@@ -13,6 +13,7 @@ using Crowd.Server.Features.DeletionNotices;
 using Crowd.Server.Features.Processing;
 using Crowd.Server.Features.Withdrawal;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Mail;
 using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 
@@ -21,6 +22,7 @@ builder.AddCrowdWeb();
 builder.Services.AddCrowdDatabase();
 builder.Services.AddCrowdAccounts();
 builder.Services.AddCrowdAudit();
+builder.AddCrowdMail();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
 builder.Services.AddSuppliers();

@@ -78,8 +78,12 @@ async function setUp(count) {
       FROM generate_series(1, ${count}) i, LATERAL (SELECT 'bench-' || i || '-${run}@example.test' AS e) x,
         (SELECT password_hash FROM users WHERE email = '${templateEmail}') t;
     INSERT INTO user_roles (user_id, role_id) SELECT id, '00000000-0000-0000-0000-00000000c001' FROM users WHERE email LIKE 'bench-%-${run}@example.test' AND email <> '${templateEmail}';
-    INSERT INTO consents (id, job_id, job_version, contributor_id, terms_sha256, given_at, voice_cloning)
-      SELECT gen_random_uuid(), '${job}', 1, id, repeat('0', 64), now(), false FROM users WHERE email LIKE 'bench-%-${run}@example.test';`);
+    INSERT INTO consent_texts (sha256, culture, body, created_at)
+      VALUES (encode(sha256(convert_to('Load benchmark consent ${run}', 'UTF8')), 'hex'), 'en', 'Load benchmark consent ${run}', now());
+    INSERT INTO consents (id, job_id, job_version, contributor_id, terms_sha256, given_at, voice_cloning, text_sha256, signature)
+      SELECT gen_random_uuid(), '${job}', 1, id, repeat('0', 64), now(), false,
+        encode(sha256(convert_to('Load benchmark consent ${run}', 'UTF8')), 'hex'), display_name
+      FROM users WHERE email LIKE 'bench-%-${run}@example.test';`);
   const cookies = new Array(count);
   let next = 0;
   await Promise.all(Array.from({ length: 8 }, async () => {

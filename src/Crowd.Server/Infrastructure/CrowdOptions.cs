@@ -28,6 +28,8 @@ public sealed class CrowdOptions
     public WebhookOptions Webhooks { get; set; } = new();
 
     public ExportOptions Exports { get; set; } = new();
+
+    public MailOptions Mail { get; set; } = new();
 }
 
 public sealed class ReviewOptions
@@ -80,6 +82,30 @@ public sealed class ExportOptions
 
     /// <summary>Whether this node builds contributor exports at all.</summary>
     public bool Worker { get; set; } = true;
+}
+
+public sealed class MailOptions
+{
+    /// <summary>The sender address of every mail.</summary>
+    public string From { get; set; } = "Crowd <no-reply@crowd.invalid>";
+
+    /// <summary>The address links in mails point to, like https://crowd.example.org. When empty, the address of the request that caused the mail.</summary>
+    public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>How often queued mail is looked for, besides right after a mail is queued.</summary>
+    public int PollSeconds { get; set; } = 10;
+
+    public SmtpOptions Smtp { get; set; } = new();
+}
+
+public sealed class SmtpOptions
+{
+    /// <summary>When empty, mail is stored and readable on /Admin/Mailbox but not sent.</summary>
+    public string? Host { get; set; }
+    public int Port { get; set; } = 587;
+    public bool EnableSsl { get; set; } = true;
+    public string? UserName { get; set; }
+    public string? Password { get; set; }
 }
 
 public sealed class SchedulerOptions
@@ -180,6 +206,9 @@ public sealed class RecordingOptions
 
     /// <summary>Audio beyond this per take is refused, whatever the job allows.</summary>
     public int MaxTakeSeconds { get; set; } = 60;
+
+    /// <summary>How long a guardian's single-use confirmation link for a minor's consent stays valid.</summary>
+    public int GuardianLinkDays { get; set; } = 7;
 }
 
 public sealed class ClipStoreOptions

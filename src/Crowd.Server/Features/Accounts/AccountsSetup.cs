@@ -64,6 +64,7 @@ public static class AccountsSetup
 
         services.AddScoped<AccountService>();
         services.AddScoped<ApiKeyService>();
+        services.AddScoped<BirthDate.BirthDates>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Contributor, p => p.RequireRole(Roles.Contributor))
             .AddPolicy(Roles.Requester, p => p.RequireRole(Roles.Requester).RequireClaim(CrowdClaims.OrganisationId))

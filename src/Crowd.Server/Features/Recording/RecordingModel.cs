@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Recording;
 
-/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql, 0011_recording_task_slots.sql and 0030_clip_lifecycle.sql.</summary>
+/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql, 0011_recording_task_slots.sql, 0030_clip_lifecycle.sql and 0031_consent_texts_and_history.sql.</summary>
 internal static class RecordingModel
 {
     public static void MapRecording(this ModelBuilder builder)
@@ -17,10 +17,37 @@ internal static class RecordingModel
         {
             e.ToTable("consents");
             e.Property(c => c.TermsSha256).HasMaxLength(64);
-            e.HasIndex(c => new { c.JobId, c.JobVersion, c.ContributorId }).IsUnique();
+            e.Property(c => c.TextSha256).HasMaxLength(64);
+            e.Property(c => c.Signature).HasMaxLength(200);
+            e.HasIndex(c => new { c.JobId, c.JobVersion, c.ContributorId }).IsUnique().HasFilter("withdrawn_at IS NULL");
             e.HasIndex(c => c.ContributorId);
             e.HasOne<JobVersion>().WithMany().HasForeignKey(c => new { c.JobId, c.JobVersion }).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.ContributorId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<StoredConsentText>().WithMany().HasForeignKey(c => c.TextSha256).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<GuardianConsent>().WithMany().HasForeignKey(c => c.GuardianConsentId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<StoredConsentText>(e =>
+        {
+            e.ToTable("consent_texts");
+            e.HasKey(t => t.Sha256);
+            e.Property(t => t.Sha256).HasMaxLength(64);
+            e.Property(t => t.Culture).HasMaxLength(16);
+        });
+
+        builder.Entity<GuardianConsent>(e =>
+        {
+            e.ToTable("guardian_consents", t => t.HasCheckConstraint("ck_guardian_consents_confirmed", "(confirmed_at IS NULL) = (guardian_name IS NULL)"));
+            e.Property(g => g.TextSha256).HasMaxLength(64);
+            e.Property(g => g.MinorSignature).HasMaxLength(200);
+            e.Property(g => g.GuardianEmail).HasMaxLength(256);
+            e.Property(g => g.TokenSha256).HasMaxLength(64);
+            e.Property(g => g.GuardianName).HasMaxLength(200);
+            e.HasIndex(g => g.TokenSha256).IsUnique();
+            e.HasIndex(g => g.ContributorId);
+            e.HasOne<JobVersion>().WithMany().HasForeignKey(g => new { g.JobId, g.JobVersion }).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(g => g.ContributorId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<StoredConsentText>().WithMany().HasForeignKey(g => g.TextSha256).OnDelete(DeleteBehavior.Restrict);
         });
 
         builder.Entity<RecordingTask>(e =>

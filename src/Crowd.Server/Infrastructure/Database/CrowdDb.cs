@@ -1,5 +1,6 @@
 using System.Text;
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Accounts.BirthDate;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Earnings;
@@ -17,6 +18,7 @@ using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Features.Withdrawal;
+using Crowd.Server.Infrastructure.Mail;
 using Crowd.Server.Infrastructure.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -38,6 +40,10 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
     public DbSet<JobVersion> JobVersions => Set<JobVersion>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
+    public DbSet<StoredConsentText> ConsentTexts => Set<StoredConsentText>();
+    public DbSet<GuardianConsent> GuardianConsents => Set<GuardianConsent>();
+    public DbSet<BirthDateChange> BirthDateChanges => Set<BirthDateChange>();
+    public DbSet<OutboxMail> MailOutbox => Set<OutboxMail>();
     public DbSet<RecordingTask> RecordingTasks => Set<RecordingTask>();
     public DbSet<RecordingSpeaker> RecordingSpeakers => Set<RecordingSpeaker>();
     public DbSet<WorkerSession> WorkerSessions => Set<WorkerSession>();
@@ -145,6 +151,16 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapSuppliers();
         builder.MapWithdrawal();
         builder.MapExports();
+        builder.MapMail();
+        builder.Entity<BirthDateChange>(e =>
+        {
+            e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",
+                "(decided_at IS NULL) = (approved IS NULL) AND (decided_at IS NULL) = (decided_by IS NULL)"));
+            e.Property(c => c.Reason).HasMaxLength(1000);
+            e.HasIndex(c => c.UserId).IsUnique().HasFilter("decided_at IS NULL");
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.DecidedBy).OnDelete(DeleteBehavior.Restrict);
+        });
         ConfigureMoney(builder);
 
         UseSnakeCaseNames(builder);

@@ -107,6 +107,8 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
 
         await page.GotoAsync($"/Recording/{job.Id}");
         page.Url.ShouldEndWith($"/Recording/{job.Id}/Consent", Case.Insensitive, "the recorder is gated on consent");
+        await Expect(page.GetByTestId("consent-text")).ToContainTextAsync("Declining costs nothing");
+        await page.GetByTestId("signature").FillAsync(user.DisplayName);
         await page.GetByTestId("consent").ClickAsync();
         await page.WaitForURLAsync($"**/Recording/{job.Id}");
         await Expect(page.GetByTestId("prompt")).ToContainTextAsync("Sentence number");

@@ -33,7 +33,8 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
             var http = server.Client();
             (await http.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest(email, TestAccounts.Password, "Wang Fang",
                 new DateOnly(1995, 3, 2), Roles.Contributor))).StatusCode.ShouldBe(HttpStatusCode.Created);
-            (await http.PostAsync($"/api/recording/jobs/{jobId}/consent", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+            var consent = await Consent.ConsentTestData.ScreenAsync(http, jobId);
+            (await Consent.ConsentTestData.ConsentAsync(http, jobId, consent, "Wang Fang")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
             var client = await SignalRJsonClient.ConnectAsync(server.HubUrl, server.Cookie(http));
             await client.InvokeAsync("Join", jobId, false);

@@ -12,7 +12,10 @@ public enum GateOutcome
     NeedsConsent,
 }
 
-/// <summary>Nobody records for a job without a live consent to the job's current terms.</summary>
+/// <summary>
+/// Nobody records for a job without a live consent to the job's current terms; for someone under 18 it must be one
+/// their guardian confirmed.
+/// </summary>
 public sealed class ConsentGate(CrowdDb db, TimeProvider clock)
 {
     public async Task<(GateOutcome Outcome, Job? Job)> CheckAsync(Guid jobId, Guid contributorId, CancellationToken ct)
@@ -22,27 +25,16 @@ public sealed class ConsentGate(CrowdDb db, TimeProvider clock)
         {
             return (GateOutcome.JobNotOpen, job);
         }
-        var consented = await db.Consents.AnyAsync(c => c.JobId == jobId && c.JobVersion == job.Version
-            && c.ContributorId == contributorId && c.WithdrawnAt == null, ct);
-        return (consented ? GateOutcome.Open : GateOutcome.NeedsConsent, job);
+        var consent = await db.Consents
+            .Where(c => c.JobId == jobId && c.JobVersion == job.Version && c.ContributorId == contributorId && c.WithdrawnAt == null)
+            .Join(db.Users, c => c.ContributorId, u => u.Id, (c, u) => new { c.GuardianConsentId, u.DateOfBirth })
+            .FirstOrDefaultAsync(ct);
+        var open = consent is not null && (consent.GuardianConsentId is not null
+            || ConsentRules.GroupOn(consent.DateOfBirth, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)) == AgeGroup.Adult);
+        return (open ? GateOutcome.Open : GateOutcome.NeedsConsent, job);
     }
 
-    /// <summary>Records consent to the job's current published terms; giving it twice keeps the first record.</summary>
-    public async Task<bool> GiveAsync(Guid jobId, Guid contributorId, CancellationToken ct)
-    {
-        var version = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Published)
-            .Join(db.JobVersions, j => new { j.Id, j.Version }, v => new { Id = v.JobId, v.Version }, (_, v) => v)
-            .SingleOrDefaultAsync(ct);
-        if (version is null)
-        {
-            return false;
-        }
-        await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO consents (id, job_id, job_version, contributor_id, terms_sha256, given_at, voice_cloning)
-            VALUES ({Guid.CreateVersion7()}, {jobId}, {version.Version}, {contributorId}, {version.TermsSha256}, {clock.GetUtcNow()}, false)
-            ON CONFLICT (job_id, job_version, contributor_id) DO UPDATE SET withdrawn_at = NULL, given_at = EXCLUDED.given_at
-            WHERE consents.withdrawn_at IS NOT NULL
-            """, ct);
-        return true;
-    }
+    /// <summary>Whether the job's terms are still the version a session was opened under; a newer version stops that session's work.</summary>
+    public Task<bool> TermsStillAsync(Guid jobId, int version, CancellationToken ct) =>
+        db.Jobs.AnyAsync(j => j.Id == jobId && j.Version == version, ct);
 }

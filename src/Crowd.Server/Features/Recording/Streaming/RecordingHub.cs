@@ -87,7 +87,7 @@ public sealed class RecordingHub(
         }
         if (outcome == GateOutcome.NeedsConsent)
         {
-            throw Error(RecordingErrors.NeedsConsent);
+            throw await NeedsConsentAsync(jobId);
         }
         var live = await sessions.OpenAsync(job!, userId, Context.ConnectionAborted);
         if (!takeOver && await sessions.HeldElsewhereAsync(live.Id, Context.ConnectionAborted))
@@ -138,6 +138,7 @@ public sealed class RecordingHub(
 
     private async Task<SessionView> ClaimAsync(LiveSession live)
     {
+        await EnsureTermsUnchangedAsync(live);
         Guid[] skipped;
         lock (live.Gate)
         {
@@ -174,6 +175,7 @@ public sealed class RecordingHub(
     public async Task<TakeStarted> StartTake()
     {
         var live = Current();
+        await EnsureTermsUnchangedAsync(live);
         Guid takeId;
         lock (live.Gate)
         {
@@ -445,6 +447,16 @@ public sealed class RecordingHub(
             live.Clock.Touch(clock.GetUtcNow());
             activeMs = live.Clock.Settle(clock.GetUtcNow());
         }
+        if (!await gate.TermsStillAsync(live.JobId, live.JobVersion, CancellationToken.None))
+        {
+            // A take recorded under terms that are no longer current is not kept; the time it took is.
+            lock (live.Gate)
+            {
+                live.DiscardTake();
+                live.Prompt = null;
+            }
+            throw await NeedsConsentAsync(live.JobId);
+        }
 
         var clipId = Guid.CreateVersion7();
         StoredClip? stored = null;
@@ -502,6 +514,7 @@ public sealed class RecordingHub(
             {
                 AcceptOutcome.SpeakerCapReached => RecordingErrors.SpeakerCap,
                 AcceptOutcome.ConsentWithdrawn => RecordingErrors.ConsentWithdrawn,
+                AcceptOutcome.TermsChanged => RecordingErrors.NeedsConsent,
                 _ => RecordingErrors.ClaimLost,
             });
         }
@@ -540,6 +553,22 @@ public sealed class RecordingHub(
             }
         }
         return live;
+    }
+
+    /// <summary>When the job has published new terms since the session began, its work stops until the contributor consents to them.</summary>
+    private async Task EnsureTermsUnchangedAsync(LiveSession live)
+    {
+        if (!await gate.TermsStillAsync(live.JobId, live.JobVersion, Context.ConnectionAborted))
+        {
+            throw await NeedsConsentAsync(live.JobId);
+        }
+    }
+
+    /// <summary>The error, preceded by a "needsConsent" message naming the consent screen, which the recorder opens.</summary>
+    private async Task<HubException> NeedsConsentAsync(Guid jobId)
+    {
+        await Clients.Caller.SendAsync("needsConsent", $"/Recording/{jobId}/Consent", Context.ConnectionAborted);
+        return Error(RecordingErrors.NeedsConsent);
     }
 
     private void EnsureNotStreaming(LiveSession live)

@@ -40,6 +40,8 @@ public enum AcceptOutcome
     SpeakerCapReached,
     /// <summary>The contributor withdrew their consent to the job while the take was in progress.</summary>
     ConsentWithdrawn,
+    /// <summary>The job published new terms since the session began: nothing more is recorded until the contributor consents to them.</summary>
+    TermsChanged,
 }
 
 /// <summary>
@@ -194,6 +196,10 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         if (consentId.Count == 0)
         {
             return AcceptOutcome.ConsentWithdrawn;
+        }
+        if (!await db.Jobs.AnyAsync(j => j.Id == clip.JobId && j.Version == clip.JobVersion, ct))
+        {
+            return AcceptOutcome.TermsChanged;
         }
         clip.ConsentId = consentId[0];
         var task = await db.RecordingTasks

@@ -120,6 +120,10 @@ connection.on('frame', (f) => {
   showLevel(f.rmsDbfs);
   showHints(f.hints);
 });
+// The job's terms changed (or consent is missing): the server stops the work and names the consent screen.
+connection.on('needsConsent', (url) => {
+  if (typeof url === 'string' && url.startsWith('/Recording/')) window.location.assign(url);
+});
 connection.on('moved', (message) => {
   state.phase = 'idle';
   state.view = null;

@@ -1,0 +1,63 @@
+using Crowd.Server.Infrastructure.Database;
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Infrastructure.Mail;
+
+/// <summary>A mail the platform sends. Stored before it is sent; with no SMTP server configured it is only stored.</summary>
+public sealed class OutboxMail
+{
+    public Guid Id { get; set; }
+    public string ToAddress { get; set; } = "";
+    public string Subject { get; set; } = "";
+    public string Body { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? SentAt { get; set; }
+    public int Attempts { get; set; }
+    public string? Error { get; set; }
+}
+
+/// <summary>
+/// The one way to send mail. <see cref="EnqueueAsync"/> writes the mail inside the caller's transaction (if any), so
+/// a mail exists exactly when the action that causes it committed; <see cref="MailSender"/> delivers it afterwards.
+/// </summary>
+public sealed class Outbox(CrowdDb db, TimeProvider clock, MailSignal signal)
+{
+    public const int MaxSubjectLength = 500;
+
+    public async Task<Guid> EnqueueAsync(string to, string subject, string body, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(to);
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentNullException.ThrowIfNull(body);
+        var id = Guid.CreateVersion7();
+        // Plain SQL rather than SaveChanges, so the caller's other tracked changes are not flushed early.
+        await db.Database.ExecuteSqlInterpolatedAsync($"""
+            INSERT INTO mail_outbox (id, to_address, subject, body, created_at, attempts)
+            VALUES ({id}, {to.Trim()}, {(subject.Length > MaxSubjectLength ? subject[..MaxSubjectLength] : subject)}, {body}, {clock.GetUtcNow()}, 0)
+            """, ct);
+        signal.Pulse();
+        return id;
+    }
+}
+
+/// <summary>Wakes the sender soon after a mail is queued instead of at its next poll.</summary>
+public sealed class MailSignal : IDisposable
+{
+    private readonly SemaphoreSlim _pulse = new(0, 1);
+
+    public void Pulse()
+    {
+        try
+        {
+            _pulse.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // already pulsed
+        }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _pulse.WaitAsync(timeout, ct);
+
+    public void Dispose() => _pulse.Dispose();
+}
