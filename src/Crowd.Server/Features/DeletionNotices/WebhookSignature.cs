@@ -1,6 +1,5 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
+using Crowd.Server.Infrastructure.Security;
 
 namespace Crowd.Server.Features.DeletionNotices;
 
@@ -16,15 +15,7 @@ public static class WebhookSignature
 
     public static string NewSecret() => SecretPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
-    public static string Sign(string secret, long unixSeconds, ReadOnlySpan<byte> body)
-    {
-        var prefix = Encoding.UTF8.GetBytes(unixSeconds.ToString(CultureInfo.InvariantCulture) + ".");
-        var signed = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(signed, 0);
-        body.CopyTo(signed.AsSpan(prefix.Length));
-        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed);
-        return string.Create(CultureInfo.InvariantCulture, $"t={unixSeconds},v1={Convert.ToHexStringLower(mac)}");
-    }
+    public static string Sign(string secret, long unixSeconds, ReadOnlySpan<byte> body) => TimestampedSignature.Header(secret, unixSeconds, body);
 
     /// <summary>Delay before the next attempt after <paramref name="attempts"/> failed ones: base × 2^(attempts−1), at most six hours.</summary>
     public static TimeSpan Backoff(int attempts, TimeSpan baseDelay)

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
+using Crowd.Server.Infrastructure.Security;
 
 namespace Crowd.Server.Features.Payouts.Stripe;
 
@@ -56,14 +56,10 @@ public static class StripeSignature
             return SignatureCheck.Malformed;
         }
 
-        var prefix = Encoding.UTF8.GetBytes(timestamp.Value.ToString(CultureInfo.InvariantCulture) + ".");
-        var signed = new byte[prefix.Length + payload.Length];
-        prefix.CopyTo(signed, 0);
-        payload.CopyTo(signed.AsSpan(prefix.Length));
         var matched = false;
         foreach (var secret in secrets.Where(s => !string.IsNullOrEmpty(s)))
         {
-            var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed);
+            var expected = TimestampedSignature.Mac(secret, timestamp.Value, payload);
             foreach (var signature in signatures)
             {
                 matched |= CryptographicOperations.FixedTimeEquals(expected, signature);
