@@ -69,35 +69,35 @@ public static class ExportBenchmark
 
         async Task<(DatasetExport Export, TimeSpan Manifest, TimeSpan Download, long Bytes)> ExportAndReadAsync(Guid organisationId, Guid userId, Guid jobId, string directory)
         {
-        var step = Stopwatch.StartNew();
-        DatasetExport export;
-        await using (var db = Open())
-        {
-            var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
-            var outcome = await exporter.CreateAsync(new ExportCaller(organisationId, userId, null), jobId, DatasetUse.SpeechRecognition, default);
-            export = outcome.Export ?? throw new InvalidOperationException($"The export was not created: {outcome.Kind}");
-        }
-        var manifest = step.Elapsed;
-
-        var target = Path.Combine(directory, "clips");
-        Directory.CreateDirectory(target);
-        var entries = export.ManifestJsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-            .Select(line => System.Text.Json.JsonSerializer.Deserialize<ManifestClip>(line, DatasetManifest.Json)!).ToList();
-        long bytes = 0;
-        step.Restart();
-        await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (entry, ct) =>
-        {
-            await using var db = Open();
-            var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
-            var read = await exporter.ReadClipAsync(organisationId, export.Id, entry.ClipId, ct);
-            if (read.Wav is null || Convert.ToHexStringLower(SHA256.HashData(read.Wav)) != entry.Sha256)
+            var step = Stopwatch.StartNew();
+            DatasetExport export;
+            await using (var db = Open())
             {
-                throw new InvalidOperationException($"Clip {entry.ClipId} did not come back intact ({read.Kind}).");
+                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
+                var outcome = await exporter.CreateAsync(new ExportCaller(organisationId, userId, null), jobId, DatasetUse.SpeechRecognition, default);
+                export = outcome.Export ?? throw new InvalidOperationException($"The export was not created: {outcome.Kind}");
             }
-            await File.WriteAllBytesAsync(Path.Combine(target, $"{entry.ClipId:D}.wav"), read.Wav, ct);
-            Interlocked.Add(ref bytes, read.Wav.Length);
-        });
-        return (export, manifest, step.Elapsed, bytes);
+            var manifest = step.Elapsed;
+
+            var target = Path.Combine(directory, "clips");
+            Directory.CreateDirectory(target);
+            var entries = export.ManifestJsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Select(line => System.Text.Json.JsonSerializer.Deserialize<ManifestClip>(line, DatasetManifest.Json)!).ToList();
+            long bytes = 0;
+            step.Restart();
+            await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (entry, ct) =>
+            {
+                await using var db = Open();
+                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
+                var read = await exporter.ReadClipAsync(organisationId, export.Id, entry.ClipId, ct);
+                if (read.Wav is null || Convert.ToHexStringLower(SHA256.HashData(read.Wav)) != entry.Sha256)
+                {
+                    throw new InvalidOperationException($"Clip {entry.ClipId} did not come back intact ({read.Kind}).");
+                }
+                await File.WriteAllBytesAsync(Path.Combine(target, $"{entry.ClipId:D}.wav"), read.Wav, ct);
+                Interlocked.Add(ref bytes, read.Wav.Length);
+            });
+            return (export, manifest, step.Elapsed, bytes);
         }
     }
 
