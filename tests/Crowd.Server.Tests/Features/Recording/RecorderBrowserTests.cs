@@ -81,6 +81,58 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task AContributorWithdrawsARecordedClipInOneClickAndItLeavesQueueAndExportsWithANoticeToTheRequester()
+    {
+        var (page, job, user) = await RecordAsync(await TestAudio.SpeechCaptureWavAsync(), "withdraw");
+        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 30_000 });
+        await page.GetByTestId("submit").ClickAsync();
+        await Expect(page.GetByTestId("status")).ToContainTextAsync("Submitted");
+        var clip = await app.WithDbAsync(db => db.Clips.AsNoTracking().SingleAsync(c => c.JobId == job.Id && c.ContributorId == user));
+        var requester = await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == job.Id)
+            .Join(db.Users, j => j.CreatedByUserId, u => u.Id, (j, u) => new { u.Id, u.Email, j.OrganisationId }).SingleAsync());
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var reviews = scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Reviews.ReviewService>();
+            (await reviews.QueueAsync(job.Id, 50, default)).Clips.Select(c => c.ClipId).ShouldContain(clip.Id);
+            await reviews.AcceptAsync(requester.OrganisationId, requester.Id, clip.Id, default);
+            var exported = await scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Exports.Datasets.DatasetExporter>()
+                .CreateAsync(new(requester.OrganisationId, requester.Id, null), job.Id, Crowd.Server.Features.Exports.Datasets.DatasetUse.SpeechRecognition, default);
+            exported.Export!.ManifestJsonl.ShouldContain(clip.Id.ToString());
+        }
+
+        await page.GotoAsync("/MyData");
+        await ShotAsync(page, "withdraw-my-data");
+        await page.GetByTestId("clip-" + clip.Id).GetByRole(AriaRole.Button, new() { Name = "Withdraw this clip" }).ClickAsync();
+        await Expect(page.GetByTestId("done")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("clip-" + clip.Id).GetByTestId("status")).ToContainTextAsync("Withdrawn, audio destroyed");
+        await Expect(page.GetByTestId("job-" + job.Id).GetByTestId("earned")).Not.ToContainTextAsync("—", new() { UseInnerText = true });
+        await ShotAsync(page, "withdraw-done");
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var withdrawn = await scope.ServiceProvider.GetRequiredService<Crowd.Server.Infrastructure.Database.CrowdDb>().Clips.AsNoTracking().SingleAsync(c => c.Id == clip.Id);
+            (await scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Recording.Clips.ClipVault>().ReadAsync(withdrawn, default))
+                .ShouldBeNull("the clip's key is destroyed: its audio cannot be decrypted anywhere");
+            (await scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Reviews.ReviewService>().QueueAsync(job.Id, 50, default))
+                .Clips.ShouldNotContain(c => c.ClipId == clip.Id);
+            var again = await scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Exports.Datasets.DatasetExporter>()
+                .CreateAsync(new(requester.OrganisationId, requester.Id, null), job.Id, Crowd.Server.Features.Exports.Datasets.DatasetUse.SpeechRecognition, default);
+            (again.Export?.ManifestJsonl ?? "").ShouldNotContain(clip.Id.ToString());
+        }
+
+        var browser = await app.BrowserWithMicrophoneAsync(await TestAudio.SpeechCaptureWavAsync());
+        var context = await browser.NewContextAsync(new() { BaseURL = app.BaseUrl, Locale = "en-GB" });
+        (await context.APIRequest.PostAsync("/api/accounts/signin",
+            new() { DataObject = new { email = requester.Email, password = Infrastructure.TestAccounts.Password } })).Ok.ShouldBeTrue();
+        var requesterPage = await context.NewPageAsync();
+        await requesterPage.GotoAsync("/Requester/Notices");
+        await Expect(requesterPage.Locator("[data-testid^='notice-']")).ToHaveCountAsync(1);
+        await Expect(requesterPage.Locator("[data-testid^='notice-']")).ToContainTextAsync(clip.Id.ToString());
+        await ShotAsync(requesterPage, "withdraw-requester-notice");
+    }
+
+    [Fact]
     public async Task InANoisyRoomTheRecorderShowsTheNoiseHintAndTheTakeFails()
     {
         var (page, _, _) = await RecordAsync(await TestAudio.NoisyCaptureWavAsync(), "noisy");
@@ -108,6 +160,9 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         await page.GotoAsync($"/Recording/{job.Id}");
         page.Url.ShouldEndWith($"/Recording/{job.Id}/Consent", Case.Insensitive, "the recorder is gated on consent");
         await Expect(page.GetByTestId("consent-text")).ToContainTextAsync("Declining costs nothing");
+        await Expect(page.GetByTestId("consent-text")).ToContainTextAsync("Who buys the recordings: Acme Speech AI.");
+        await Expect(page.GetByTestId("consent-text")).ToContainTextAsync("- Speech recognition:");
+        await Expect(page.GetByTestId("consent-text")).ToContainTextAsync("How long they are kept: 365 days");
         await page.GetByTestId("signature").FillAsync(user.DisplayName);
         await page.GetByTestId("consent").ClickAsync();
         await page.WaitForURLAsync($"**/Recording/{job.Id}");
