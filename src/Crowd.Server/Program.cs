@@ -49,6 +49,7 @@ app.MapWithdrawal();
 app.MapDeletionNotices();
 app.MapProcessingRecords();
 app.MapExports();
+app.MapJobsDashboard();
 app.MapRazorPages();
 
 app.Run();

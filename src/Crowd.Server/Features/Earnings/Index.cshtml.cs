@@ -3,6 +3,7 @@ using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -145,6 +146,6 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
         var id = User.UserId();
         Earnings = await EarningsReport.ForContributorAsync(db, id, ct);
         Method = await db.Set<PayoutAccount>().AsNoTracking().FirstOrDefaultAsync(a => a.ContributorId == id, ct);
-        NextPayout = PayoutSchedule.Next(options.Value.Payouts.Cron, time.GetUtcNow());
+        NextPayout = ScheduledJob.Next(options.Value.Payouts.Cron, time.GetUtcNow());
     }
 }

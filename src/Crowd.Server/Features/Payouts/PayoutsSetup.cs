@@ -21,8 +21,7 @@ public static class PayoutsSetup
         services.AddScoped<StripeRefunds>();
         services.AddHttpClient<StripeClient>(http => http.Timeout = TimeSpan.FromSeconds(30));
 
-        var payouts = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Payouts ?? new PayoutOptions();
-        builder.AddScheduledJob<PayoutJob>(PayoutJob.Name, payouts.Cron);
+        builder.AddScheduledJob<PayoutJob>(PayoutJob.Name, o => o.Payouts.Cron, "Crowd:Payouts:Cron", everyMissedRun: true);
         return builder;
     }
 
