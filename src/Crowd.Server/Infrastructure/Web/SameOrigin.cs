@@ -11,8 +11,8 @@ namespace Crowd.Server.Infrastructure.Web;
 /// <para>
 /// Browsers name the origin of every cross-site POST, PUT, PATCH and DELETE (as "null" when the page hides it) and of
 /// every WebSocket handshake, so a request from a page is accepted only when that origin is Crowd's own. A request naming
-/// no origin at all comes from a program rather than a page; it still may not look like a form post, the one unsafe
-/// request another site can send without the browser asking this server first. API keys are not sent by browsers on
+/// no origin at all comes from a program rather than a page; it still may not look like a form post (POST with a form or
+/// plain-text body), the one unsafe request another site can send without the browser asking this server first. API keys are not sent by browsers on
 /// their own, so calls with a key are not checked.
 /// </para>
 /// </summary>
@@ -49,7 +49,7 @@ public static class SameOrigin
         }
         return source is not null
             ? !IsOwn(source, request, publicUrl)
-            : s_formContentTypes.Any(t => request.ContentType?.StartsWith(t, StringComparison.OrdinalIgnoreCase) == true);
+            : HttpMethods.IsPost(request.Method) && s_formContentTypes.Any(t => request.ContentType?.StartsWith(t, StringComparison.OrdinalIgnoreCase) == true);
     }
 
     /// <summary>The Origin header, else the origin of the Referer; "null" stays "null" (an opaque origin is never ours).</summary>
