@@ -27,7 +27,11 @@ public static class SecurityHeaders
     });
 
     /// <summary>Path prefixes whose pages need a wider policy than the default, with the directives they replace.</summary>
-    private static readonly (PathString Prefix, ContentSecurityPolicy Policy)[] s_relaxations = [];
+    private static readonly (PathString Prefix, ContentSecurityPolicy Policy)[] s_relaxations =
+    [
+        // Swagger UI's bundle injects its own <style> element; scripts stay 'self' only.
+        (new PathString("/docs"), new(new Dictionary<string, string> { ["style-src"] = "'self' 'unsafe-inline'" })),
+    ];
 
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use((context, next) =>
