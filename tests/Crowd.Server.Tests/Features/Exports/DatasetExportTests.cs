@@ -81,6 +81,43 @@ public sealed class DatasetExportTests(ExportsApp app) : IClassFixture<ExportsAp
     }
 
     [Fact]
+    public async Task EachClipIsExportedOnlyForThePurposesOfTheJobVersionItsSpeakerConsentedTo()
+    {
+        // Version 1 asked only for voice cloning; version 2 added speech recognition.
+        var v1 = await RecordingTestData.PublishedJobAsync(app, prompts: 4, adjust: j => (j.PurposeSpeechRecognition, j.PurposeVoiceCloning) = (false, true));
+        var owner = await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == v1.Id).Select(j => new { j.OrganisationId, j.CreatedByUserId }).SingleAsync());
+        var buyer = new Buyer(v1, ExportTestData.KeyClient(app, await ExportTestData.ApiKeyAsync(app, owner.OrganisationId, owner.CreatedByUserId)),
+            owner.OrganisationId);
+        var underV1 = await RecordingTestData.ContributorAsync(app);
+        var v1Clip = await ExportTestData.ClipAsync(app, v1, underV1.Id, await ExportTestData.ConsentAsync(app, v1, underV1.Id, voiceCloning: true), 0);
+        await app.WithDbAsync(async db =>
+        {
+            await db.Jobs.Where(j => j.Id == v1.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Version, 2).SetProperty(j => j.PurposeSpeechRecognition, true));
+            db.JobVersions.Add(new Crowd.Server.Features.Jobs.JobVersion
+            {
+                JobId = v1.Id, Version = 2, TermsJson = "{}", TermsSha256 = new string('2', 64), PublishedAt = DateTimeOffset.UtcNow,
+                PurposeSpeechRecognition = true, PurposeVoiceCloning = true,
+            });
+            await db.SaveChangesAsync();
+        });
+        var v2 = v1 with { Version = 2 };
+        var underV2 = await RecordingTestData.ContributorAsync(app);
+        var v2Clip = await ExportTestData.ClipAsync(app, v2, underV2.Id, await ExportTestData.ConsentAsync(app, v2, underV2.Id, voiceCloning: true), 1);
+
+        var recognition = await ExportAsync(buyer, "speech-recognition");
+        var cloning = await ExportAsync(buyer, "voice-cloning");
+
+        (await ManifestClipsAsync(buyer, recognition.Id)).Select(l => l.GetProperty("clipId").GetGuid())
+            .ShouldBe([v2Clip.Id], "the version-1 speaker never consented to speech recognition, whatever the job asks now");
+        var cloned = await ManifestClipsAsync(buyer, cloning.Id);
+        cloned.Select(l => l.GetProperty("clipId").GetGuid()).ShouldBe([v1Clip.Id, v2Clip.Id], ignoreOrder: true);
+        cloned.Single(l => l.GetProperty("clipId").GetGuid() == v1Clip.Id).GetProperty("purposes").EnumerateArray().Select(p => p.GetString())
+            .ShouldBe(["voice-cloning"]);
+        DatasetRules.IsExportable(new ClipConsentFacts(ClipReview.Accepted, false, false, false, true, false, true), DatasetUse.SpeechRecognition)
+            .ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task TheQueryAndThePureRuleAgreeOnEveryCombinationOfClipAndConsentState()
     {
         var buyer = await JobAsync(prompts: 12);

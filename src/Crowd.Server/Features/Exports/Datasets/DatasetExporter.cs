@@ -37,8 +37,8 @@ public sealed record ClipRead(ClipReadKind Kind, byte[]? Wav = null, string? Sha
 
 /// <summary>One row of the exportable-clips query: the facts the manifest needs, nothing else.</summary>
 public sealed record ExportableClipRow(
-    Guid Id, Guid ContributorId, Guid ConsentId, int ConsentJobVersion, bool ConsentVoiceCloning, int DurationMs, int SampleRate,
-    long SizeBytes, string Sha256, string Metrics, string PromptText, string? PromptRef);
+    Guid Id, Guid ContributorId, Guid ConsentId, int ConsentJobVersion, bool ConsentVoiceCloning, bool VersionSpeechRecognition,
+    bool VersionVoiceCloning, int DurationMs, int SampleRate, long SizeBytes, string Sha256, string Metrics, string PromptText, string? PromptRef);
 
 /// <summary>Builds dataset exports (manifest, signature, recipients, audit) and serves their clips.</summary>
 public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit, ClipVault vault, TimeProvider clock)
@@ -50,8 +50,10 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
         {
             return new(DatasetOutcomeKind.JobNotFound);
         }
-        // Whether the job asked for the use at all; the consent's own opt-in is checked per clip by the query.
-        if (!DatasetRules.Covers(use, job.PurposeSpeechRecognition, job.PurposeVoiceCloning, consentVoiceCloning: true))
+        // Whether any version of the job asked consent for the use; each clip's own version and opt-in are checked by the query.
+        var versions = await db.JobVersions.AsNoTracking().Where(v => v.JobId == jobId)
+            .Select(v => new { v.PurposeSpeechRecognition, v.PurposeVoiceCloning }).ToListAsync(ct);
+        if (!versions.Any(v => DatasetRules.Covers(use, v.PurposeSpeechRecognition, v.PurposeVoiceCloning, consentVoiceCloning: true)))
         {
             return new(DatasetOutcomeKind.UseNotConsented);
         }
@@ -67,14 +69,17 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
         var now = clock.GetUtcNow();
         var exportId = Guid.CreateVersion7();
         var pseudonyms = keys.ForJob(jobId);
-        var purposes = new Dictionary<bool, string[]>
+        var purposes = new Dictionary<(bool, bool, bool), string[]>();
+        var clips = rows.Select(r =>
         {
-            [false] = DatasetRules.Purposes(job.PurposeSpeechRecognition, job.PurposeVoiceCloning, false),
-            [true] = DatasetRules.Purposes(job.PurposeSpeechRecognition, job.PurposeVoiceCloning, true),
-        };
-        var clips = rows.Select(r => new ManifestClip(r.Id, DatasetManifest.FileOf(r.Id), r.PromptText, r.PromptRef, r.DurationMs, r.SampleRate,
-            r.SizeBytes, pseudonyms.Of(r.ContributorId), r.ConsentId, r.ConsentJobVersion, purposes[r.ConsentVoiceCloning], r.Sha256,
-            ParseMetrics(r.Metrics))).ToList();
+            var key = (r.VersionSpeechRecognition, r.VersionVoiceCloning, r.ConsentVoiceCloning);
+            if (!purposes.TryGetValue(key, out var consented))
+            {
+                purposes[key] = consented = DatasetRules.Purposes(key.Item1, key.Item2, key.Item3);
+            }
+            return new ManifestClip(r.Id, DatasetManifest.FileOf(r.Id), r.PromptText, r.PromptRef, r.DurationMs, r.SampleRate,
+                r.SizeBytes, pseudonyms.Of(r.ContributorId), r.ConsentId, r.ConsentJobVersion, consented, r.Sha256, ParseMetrics(r.Metrics));
+        }).ToList();
         var header = new ManifestHeader(DatasetManifest.Format, exportId, jobId, job.Title, job.Language,
             new ManifestBuyer(caller.OrganisationId, organisation, job.BuyerName), DatasetRules.Name(use), DatasetRules.Licence, now,
             clips.Count, clips.Sum(c => c.SizeBytes));
@@ -116,7 +121,8 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
     }
 
     /// <summary>
-    /// The exportable clips of a job for a use: <see cref="DatasetRules.IsExportable"/> as one query. The rows stay locked FOR
+    /// The exportable clips of a job for a use: <see cref="DatasetRules.IsExportable"/> as one query, with the purposes of the
+    /// job version each clip's consent was given to. The rows stay locked FOR
     /// SHARE until the export commits, so a withdrawal that lands meanwhile waits and then finds this export among the recipients.
     /// </summary>
     public static Task<List<ExportableClipRow>> ExportableClipsAsync(CrowdDb db, Guid jobId, DatasetUse use, CancellationToken ct)
@@ -124,20 +130,21 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
         var voiceCloning = use == DatasetUse.VoiceCloning;
         return db.Database.SqlQuery<ExportableClipRow>($"""
             SELECT c.id AS "Id", c.contributor_id AS "ContributorId", c.consent_id AS "ConsentId", cs.job_version AS "ConsentJobVersion",
-                   cs.voice_cloning AS "ConsentVoiceCloning", c.duration_ms AS "DurationMs", c.sample_rate AS "SampleRate",
+                   cs.voice_cloning AS "ConsentVoiceCloning", v.purpose_speech_recognition AS "VersionSpeechRecognition",
+                   v.purpose_voice_cloning AS "VersionVoiceCloning", c.duration_ms AS "DurationMs", c.sample_rate AS "SampleRate",
                    c.size_bytes AS "SizeBytes", c.sha256 AS "Sha256", c.metrics::text AS "Metrics", p.text AS "PromptText",
                    p.external_ref AS "PromptRef"
             FROM clips c
             JOIN consents cs ON cs.id = c.consent_id
+            JOIN job_versions v ON v.job_id = cs.job_id AND v.version = cs.job_version
             JOIN prompts p ON p.id = c.prompt_id
-            JOIN jobs j ON j.id = c.job_id
             WHERE c.job_id = {jobId}
               AND c.review_status = {(int)ClipReview.Accepted}
               AND c.withdrawn_at IS NULL
               AND c.audio_destroyed_at IS NULL
               AND c.wrapped_key IS NOT NULL
               AND cs.withdrawn_at IS NULL
-              AND CASE WHEN {voiceCloning} THEN j.purpose_voice_cloning AND cs.voice_cloning ELSE j.purpose_speech_recognition END
+              AND CASE WHEN {voiceCloning} THEN v.purpose_voice_cloning AND cs.voice_cloning ELSE v.purpose_speech_recognition END
             ORDER BY p.ordinal, c.id
             FOR SHARE OF c, cs
             """).ToListAsync(ct);
