@@ -41,6 +41,11 @@ public static class ExportBenchmark
         var vault = new ClipVault(new DirectoryClipStore(paths), master);
         var keys = new ExportKeys(master);
         CrowdDb Open() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
+        DatasetExporter Exporter(CrowdDb db)
+        {
+            var audit = new AuditLog(db, TimeProvider.System);
+            return new(db, keys, new DatasetSigningKeys(db, keys, audit, TimeProvider.System), audit, vault, TimeProvider.System);
+        }
 
         var step = Stopwatch.StartNew();
         var (organisationId, userId, jobId) = await SeedAsync(connectionString, vault, clips, clipSeconds);
@@ -73,7 +78,7 @@ public static class ExportBenchmark
             DatasetExport export;
             await using (var db = Open())
             {
-                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
+                var exporter = Exporter(db);
                 var outcome = await exporter.CreateAsync(new ExportCaller(organisationId, userId, null), jobId, DatasetUse.SpeechRecognition, default);
                 export = outcome.Export ?? throw new InvalidOperationException($"The export was not created: {outcome.Kind}");
             }
@@ -88,7 +93,7 @@ public static class ExportBenchmark
             await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (entry, ct) =>
             {
                 await using var db = Open();
-                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
+                var exporter = Exporter(db);
                 var read = await exporter.ReadClipAsync(organisationId, export.Id, entry.ClipId, ct);
                 if (read.Wav is null || Convert.ToHexStringLower(SHA256.HashData(read.Wav)) != entry.Sha256)
                 {

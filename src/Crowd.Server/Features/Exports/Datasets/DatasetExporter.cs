@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Crowd.Server.Features.Audit;
+using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
 using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Exports.Datasets;
@@ -41,9 +43,10 @@ public sealed record ExportableClipRow(
     bool VersionVoiceCloning, int DurationMs, int SampleRate, long SizeBytes, string Sha256, string Metrics, string PromptText, string? PromptRef);
 
 /// <summary>Builds dataset exports (manifest, signature, recipients, audit) and serves their clips.</summary>
-public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit, ClipVault vault, TimeProvider clock)
+public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, DatasetSigningKeys signingKeys, AuditLog audit, ClipVault vault, TimeProvider clock)
 {
-    public async Task<DatasetOutcome> CreateAsync(ExportCaller caller, Guid jobId, DatasetUse use, CancellationToken ct)
+    /// <param name="publicBase">The platform's address, for the dataset's URL in croissant.json.</param>
+    public async Task<DatasetOutcome> CreateAsync(ExportCaller caller, Guid jobId, DatasetUse use, CancellationToken ct, Uri? publicBase = null)
     {
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.OrganisationId == caller.OrganisationId, ct);
         if (job is null)
@@ -85,7 +88,22 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
             clips.Count, clips.Sum(c => c.SizeBytes));
         var jsonl = DatasetManifest.Jsonl(header, clips);
         var tsv = DatasetManifest.Tsv(header, clips);
-        var signature = DatasetManifest.Sign(exportId, jsonl, tsv, keys.SigningKey);
+        var floor = await db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == job.Region && f.Currency == job.Currency, ct);
+        var facts = new DatasetFacts(header, clips, job.Description,
+            new Uri(publicBase ?? new Uri("https://crowd.invalid/"), $"/api/datasets/{exportId:D}"),
+            new Money(job.HourlyRateMinor, job.Currency.Trim()), floor is null ? null : PayFloor.Of(floor), job.Region, job.MinSnrDb,
+            job.MaxClippingRatio, job.MinSpeechRatio, job.ClipMinMs, job.ClipMaxMs, job.RetentionDays, job.PeerValidation,
+            DatasetSignature.Sha256(jsonl), DatasetSignature.Sha256(tsv));
+        var croissant = DatasetDocuments.Croissant(facts);
+        var datasheet = DatasetDocuments.Datasheet(facts);
+        var (keyId, privateKey) = await signingKeys.CurrentAsync(ct);
+        var signature = DatasetSignature.Sign(exportId,
+            [
+                new SignedFile(DatasetManifest.JsonlFile, facts.ManifestJsonlSha256), new SignedFile(DatasetManifest.TsvFile, facts.ManifestTsvSha256),
+                new SignedFile(DatasetDocuments.CroissantFile, DatasetSignature.Sha256(croissant)),
+                new SignedFile(DatasetDocuments.DatasheetFile, DatasetSignature.Sha256(datasheet)),
+            ], keyId, privateKey, clock.GetUtcNow());
+        CryptographicOperations.ZeroMemory(privateKey);
         var export = new DatasetExport
         {
             Id = exportId,
@@ -98,7 +116,9 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
             TotalBytes = header.TotalBytes,
             ManifestJsonl = jsonl,
             ManifestTsv = tsv,
-            Signature = DatasetManifest.SignatureText(signature),
+            Signature = DatasetSignature.Text(signature),
+            CroissantJson = croissant,
+            DatasheetMd = datasheet,
             CreatedAt = now,
         };
         db.Add(export);
@@ -109,7 +129,7 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
             SELECT id, {caller.OrganisationId}, {exportId}, {now} FROM unnest({ids}) AS id
             """, ct);
 
-        var details = new { jobId, use = header.Use, clipCount = ids.Length, clipIdsSha256 = ClipIdsHash(ids), manifestSha256 = signature.ManifestJsonlSha256 };
+        var details = new { jobId, use = header.Use, clipCount = ids.Length, clipIdsSha256 = ClipIdsHash(ids), manifestSha256 = facts.ManifestJsonlSha256, signingKey = keyId };
         await audit.AppendAsync(caller.Audit("dataset.exported", "dataset_export", exportId.ToString(), "dataset export", details), ct);
         // One entry for the export run rather than one per clip: it names every clip (by the hash of their ids, the ids
         // themselves are in clip_recipients) whose audio the organisation may now read, who and why. Downloads are reads

@@ -27,6 +27,8 @@ public enum ManifestCheck
     Unreadable,
     JsonlChanged,
     TsvChanged,
+    CroissantChanged,
+    DatasheetChanged,
     SignatureChanged,
 }
 
@@ -34,6 +36,8 @@ public enum ManifestCheck
 public static class DatasetManifest
 {
     public const string Format = "crowd-dataset/1";
+    public const string JsonlFile = DatasetSignature.JsonlFile;
+    public const string TsvFile = DatasetSignature.TsvFile;
     public const string SignatureFormat = "crowd-dataset-signature/1";
     public const string Algorithm = "HMAC-SHA256";
 
