@@ -56,6 +56,7 @@ public static class DatasetDocuments
         var fields = new JsonArray
         {
             Field("clip_id", "The clip's id; its file is clips/{clip_id}.wav.", "sc:Text", "clip_id"),
+            Field("file", "The clip's path in the dataset directory.", "sc:Text", "file"),
             AudioField(),
             Field("prompt", "The text the speaker was asked to read.", "sc:Text", "prompt"),
             Field("prompt_ref", "The requester's own id of the prompt.", "sc:Text", "prompt_ref"),
