@@ -7,6 +7,7 @@ using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,9 @@ public static class ExportBenchmark
         var master = new ClipMasterKey(options, paths, NullLogger<ClipMasterKey>.Instance);
         var vault = new ClipVault(new DirectoryClipStore(paths), master);
         var keys = new ExportKeys(master);
-        CrowdDb Open() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
+        // Pooled, as the server's contexts are.
+        var contexts = new PooledDbContextFactory<CrowdDb>(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
+        CrowdDb Open() => contexts.CreateDbContext();
         DatasetExporter Exporter(CrowdDb db)
         {
             var audit = new AuditLog(db, TimeProvider.System);

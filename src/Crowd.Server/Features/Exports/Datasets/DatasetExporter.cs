@@ -43,8 +43,12 @@ public sealed record ExportableClipRow(
     bool VersionVoiceCloning, int DurationMs, int SampleRate, long SizeBytes, string Sha256, string Metrics, string PromptText, string? PromptRef);
 
 /// <summary>Builds dataset exports (manifest, signature, recipients, audit) and serves their clips.</summary>
+/// <summary>What reading one clip of an export needs, and whether it may be read at all.</summary>
+public sealed record ExportClipRow(string StorageKey, byte[]? WrappedKey, string Sha256, bool Gone);
+
 public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, DatasetSigningKeys signingKeys, AuditLog audit, ClipVault vault, TimeProvider clock)
 {
+
     /// <param name="publicBase">The platform's address, for the dataset's URL in croissant.json.</param>
     public async Task<DatasetOutcome> CreateAsync(ExportCaller caller, Guid jobId, DatasetUse use, CancellationToken ct, Uri? publicBase = null)
     {
@@ -176,22 +180,24 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, DatasetSigningK
     /// <summary>A clip of an export, decrypted: only to the organisation it went to, and only while its consent is live.</summary>
     public async Task<ClipRead> ReadClipAsync(Guid organisationId, Guid exportId, Guid clipId, CancellationToken ct)
     {
+        // Only what the read needs: a dataset download asks for thousands of clips, one query each.
         var found = await (
                 from r in db.ClipRecipients
                 join c in db.Clips on r.ClipId equals c.Id
                 join cs in db.Consents on c.ConsentId equals cs.Id
                 where r.ExportId == exportId && r.ClipId == clipId && r.OrganisationId == organisationId
-                select new { Clip = c, ConsentWithdrawn = cs.WithdrawnAt != null })
+                select new ExportClipRow(c.StorageKey, c.WrappedKey, c.Sha256,
+                    c.WithdrawnAt != null || c.AudioDestroyedAt != null || cs.WithdrawnAt != null))
             .AsNoTracking().FirstOrDefaultAsync(ct);
         if (found is null)
         {
             return new(ClipReadKind.NotFound);
         }
-        var clip = found.Clip;
-        if (clip.WithdrawnAt is not null || clip.AudioDestroyedAt is not null || found.ConsentWithdrawn)
+        if (found.Gone)
         {
             return new(ClipReadKind.Gone);
         }
+        var clip = new Clip { Id = clipId, StorageKey = found.StorageKey, WrappedKey = found.WrappedKey, Sha256 = found.Sha256 };
         var wav = await vault.ReadAsync(clip, ct);
         return wav is null ? new(ClipReadKind.Gone) : new(ClipReadKind.Ok, wav, clip.Sha256);
     }
