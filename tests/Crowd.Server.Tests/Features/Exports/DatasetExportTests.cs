@@ -9,6 +9,7 @@ using Crowd.Server.Tests.Features.Recording;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Crowd.Server.Tests.Features.Exports;
 
@@ -224,6 +225,27 @@ public sealed class DatasetExportTests(ExportsApp app) : IClassFixture<ExportsAp
         await ShouldBeRefusedAsync(buyer, jsonl, morePurposes, signature, "manifest.tsv was changed after the platform signed it: do not trust its clips, buyer or purposes.");
         await ShouldBeRefusedAsync(buyer, jsonl, tsv, forged, "signature.json was not made by this platform, or was changed: the manifest cannot be trusted.");
         (await buyer.Client.GetStringAsync(export.ManifestJsonl)).ShouldBe(jsonl, "verifying changes nothing");
+    }
+
+    [Fact]
+    public async Task ExportsSignedBeforeEd25519WithTheHmacStillVerifyAtThePlatform()
+    {
+        var buyer = await JobAsync();
+        var speaker = await RecordingTestData.ContributorAsync(app);
+        await ExportTestData.ClipAsync(app, buyer.Job, speaker.Id, await ExportTestData.ConsentAsync(app, buyer.Job, speaker.Id), 0);
+        var export = await ExportAsync(buyer);
+        var jsonl = await buyer.Client.GetStringAsync(export.ManifestJsonl);
+        var tsv = await buyer.Client.GetStringAsync(export.ManifestTsv);
+        var key = app.Services.GetRequiredService<ExportKeys>().SigningKey.ToArray();
+        string Sha(string text) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+        string Legacy(string signedJsonl) => JsonSerializer.Serialize(new ManifestSignature("crowd-dataset-signature/1", export.Id, "HMAC-SHA256", Sha(signedJsonl), Sha(tsv),
+            Convert.ToHexStringLower(HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes($"crowd-dataset/1\n{export.Id:D}\n{Sha(signedJsonl)}\n{Sha(tsv)}")))),
+            DatasetManifest.Json);
+
+        (await buyer.Client.PostAsJsonAsync("/api/datasets/verify", new { manifestJsonl = jsonl, manifestTsv = tsv, signature = Legacy(jsonl) }))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+        await ShouldBeRefusedAsync(buyer, jsonl.Replace("Acme Speech AI", "Someone Else", StringComparison.Ordinal), tsv, Legacy(jsonl),
+            "manifest.jsonl was changed after the platform signed it: do not trust its clips, buyer or purposes.");
     }
 
     private static async Task ShouldBeRefusedAsync(Buyer buyer, string jsonl, string tsv, string signature, string detail)
