@@ -228,4 +228,18 @@ public sealed class ClipStoreOptions
 
     /// <summary>Where encrypted clips are written; relative paths are under the data directory.</summary>
     public string Directory { get; set; } = "clips";
+
+    /// <summary>An S3-compatible bucket instead of the directory, when its Endpoint is set (Crowd__Clips__S3__Endpoint=https://…).</summary>
+    public S3ClipOptions S3 { get; set; } = new();
+}
+
+public sealed class S3ClipOptions
+{
+    public Uri? Endpoint { get; set; }
+    public string Bucket { get; set; } = "crowd-clips";
+    public string? AccessKey { get; set; }
+    public string? SecretKey { get; set; }
+    public string? Region { get; set; }
+    /// <summary>Prepended to every object name, so that one bucket can hold several installations.</summary>
+    public string? Prefix { get; set; }
 }

@@ -238,7 +238,7 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             default:
                 var errors = outcome.Errors ?? [];
                 ModelState.AddErrors(errors.Select(e => e with { Field = "Form." + JobForm.FieldFor(e.Field) }), text);
-                if (outcome.Kind is JobOutcomeKind.BelowFloor or JobOutcomeKind.NoFloor or JobOutcomeKind.Unfunded)
+                if (outcome.Kind is JobOutcomeKind.BelowFloor or JobOutcomeKind.NoFloor or JobOutcomeKind.Unfunded or JobOutcomeKind.NoAssessment)
                 {
                     // Shown at the top as well: it is the reason the job is not live.
                     ModelState.AddErrors(errors.Select(e => e with { Field = "" }), text);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
@@ -26,6 +27,8 @@ public enum JobOutcomeKind
     Conflict,
     /// <summary>The escrow does not yet hold the job's budget; the job cannot go live.</summary>
     Unfunded,
+    /// <summary>No approved impact assessment covers the terms; they cannot be published.</summary>
+    NoAssessment,
 }
 
 public sealed record JobOutcome(JobOutcomeKind Kind, Job? Job = null, IReadOnlyList<FieldError>? Errors = null, Money? Floor = null)
@@ -111,6 +114,11 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
                 return refused;
             }
         }
+        var assessment = job.Status == JobStatus.Published ? await ImpactAssessments.LatestAsync(db, job.Id, ct) : null;
+        if (job.Status == JobStatus.Published && AssessmentRules.PublishRefusal(assessment, terms.PurposeSpeechRecognition, terms.PurposeVoiceCloning) is { } missing)
+        {
+            return new JobOutcome(JobOutcomeKind.NoAssessment, Errors: [missing]);
+        }
 
         terms.ApplyTo(job);
         job.UpdatedAt = now;
@@ -126,7 +134,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         if (job.Status == JobStatus.Published)
         {
             job.Version++;
-            db.JobVersions.Add(Snapshot(job, now));
+            db.JobVersions.Add(Snapshot(job, now, assessment!.Id));
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -206,13 +214,19 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
                     Currencies.Format(needed), Currencies.Format(funding.Budget)),
             ]);
         }
+        // Last, so that every other reason is named first: the assessment is reviewed against the job as it will go live.
+        var assessment = await ImpactAssessments.LatestAsync(db, id, ct);
+        if (AssessmentRules.PublishRefusal(assessment, job.PurposeSpeechRecognition, job.PurposeVoiceCloning) is { } missing)
+        {
+            return new JobOutcome(JobOutcomeKind.NoAssessment, Errors: [missing]);
+        }
 
         var now = clock.GetUtcNow();
         job.Status = JobStatus.Published;
         job.Version++;
         job.PublishedAt = now;
         job.UpdatedAt = now;
-        db.JobVersions.Add(Snapshot(job, now));
+        db.JobVersions.Add(Snapshot(job, now, assessment!.Id));
         return await TrySaveAsync(ct) ? JobOutcome.Ok(job) : JobOutcome.Conflict;
     }
 
@@ -220,12 +234,13 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
     {
         var now = clock.GetUtcNow();
         await db.Jobs.Where(j => j.Id == id && j.OrganisationId == organisationId && j.Status != JobStatus.Closed)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Closed).SetProperty(j => j.UpdatedAt, now), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Closed).SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.ClosedAt, now), ct);
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
         if (job is null)
         {
             return JobOutcome.NotFound;
         }
+        await ImpactAssessments.KeepAfterCloseAsync(db, job.Id, job.ClosedAt ?? now, ct);
         // Closing again is harmless: a refund of an empty escrow moves nothing.
         await escrow.RefundOnCloseAsync(job.Id, ct);
         await refunds.SendPendingAsync(job.Id, ct);
@@ -309,7 +324,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
     }
 
     /// <summary>Every term a contributor consents to, serialised once; the hash is over exactly these bytes.</summary>
-    private static JobVersion Snapshot(Job job, DateTimeOffset now)
+    private static JobVersion Snapshot(Job job, DateTimeOffset now, Guid assessmentId)
     {
         var terms = new ConsentTerms(
             job.Id, job.Title, job.Description, job.Language, job.BuyerName,
@@ -326,6 +341,9 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
             TermsJson = json,
             TermsSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json))),
             PublishedAt = now,
+            PurposeSpeechRecognition = job.PurposeSpeechRecognition,
+            PurposeVoiceCloning = job.PurposeVoiceCloning,
+            ImpactAssessmentId = assessmentId,
         };
     }
 }

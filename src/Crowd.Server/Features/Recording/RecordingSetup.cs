@@ -6,9 +6,11 @@ using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Features.Recording.Tasks;
+using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Recording;
 
@@ -31,7 +33,10 @@ public static class RecordingSetup
         services.AddScoped<ConsentService>();
         services.AddSingleton<ClipPaths>();
         services.AddSingleton<ClipMasterKey>();
-        services.AddSingleton<IClipStore, DirectoryClipStore>();
+        // The directory by default; an S3-compatible bucket when one is configured.
+        services.AddSingleton<IClipStore>(sp => sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Clips.S3.Endpoint is null
+            ? new DirectoryClipStore(sp.GetRequiredService<ClipPaths>())
+            : new S3ClipStore(sp.GetRequiredService<IOptions<CrowdOptions>>()));
         services.AddSingleton<ClipVault>();
         services.AddHostedService<SessionCheckpointer>();
         return services;

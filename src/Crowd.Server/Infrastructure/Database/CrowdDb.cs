@@ -7,6 +7,7 @@ using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Exports;
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.RateFloors;
@@ -118,6 +119,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.HasKey(v => new { v.JobId, v.Version });
             e.Property(v => v.TermsSha256).HasMaxLength(64);
             e.HasOne<Job>().WithMany().HasForeignKey(v => v.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<ImpactAssessment>().WithMany().HasForeignKey(v => v.ImpactAssessmentId).OnDelete(DeleteBehavior.Restrict);
         });
 
         builder.Entity<Prompt>(e =>
@@ -151,6 +153,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapSuppliers();
         builder.MapWithdrawal();
         builder.MapExports();
+        builder.MapAssessments();
         builder.MapMail();
         builder.MapSignInThrottles();
         builder.Entity<BirthDateChange>(e =>

@@ -92,6 +92,8 @@ public static class RecordingTestData
                 TermsJson = terms,
                 TermsSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(terms))),
                 PublishedAt = now,
+                PurposeSpeechRecognition = job.PurposeSpeechRecognition,
+                PurposeVoiceCloning = job.PurposeVoiceCloning,
             });
             db.Prompts.AddRange(promptRows);
             await db.SaveChangesAsync();

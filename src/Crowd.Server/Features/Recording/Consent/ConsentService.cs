@@ -254,7 +254,7 @@ public sealed class ConsentService(
         // The requester's supplier fee on this job, charged for the work of contributors who chose a supplier.
         var fee = await db.Set<JobBudget>().Where(b => b.JobId == jobId).Select(b => b.SupplierFeeBp).SingleOrDefaultAsync(ct);
         return (job, new ConsentTerms(job.Id, job.Title, job.Version, termsSha, job.BuyerName, job.PurposeSpeechRecognition, job.PurposeVoiceCloning,
-            job.RetentionDays, new Money(job.HourlyRateMinor, job.Currency.Trim()), fee));
+            job.RetentionDays, new Money(job.HourlyRateMinor, job.Currency.Trim()), fee, job.PeerValidation));
     }
 
     private sealed record Checked(ConsentOutcome? Refusal, (Job Job, ConsentTerms Terms, RenderedConsent Shown, AgeGroup Age)? Accepted = null);
