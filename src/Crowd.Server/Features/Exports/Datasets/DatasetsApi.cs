@@ -67,9 +67,9 @@ public static class DatasetsApi
 
     private static async Task<Results<Created<DatasetExportResponse>, ValidationProblem, ProblemHttpResult>> Create(
         Guid jobId, CreateDatasetRequest? request, ClaimsPrincipal user, DatasetExporter exporter, IStringLocalizer<ExportsText> text,
-        IOptions<CrowdOptions> options, HttpRequest http, CancellationToken ct)
+        IOptions<CrowdOptions> options, CancellationToken ct)
     {
-        var publicBase = options.Value.Mail.PublicBaseUrl ?? new Uri($"{http.Scheme}://{http.Host}/");
+        var publicBase = options.Value.PublicUrl!;
         if (!DatasetRules.TryParseUse(request?.Use, out var use))
         {
             return Problems.Validation([new FieldError("use", "Declare the use as \"speech-recognition\" or \"voice-cloning\".")], text);
