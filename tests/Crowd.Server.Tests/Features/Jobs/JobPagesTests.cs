@@ -63,7 +63,7 @@ public sealed partial class JobPagesTests(CrowdApp app) : IClassFixture<CrowdApp
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
         html.ShouldContain("Fund the job's escrow before publishing: 1,320.00 CNY of 1,320.00 CNY is still needed.");
         html.ShouldContain("40 hours at 30.00 CNY an hour is 1,200.00 CNY of pay, plus the platform fee of 10 % (120.00 CNY): a budget of 1,320.00 CNY.");
-        html.ShouldContain("The escrow holds 0.00 CNY of the 1,320.00 CNY budget.");
+        html.ShouldContain("The escrow holds 0.00 CNY of the 1,320.00 CNY budget: 1,320.00 CNY is still needed before the job can go live.");
         var job = await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Title == title));
         job.Status.ShouldBe(JobStatus.Draft);
 
