@@ -227,16 +227,22 @@ public sealed class FakeStripe : IAsyncDisposable
             return;
         }
         _ = body;
-        checkout.PaymentIntent ??= "pi_" + Guid.NewGuid().ToString("N")[..20];
+        var paid = Pay(checkout);
         if (WebhookUrl is not null)
         {
-            using var json = JsonDocument.Parse(SessionJson(checkout));
-            var eventBody = EventJson("evt_" + Guid.NewGuid().ToString("N")[..20], "checkout.session.completed", json.RootElement.GetRawText(), DateTimeOffset.UtcNow);
+            var eventBody = EventJson("evt_" + Guid.NewGuid().ToString("N")[..20], "checkout.session.completed", paid, DateTimeOffset.UtcNow);
             using var content = new StringContent(eventBody, Encoding.UTF8, "application/json");
             content.Headers.Add("Stripe-Signature", Signature(WebhookSecret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), eventBody));
             checkout.WebhookStatus = (int)(await _webhooks.PostAsync(WebhookUrl, content)).StatusCode;
         }
         context.Response.Redirect(checkout.SuccessUrl);
+    }
+
+    /// <summary>Pays the session as the hosted page does; returns the paid session as a webhook event carries it.</summary>
+    public string Pay(FakeCheckout checkout)
+    {
+        checkout.PaymentIntent ??= "pi_" + Guid.NewGuid().ToString("N")[..20];
+        return SessionJson(checkout);
     }
 
     public static string Error(string type, string? code, string message, string? param = null) =>

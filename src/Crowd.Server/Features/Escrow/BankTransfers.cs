@@ -74,7 +74,7 @@ public sealed class BankTransfers(CrowdDb db, EscrowService escrow, FundedJobs f
         var error = check switch
         {
             PaymentReferenceCheck.Malformed => new FieldError("paymentReference",
-                "This is not a payment reference. It looks like CW-7K3M-9Q2X: eight letters and digits after CW."),
+                "This is not a payment reference. It looks like CW-7K3M-9Q2R: eight letters and digits after CW."),
             PaymentReferenceCheck.Mistyped => new FieldError("paymentReference",
                 "This payment reference has a mistyped character: its check character does not match. Compare it with the transfer's remark."),
             _ => null,

@@ -13,7 +13,7 @@ public enum PaymentReferenceCheck
 
 /// <summary>
 /// The reference a requester writes in a bank transfer's remark so that the money can be matched to one job, like
-/// <c>CW-7K3M-9Q2X</c>: seven random characters and a check character, in Crockford's base 32 (digits and capital letters
+/// <c>CW-7K3M-9Q2R</c>: seven random characters and a check character, in Crockford's base 32 (digits and capital letters
 /// without I, L, O and U, so nothing reads as anything else). The check is Luhn's algorithm modulo 32, which catches every
 /// single mistyped character and every swap of two neighbours but 0 and Z (as Luhn's decimal check misses 09 and 90).
 /// Reading is forgiving: any case, spaces and dashes anywhere, with or without the CW prefix, and O, I, L read as 0, 1, 1.

@@ -19,6 +19,10 @@ public sealed class PaymentReferenceTests
     }
 
     [Fact]
+    public void TheExampleThePagesShowIsAValidReference() =>
+        PaymentReference.Parse("CW-7K3M-9Q2R").ShouldBe((PaymentReferenceCheck.Valid, "CW-7K3M-9Q2R"));
+
+    [Fact]
     public void EverySingleMistypedCharacterIsCaught()
     {
         for (var sample = 0; sample < 50; sample++)
@@ -75,7 +79,7 @@ public sealed class PaymentReferenceTests
     [InlineData(null)]
     [InlineData("")]
     [InlineData("CW-7K3M")]
-    [InlineData("CW-7K3M-9Q2X-1")]
+    [InlineData("CW-7K3M-9Q2R-1")]
     [InlineData("CW-7K3M-9Q2U")]
     [InlineData("BOC-20261121")]
     [InlineData("CW-7K3M-9Q2*")]

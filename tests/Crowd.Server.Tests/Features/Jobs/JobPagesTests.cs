@@ -73,6 +73,20 @@ public sealed partial class JobPagesTests(CrowdApp app) : IClassFixture<CrowdApp
     }
 
     [Fact]
+    public async Task WithoutAStripeKeyAnUnfundedJobOffersTheBankTransferWithItsReferenceAndNoCard()
+    {
+        var requester = await app.RequesterAsync();
+        var job = await requester.Client.CreateJobAsync();
+
+        var html = WebUtility.HtmlDecode(await requester.Client.GetStringAsync($"/Jobs/Edit?id={job.Id}"));
+
+        html.ShouldContain("Pay by bank transfer");
+        html.ShouldMatch("data-testid=\"payment-reference\">CW-[0-9A-Z]{4}-[0-9A-Z]{4}<");
+        html.ShouldContain("Ask the platform for its bank details, and quote the payment reference.");
+        html.ShouldNotContain("data-testid=\"pay-by-card\"");
+    }
+
+    [Fact]
     public async Task BadInputInTheEditorIsShownInChineseAndNothingIsWritten()
     {
         var requester = await app.RequesterAsync();
