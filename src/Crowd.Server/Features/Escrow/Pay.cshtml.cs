@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Infrastructure.Database;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -8,7 +9,7 @@ namespace Crowd.Server.Features.Escrow;
 
 /// <summary>A requester's funding actions for one of their jobs; each goes back to the job's page (or on to Stripe).</summary>
 [Authorize(Policy = Roles.Requester)]
-public sealed class PayModel(Infrastructure.Database.CrowdDb db, CardCheckout card, FundingPanels panels) : PageModel
+public sealed class PayModel(CrowdDb db, CardCheckout card, FundingPanels panels) : PageModel
 {
     public IActionResult OnGet(Guid jobId) => Back(jobId, null);
 

@@ -128,6 +128,26 @@ public sealed class RequesterFundingTests(StripeFundingApp app) : IClassFixture<
     }
 
     [Fact]
+    public async Task WhenStripeCannotBeReachedNothingIsChargedAndTheRequesterIsToldWhatToDo()
+    {
+        var requester = await app.RequesterAsync();
+        var job = await DraftAsync(requester);
+        for (var i = 0; i < 3; i++)
+        {
+            app.Stripe.Scripted.Enqueue((503, FakeStripe.Error("api_error", null, "Service unavailable.")));
+        }
+
+        var response = await requester.Client.PostFormAsync($"/Escrow/Pay?handler=Card&jobId={job.Id}",
+            await requester.Client.AntiforgeryTokenAsync($"/Jobs/Edit?id={job.Id}"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        response.Headers.Location!.ToString().ShouldBe($"/Jobs/Edit?id={job.Id}&funding=card-failed");
+        (await PageAsync(requester, job.Id, "&funding=card-failed"))
+            .ShouldContain("Stripe could not be reached, so no card payment was started. Try again in a few minutes, or pay by bank transfer.");
+        app.Stripe.Checkouts.ShouldNotContain(c => c.Form["metadata[job_id]"] == job.Id.ToString());
+    }
+
+    [Fact]
     public async Task ACompletedCheckoutFundsTheEscrowOnceHoweverOftenAndInWhicheverFormItArrives()
     {
         var requester = await app.RequesterAsync();
