@@ -53,8 +53,8 @@ await using (var db = Open())
                           created_at, updated_at)
         VALUES ('{jobId}', '{jobId}', '{jobId}', 1, 1, 'Bench job', '', 'zh-CN', 1, 1000, 15000, 15, 0.005, 0.3, '', 3000, 'CNY', 'CN-BJ', 20,
                 'Bench', true, false, 365, 0, now(), now());
-        INSERT INTO payout_accounts (contributor_id, provider, payee_name, bank_account_reference, onboarded, updated_at)
-        SELECT md5('bench-user-' || i)::uuid, 1, 'Contributor ' || i, '6222' || lpad(i::text, 12, '0'), true, now()
+        INSERT INTO payout_accounts (contributor_id, provider, payee_name, account_kind, account_number_last4, onboarded, updated_at)
+        SELECT md5('bench-user-' || i)::uuid, 1, 'Contributor ' || i, 1, lpad((i % 10000)::text, 4, '0'), true, now()
         FROM generate_series(1, {contributors}) AS i;
         """, default);
     await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.EscrowFunded, "bench funding", "bench-funding",
@@ -78,7 +78,7 @@ step.Restart();
 PayoutRunResult run;
 await using (var db = Open())
 {
-    var stripe = new StripeClient(new HttpClient(), options, NullLogger<StripeClient>.Instance);
+    var stripe = new StripeGateway(StripeGateway.CreateClient(options.Value.Stripe));
     run = await new PayoutRunner(db, options, time, faults, stripe, NullLogger<PayoutRunner>.Instance).RunAsync("bench-run");
 }
 Report("payout run", run.Created, step.Elapsed, rows: -rowsBefore + (rowsBefore = await RowsAsync()));
@@ -87,7 +87,8 @@ step.Restart();
 int settled;
 await using (var db = Open())
 {
-    var batches = new BankBatches(db, time, faults, NullLogger<BankBatches>.Instance);
+    var numbers = new PayoutAccountNumbers(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider(), NullLogger<PayoutAccountNumbers>.Instance);
+    var batches = new BankBatches(db, time, faults, numbers, NullLogger<BankBatches>.Instance);
     var batch = (await batches.ListAsync()).Single();
     await batches.MarkSentAsync(batch.Id, Guid.Empty);
     settled = await batches.ConfirmRemainingAsync(batch.Id);

@@ -29,6 +29,8 @@ public sealed class CrowdOptions
 
     public StripeOptions Stripe { get; set; } = new();
 
+    public FundingOptions Funding { get; set; } = new();
+
     public SchedulerOptions Scheduler { get; set; } = new();
 
     public ReviewOptions Reviews { get; set; } = new();
@@ -148,24 +150,45 @@ public sealed class PayoutOptions
 
 public sealed class StripeOptions
 {
+    /// <summary>The secret API key. Without it no Stripe call is made: card funding is not offered and Stripe payouts fail.</summary>
     public string? SecretKey { get; set; }
 
     /// <summary>Webhook signing secrets; more than one while a secret is being rotated.</summary>
     public List<string> WebhookSecrets { get; set; } = [];
 
+    /// <summary>Where Stripe's API is; tests point it at a local fake.</summary>
     public Uri ApiBase { get; set; } = new("https://api.stripe.com/");
-
-    public string ApiVersion { get; set; } = "2025-10-29.clover";
 
     public int WebhookToleranceSeconds { get; set; } = 300;
 
-    /// <summary>Retries of a 429, a 5xx or a lost connection, with exponential backoff from RetryBaseDelayMs.</summary>
-    public int MaxRetries { get; set; } = 4;
+    /// <summary>
+    /// Stripe.net's own retries of one call (lost connections, 409, 5xx, and 429 lock timeouts Stripe marks with
+    /// Stripe-Should-Retry), with the same Idempotency-Key and a backoff from 0.5 s. A rate-limit 429 is not retried at
+    /// once: the payout or refund waits for the next run, which sends it with the same key.
+    /// </summary>
+    public int MaxRetries { get; set; } = 2;
 
-    public int RetryBaseDelayMs { get; set; } = 500;
+    public int TimeoutSeconds { get; set; } = 30;
 
     /// <summary>Country of new Express accounts.</summary>
     public string DefaultCountry { get; set; } = "US";
+}
+
+public sealed class FundingOptions
+{
+    /// <summary>The platform's account requesters transfer escrow to, shown on each unfunded job with its payment reference.</summary>
+    public BankAccountOptions Bank { get; set; } = new();
+}
+
+public sealed class BankAccountOptions
+{
+    public string? AccountName { get; set; }
+    public string? BankName { get; set; }
+    public string? AccountNumber { get; set; }
+    /// <summary>SWIFT / BIC, for transfers from abroad.</summary>
+    public string? SwiftCode { get; set; }
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(AccountName) && !string.IsNullOrWhiteSpace(AccountNumber);
 }
 
 public sealed class RateLimitOptions

@@ -11,10 +11,13 @@ public class KestrelApp : CrowdApp
 {
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The port to listen on; 0 takes a free one. A test that configures its own address chooses it ahead.</summary>
+    protected virtual int Port => 0;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        UseKestrel(0);
+        UseKestrel(Port);
         StartServer();
         var bound = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(bound.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
@@ -69,6 +72,18 @@ public class BrowserApp : KestrelApp
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, BaseURL = Address.ToString() });
         await Csp.WatchAsync(context);
         return await context.NewPageAsync();
+    }
+
+    /// <summary>A page whose browser signed in through the sign-in form.</summary>
+    public async Task<IPage> SignedInPageAsync(string email, string locale = "en-US")
+    {
+        var page = await NewPageAsync(locale);
+        await page.GotoAsync("/Account/SignIn");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", TestAccounts.Password);
+        await page.GetByTestId("signin-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("signed-in-as")).ToBeVisibleAsync();
+        return page;
     }
 
     public static async Task<string> ScreenshotAsync(IPage page, string name)

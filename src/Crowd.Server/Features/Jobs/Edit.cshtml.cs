@@ -78,7 +78,7 @@ public sealed class JobForm
 
 [Authorize(Policy = Roles.Requester)]
 public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, IStringLocalizer<RateFloorsText> floorText,
-    IOptions<CrowdOptions> options) : PageModel
+    IOptions<CrowdOptions> options, FundingPanels fundingPanels) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public Guid? Id { get; set; }
@@ -92,6 +92,10 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
     [BindProperty(SupportsGet = true)]
     public string? Done { get; set; }
 
+    /// <summary>What brought the requester back from paying (see <see cref="FundingPanel.Returned"/>).</summary>
+    [BindProperty(SupportsGet = true, Name = "funding")]
+    public string? Returned { get; set; }
+
     public Job? Job { get; private set; }
 
     public IReadOnlyList<RateFloor> Floors { get; private set; } = [];
@@ -101,8 +105,8 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
 
     public string RegionName(RateFloor floor) => floorText[floor.RegionName];
 
-    /// <summary>The saved job's budget and escrow; null for a new job.</summary>
-    public FundingStatus? Funding { get; private set; }
+    /// <summary>How the saved job can be funded; null for a new job, a job without a budget and a closed one.</summary>
+    public FundingPanel? FundingPanel { get; private set; }
 
     /// <summary>The platform fee the budget carries: the saved budget's, or today's for a job without one.</summary>
     public int PlatformFeeBp { get; private set; }
@@ -144,6 +148,33 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
     public Task<IActionResult> OnPostSaveAsync(CancellationToken ct) => SaveAsync(publish: false, ct);
 
     public Task<IActionResult> OnPostPublishAsync(CancellationToken ct) => SaveAsync(publish: true, ct);
+
+    /// <summary>Publishes the saved job as it is, in one click once its escrow covers the budget.</summary>
+    public async Task<IActionResult> OnPostPublishFundedAsync(CancellationToken ct)
+    {
+        if (Id is null)
+        {
+            return NotFound();
+        }
+        var published = await jobs.PublishAsync(Org, Id.Value, ct);
+        switch (published.Kind)
+        {
+            case JobOutcomeKind.NotFound:
+                return NotFound();
+            case JobOutcomeKind.Ok:
+                return RedirectToPage(new { id = Id, done = "published" });
+        }
+        if (published.Kind is JobOutcomeKind.Closed or JobOutcomeKind.Conflict)
+        {
+            Report(published);
+        }
+        else
+        {
+            // The button sits outside the job's form: every reason goes at the top.
+            ModelState.AddErrors((published.Errors ?? []).Select(e => e with { Field = "" }), text);
+        }
+        return await OnGetAsync(ct);
+    }
 
     public async Task<IActionResult> OnPostCloseAsync(CancellationToken ct)
     {
@@ -257,7 +288,8 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
     {
         Floors = await db.RateFloors.AsNoTracking().OrderBy(f => f.Region).ThenBy(f => f.Currency).ToListAsync(ct);
         // Loaded with the floors because every rendering of the page needs both.
-        Funding = Id is null ? null : await JobFunding.StatusAsync(db, Id.Value, ct);
+        Job ??= Id is null ? null : await LoadAsync(Id.Value, ct);
+        FundingPanel = Job is null ? null : await fundingPanels.ForJobAsync(Job, Returned, ct);
         PlatformFeeBp = (Id is null ? null : await db.Set<JobBudget>().Where(b => b.JobId == Id).Select(b => (int?)b.PlatformFeeBp).FirstOrDefaultAsync(ct))
             ?? options.Value.Payouts.PlatformFeeBp;
     }

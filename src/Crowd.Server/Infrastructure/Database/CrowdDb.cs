@@ -156,6 +156,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapAssessments();
         builder.MapMail();
         builder.MapSignInThrottles();
+        builder.MapJobFunding();
         builder.Entity<BirthDateChange>(e =>
         {
             e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",
@@ -232,7 +233,8 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.ToTable("payout_accounts");
             e.HasKey(a => a.ContributorId);
             e.Property(a => a.PayeeName).HasMaxLength(200);
-            e.Property(a => a.BankAccountReference).HasMaxLength(200);
+            e.Property(a => a.LegacyAccountNumber).HasColumnName("bank_account_reference").HasMaxLength(200);
+            e.Property(a => a.AccountNumberLast4).HasMaxLength(4);
             e.Property(a => a.StripeAccountId).HasMaxLength(100);
             e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
             e.HasIndex(a => a.StripeAccountId).IsUnique();

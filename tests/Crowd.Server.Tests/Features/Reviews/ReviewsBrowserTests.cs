@@ -122,16 +122,7 @@ public sealed class ReviewsBrowserTests(ReviewsBrowserApp app, ITestOutputHelper
         app.Csp.ShouldBeClean();
     }
 
-    private async Task<IPage> SignedInPageAsync(string email, string locale = "en-US")
-    {
-        var page = await app.NewPageAsync(locale);
-        await page.GotoAsync("/Account/SignIn");
-        await page.FillAsync("#email", email);
-        await page.FillAsync("#password", TestAccounts.Password);
-        await page.GetByTestId("signin-submit").ClickAsync();
-        await Expect(page.GetByTestId("signed-in-as")).ToBeVisibleAsync();
-        return page;
-    }
+    private Task<IPage> SignedInPageAsync(string email, string locale = "en-US") => app.SignedInPageAsync(email, locale);
 
     private Task<ClipReview> StatusAsync(Guid clip) => app.WithDbAsync(db => db.Clips.Where(c => c.Id == clip).Select(c => c.ReviewStatus).SingleAsync());
 
