@@ -172,6 +172,12 @@ public sealed class StripeOptions
 
     /// <summary>Country of new Express accounts.</summary>
     public string DefaultCountry { get; set; } = "US";
+
+    /// <summary>
+    /// Origins of hosted payment pages besides Stripe's own (checkout.stripe.com, connect.stripe.com) that pages may send
+    /// the browser to after a form post: the content security policy's form-action allows these too. Tests add the local fake.
+    /// </summary>
+    public List<Uri> HostedPageOrigins { get; set; } = [];
 }
 
 public sealed class FundingOptions

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Crowd.Server.Infrastructure.Web;
 
 /// <summary>
@@ -9,7 +11,7 @@ public static class SecurityHeaders
 {
     // The recorder needs: its module script and AudioWorklet from this origin (script-src, worker-src), the SignalR
     // WebSocket back to this origin (connect-src), and playback of blob: audio (media-src). Pages post forms only to
-    // themselves, except the card-payment and payout-onboarding redirects to Stripe.
+    // themselves, except the card-payment and payout-onboarding redirects to Stripe's hosted pages (added from settings).
     private static readonly ContentSecurityPolicy s_default = new(new Dictionary<string, string>
     {
         ["default-src"] = "'self'",
@@ -22,7 +24,7 @@ public static class SecurityHeaders
         ["connect-src"] = "'self'",
         ["object-src"] = "'none'",
         ["base-uri"] = "'self'",
-        ["form-action"] = "'self' https://checkout.stripe.com https://connect.stripe.com",
+        ["form-action"] = "'self'",
         ["frame-ancestors"] = "'none'",
     });
 
@@ -33,15 +35,22 @@ public static class SecurityHeaders
         (new PathString("/docs"), new(new Dictionary<string, string> { ["style-src"] = "'self' 'unsafe-inline'" })),
     ];
 
-    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
-        app.Use((context, next) =>
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app)
+    {
+        var stripe = app.ApplicationServices.GetRequiredService<IOptions<CrowdOptions>>().Value.Stripe;
+        var basePolicy = s_default.With(new(new Dictionary<string, string>
+        {
+            ["form-action"] = string.Join(' ', stripe.HostedPageOrigins.Select(o => o.GetLeftPart(UriPartial.Authority))
+                .Prepend("'self' https://checkout.stripe.com https://connect.stripe.com")),
+        }));
+        return app.Use((context, next) =>
         {
             // Set when the response starts rather than now: the exception handler clears headers before it writes a 500.
-            context.Response.OnStarting(static state =>
+            context.Response.OnStarting(state =>
             {
                 var http = (HttpContext)state;
                 var headers = http.Response.Headers;
-                headers.ContentSecurityPolicy = PolicyFor(http.Request).ToString();
+                headers.ContentSecurityPolicy = PolicyFor(basePolicy, http.Request).ToString();
                 headers.XContentTypeOptions = "nosniff";
                 headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
                 headers.XFrameOptions = "DENY";
@@ -52,10 +61,11 @@ public static class SecurityHeaders
             }, context);
             return next(context);
         });
+    }
 
-    public static ContentSecurityPolicy PolicyFor(HttpRequest request)
+    private static ContentSecurityPolicy PolicyFor(ContentSecurityPolicy basePolicy, HttpRequest request)
     {
-        var policy = s_default;
+        var policy = basePolicy;
         foreach (var (prefix, relaxed) in s_relaxations)
         {
             if (request.Path.StartsWithSegments(prefix))

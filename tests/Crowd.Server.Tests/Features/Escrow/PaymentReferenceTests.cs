@@ -27,7 +27,8 @@ public sealed class PaymentReferenceTests
     {
         for (var sample = 0; sample < 50; sample++)
         {
-            var symbols = PaymentReference.New().Replace("CW-", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+            // Only the leading prefix goes: a payload like "CW-ABCW-…" holds "CW-" a second time.
+            var symbols = PaymentReference.New()["CW-".Length..].Replace("-", "", StringComparison.Ordinal);
             for (var position = 0; position < symbols.Length; position++)
             {
                 foreach (var other in Alphabet.Where(c => c != symbols[position]))
@@ -45,7 +46,8 @@ public sealed class PaymentReferenceTests
         var missed = new HashSet<string>();
         for (var sample = 0; sample < 300; sample++)
         {
-            var symbols = PaymentReference.New().Replace("CW-", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+            // Only the leading prefix goes: a payload like "CW-ABCW-…" holds "CW-" a second time.
+            var symbols = PaymentReference.New()["CW-".Length..].Replace("-", "", StringComparison.Ordinal);
             for (var i = 0; i + 1 < symbols.Length; i++)
             {
                 if (symbols[i] == symbols[i + 1])

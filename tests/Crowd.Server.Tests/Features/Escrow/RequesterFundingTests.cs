@@ -34,6 +34,7 @@ public sealed class StripeFundingApp : CrowdApp
     {
         builder.UseSetting("Crowd:PublicUrl", publicUrl.ToString());
         builder.UseSetting("Crowd:Stripe:SecretKey", FakeStripe.SecretKey);
+        builder.UseSetting("Crowd:Stripe:HostedPageOrigins:0", stripe.BaseAddress.ToString());
         builder.UseSetting("Crowd:Stripe:ApiBase", stripe.BaseAddress.ToString());
         builder.UseSetting("Crowd:Stripe:WebhookSecrets:0", stripe.WebhookSecret);
         builder.UseSetting("Crowd:Funding:Bank:AccountName", "Crowd Platform Ltd");
@@ -64,12 +65,13 @@ public sealed class StripeFundingApp : CrowdApp
 public sealed class RequesterFundingTests(StripeFundingApp app) : IClassFixture<StripeFundingApp>
 {
     /// <summary>A draft with prompts and 40 target hours at 30.00 CNY: a budget of 1,320.00 CNY.</summary>
-    private static async Task<JobResponse> DraftAsync(Requester requester, bool prompts = true)
+    private async Task<JobResponse> DraftAsync(Requester requester, bool prompts = true)
     {
         var job = await requester.Client.CreateJobAsync(JobsTestData.ValidJob("Funding " + Guid.NewGuid().ToString("N")[..8]));
         if (prompts)
         {
             await requester.Client.PutPromptsAsync(job.Id, "今天天气很好。\n");
+            await app.ApprovedAssessmentAsync(requester.Client, job.Id);
         }
         return job;
     }
