@@ -19,6 +19,7 @@ public static class WebSetup
         services.AddOptions<CrowdOptions>().Bind(builder.Configuration.GetSection(CrowdOptions.Section));
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+        services.AddExceptionHandler<Money.AmountOutOfRangeHandler>();
         services.AddLocalization();
         // Razor escapes every non-ASCII character by default, which triples the size of a Chinese page and hides its text
         // from anyone reading the source; HTML-significant characters are still escaped.
