@@ -61,7 +61,10 @@ public sealed class JobForm
         Title ?? "", Description ?? "", Language ?? "", TakesPerPrompt, (int)Math.Round(ClipMinSeconds * 1000), (int)Math.Round(ClipMaxSeconds * 1000),
         MinSnrDb, MaxClippingPercent / 100, MinSpeechPercent / 100, EnvironmentNotes ?? "", new Money(rateMinor ?? 0, Currency ?? ""),
         Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays, TargetHours,
-        PeerValidation, (int)Math.Round(SupplierFeePercent * 100));
+        PeerValidation, SupplierFeeBp);
+
+    /// <summary>The percentage as basis points; a figure far out of range stays out of range (and is refused) instead of overflowing.</summary>
+    public int SupplierFeeBp => (int)Math.Round(Math.Clamp(SupplierFeePercent, -1m, 101m) * 100);
 
     /// <summary>The form field that shows an error the rules report under an API field name.</summary>
     public static string FieldFor(string apiField) => apiField switch
@@ -117,7 +120,9 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
         get
         {
             var rate = Currencies.ParseMajor(Form.HourlyRate?.Trim(), Form.Currency);
-            if (rate is not > 0 || Form.TargetHours is not (>= 1 and <= JobRules.MaxTargetHours) || !Currencies.IsSupported(Form.Currency))
+            if (rate is not (> 0 and <= JobRules.MaxHourlyRateMinor) || Form.TargetHours is not (>= 1 and <= JobRules.MaxTargetHours)
+                || !Currencies.IsSupported(Form.Currency) || Form.SupplierFeeBp is < 0 or > JobRules.MaxSupplierFeeBp
+                || BudgetRules.TryBudgetMinor(Form.TargetHours.Value, rate.Value, PlatformFeeBp, Form.SupplierFeeBp) is not { } budget)
             {
                 return null;
             }
@@ -125,7 +130,7 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             var pay = PayCalculator.PayForActiveTime(hours * PayCalculator.MsPerHour, rate.Value);
             var fee = PayCalculator.Fee(pay, PlatformFeeBp);
             return new BudgetPreview(hours, new Money(rate.Value, Form.Currency), new Money(pay, Form.Currency), PlatformFeeBp / 100m,
-                new Money(fee, Form.Currency), new Money(BudgetRules.BudgetMinor(hours, rate.Value, PlatformFeeBp, (int)Math.Round(Form.SupplierFeePercent * 100)), Form.Currency));
+                new Money(fee, Form.Currency), new Money(budget, Form.Currency));
         }
     }
 

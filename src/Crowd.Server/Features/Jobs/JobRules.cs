@@ -75,7 +75,16 @@ public static partial class JobRules
     public const int MaxBuyerNameLength = 200;
     public const int MaxRetentionDays = 1_095;
     public const int MaxEnvironmentNotesLength = 2_000;
-    public const int MaxTargetHours = 100_000;
+    public const int MaxTargetHours = Escrow.BudgetRules.MaxTargetHours;
+
+    /// <summary>
+    /// The highest hourly rate any job may offer, whatever its region: 1,000,000.00 in a two-decimal currency. With at most
+    /// <see cref="MaxTargetHours"/> hours and fees of at most 100 % and 50 %, every budget stays under 10^15 minor units.
+    /// </summary>
+    public const long MaxHourlyRateMinor = 100_000_000;
+
+    /// <summary>A rate may be at most this many times its region's floor: a higher one is a typing mistake, not generosity.</summary>
+    public const int MaxRateToFloorRatio = 100;
 
     /// <summary>A BCP 47 language tag in its common shape: "en", "zh-CN", "zh-Hans-CN", "yue".</summary>
     public static bool IsLanguageTag(string? tag) =>
@@ -121,6 +130,11 @@ public static partial class JobRules
         if (t.HourlyRateMinor <= 0)
         {
             errors.Add(new("hourlyRate", "The hourly rate must be more than zero."));
+        }
+        else if (t.HourlyRateMinor > MaxHourlyRateMinor)
+        {
+            errors.Add(new("hourlyRate", "The hourly rate can be at most {0}. Check the figure: it looks like a typing mistake.",
+                Currencies.Format(new Money(MaxHourlyRateMinor, t.Currency))));
         }
         if (string.IsNullOrEmpty(t.Region))
         {

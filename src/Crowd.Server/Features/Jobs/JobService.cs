@@ -84,6 +84,11 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         var terms = before.With(request);
         var errors = JobRules.Validate(terms);
         errors.AddRange(JobRules.ValidateTargetHours(request.TargetHours, required: false));
+        if (errors.Count == 0 && (id is null || (terms.HourlyRateMinor, terms.Currency, terms.Region) != (before.HourlyRateMinor, before.Currency, before.Region))
+            && await AboveCeilingAsync(terms, ct) is { } tooHigh)
+        {
+            errors.Add(tooHigh);
+        }
         if (errors.Count > 0)
         {
             return JobOutcome.Invalid(errors);
@@ -207,7 +212,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         var funding = (await JobFunding.StatusAsync(db, id, ct))!;
         if (!funding.Covered)
         {
-            var needed = new Money(funding.Remaining.Minor - Math.Max(0, funding.Escrow.Minor), funding.Remaining.Currency);
+            var needed = new Money(MoneyMath.Subtract(funding.Remaining.Minor, Math.Max(0, funding.Escrow.Minor), "escrow"), funding.Remaining.Currency);
             return new JobOutcome(JobOutcomeKind.Unfunded, Errors:
             [
                 new("escrow", "Fund the job's escrow before publishing: {0} of {1} is still needed.",
@@ -263,6 +268,10 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
                     terms.Region, terms.Currency, string.Join(", ", known)),
             ]);
         }
+        if (!PayFloor.IsUnderCeiling(terms.HourlyRate, floor))
+        {
+            return JobOutcome.Invalid([AboveCeiling(terms.HourlyRate, floor, floorText)]);
+        }
         if (PayFloor.IsMetBy(terms.HourlyRate, floor))
         {
             return null;
@@ -273,6 +282,16 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
             BelowFloor(terms.HourlyRate, floor, floorText),
         ]);
     }
+
+    /// <summary>A rate above its region's ceiling (100 × the floor), or null when there is no floor yet or the rate is under it.</summary>
+    private async Task<FieldError?> AboveCeilingAsync(JobTerms terms, CancellationToken ct) =>
+        await FloorForAsync(terms.Region, terms.Currency, ct) is { } floor && !PayFloor.IsUnderCeiling(terms.HourlyRate, floor)
+            ? AboveCeiling(terms.HourlyRate, floor, floorText)
+            : null;
+
+    public static FieldError AboveCeiling(Money rate, RateFloor floor, IStringLocalizer floorText) =>
+        new("hourlyRate", "The hourly rate {0} is more than {1} times the floor for {2} ({3}): at most {4}. Check the figure: it looks like a typing mistake.",
+            Currencies.Format(rate), JobRules.MaxRateToFloorRatio, floorText[floor.RegionName].Value, floor.Region, Currencies.Format(PayFloor.Ceiling(floor)));
 
     public static FieldError BelowFloor(Money rate, RateFloor floor, IStringLocalizer floorText) =>
         new("hourlyRate", "The hourly rate {0} is below the floor for {1} ({2}): {3}. Raise the rate to at least {3}.",

@@ -27,6 +27,7 @@ public static class WebSetup
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+        services.AddExceptionHandler<Money.AmountOutOfRangeHandler>();
         services.AddLocalization();
         // Razor escapes every non-ASCII character by default, which triples the size of a Chinese page and hides its text
         // from anyone reading the source; HTML-significant characters are still escaped.
