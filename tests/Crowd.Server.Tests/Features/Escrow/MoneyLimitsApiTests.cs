@@ -11,6 +11,7 @@ using Crowd.Server.Tests.Features.Jobs;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Crowd.Server.Tests.Features.Escrow;
 
@@ -127,18 +128,12 @@ public sealed class MoneyLimitsApiTests(CrowdApp app) : IClassFixture<CrowdApp>
         var requester = await app.RequesterAsync();
         var job = await requester.Client.CreateJobAsync();
 
-        var (typoStatus, typo) = await admin.SubmitToAsync("/Escrow/Fund", "/Escrow/Fund", new Dictionary<string, string>
-        {
-            ["JobId"] = job.Id.ToString(), ["Amount"] = "92233720368547758.07", ["Currency"] = "CNY", ["Reference"] = "ICBC-TYPO",
-        });
-        var (_, next) = await admin.SubmitToAsync("/Escrow/Fund", "/Escrow/Fund", new Dictionary<string, string>
-        {
-            ["JobId"] = job.Id.ToString(), ["Amount"] = "1.00", ["Currency"] = "CNY", ["Reference"] = "ICBC-NEXT",
-        });
+        var (typoStatus, typo) = await RecordTransferAsync(admin, job.Id, "92233720368547758.07", "ICBC-TYPO");
+        var (_, next) = await RecordTransferAsync(admin, job.Id, "1.00", "ICBC-NEXT");
 
         typoStatus.ShouldBe(HttpStatusCode.OK);
         typo.ShouldContain("The amount 92,233,720,368,547,758.07 CNY is more than one job's escrow can ever hold (9,999,999,999,999.99 CNY). Check the figure: it looks like a typing mistake.");
-        next.ShouldContain("Recorded. The job's escrow now holds 1.00 CNY.");
+        next.ShouldContain($"Recorded for \"{job.Title}\". Its escrow now holds 1.00 CNY.");
         (await app.WithDbAsync(db => LedgerQueries.BalanceAsync(db, AccountRef.Escrow(job.Id, "CNY")))).ShouldBe(new Money(100, "CNY"));
         var spend = WebUtility.HtmlDecode(await requester.Client.GetPageAsync("/Escrow/Spend", "en"));
         spend.ShouldContain("<td data-testid=\"escrow\">1.00 CNY</td>");
@@ -150,11 +145,9 @@ public sealed class MoneyLimitsApiTests(CrowdApp app) : IClassFixture<CrowdApp>
         var admin = await app.SignedInClientAsync((await app.CreateUserAsync(Roles.Admin)).Email!);
         var requester = await app.RequesterAsync();
         var job = await requester.Client.CreateJobAsync();
-        Task<(HttpStatusCode, string)> FundAsync(string amount, string reference) => admin.SubmitToAsync("/Escrow/Fund", "/Escrow/Fund",
-            new Dictionary<string, string> { ["JobId"] = job.Id.ToString(), ["Amount"] = amount, ["Currency"] = "CNY", ["Reference"] = reference });
-
-        (await FundAsync("9999999999999.99", "BOC-MAX")).Item2.ShouldContain("Recorded. The job's escrow now holds 9,999,999,999,999.99 CNY.");
-        var (status, over) = await FundAsync("0.01", "BOC-OVER");
+        (await RecordTransferAsync(admin, job.Id, "9999999999999.99", "BOC-MAX")).Html
+            .ShouldContain($"Recorded for \"{job.Title}\". Its escrow now holds 9,999,999,999,999.99 CNY, which covers the budget");
+        var (status, over) = await RecordTransferAsync(admin, job.Id, "0.01", "BOC-OVER");
 
         status.ShouldBe(HttpStatusCode.OK);
         over.ShouldContain("With this amount the job's escrow would hold more than 9,999,999,999,999.99 CNY, the most one escrow can hold. It holds 9,999,999,999,999.99 CNY now.");
@@ -170,10 +163,7 @@ public sealed class MoneyLimitsApiTests(CrowdApp app) : IClassFixture<CrowdApp>
         var requester = await app.RequesterAsync();
         var job = await requester.Client.CreateJobAsync();
 
-        var (status, html) = await admin.SubmitToAsync("/Escrow/Fund", "/Escrow/Fund", new Dictionary<string, string>
-        {
-            ["JobId"] = job.Id.ToString(), ["Amount"] = amount, ["Currency"] = "CNY", ["Reference"] = "HUGE-" + Guid.NewGuid().ToString("N")[..8],
-        });
+        var (status, html) = await RecordTransferAsync(admin, job.Id, amount, "HUGE-" + Guid.NewGuid().ToString("N")[..8]);
 
         status.ShouldBe(HttpStatusCode.OK);
         html.ShouldContain("Enter the amount received, like 1250.00.");
@@ -214,5 +204,20 @@ public sealed class MoneyLimitsApiTests(CrowdApp app) : IClassFixture<CrowdApp>
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()).ShouldContain("The supplier fee must be between 0 and 5000 basis points (50 %).");
         (await JobCountAsync(requester.OrganisationId)).ShouldBe(0);
+    }
+
+    /// <summary>The admin records a bank transfer for the job on /Escrow/Fund, by the job's payment reference.</summary>
+    private async Task<(HttpStatusCode Status, string Html)> RecordTransferAsync(HttpClient admin, Guid jobId, string amount, string bankReference)
+    {
+        string reference;
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            reference = await scope.ServiceProvider.GetRequiredService<BankTransfers>().ReferenceForAsync(jobId);
+        }
+        var (status, html) = await admin.SubmitToAsync("/Escrow/Fund", "/Escrow/Fund", new Dictionary<string, string>
+        {
+            ["PaymentReference"] = reference, ["Amount"] = amount, ["Currency"] = "CNY", ["BankReference"] = bankReference,
+        });
+        return (status, WebUtility.HtmlDecode(html));
     }
 }
