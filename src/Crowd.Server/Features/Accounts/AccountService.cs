@@ -66,7 +66,9 @@ public sealed class AccountService(CrowdDb db, UserManager<CrowdUser> users, Sig
 
     public async Task<(SignInOutcome Outcome, Guid? UserId)> SignInAsync(string? email, string? password, bool persistent)
     {
-        var user = string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password) ? null : await users.FindByEmailAsync(email.Trim());
+        // An address no account can have is not looked up: the database cannot even compare some of its characters.
+        var user = string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password) || TextRules.Find(email, TextKind.Line) is not null
+            ? null : await users.FindByEmailAsync(email.Trim());
         if (user is null)
         {
             return (SignInOutcome.WrongCredentials, null);

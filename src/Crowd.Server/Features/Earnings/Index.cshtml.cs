@@ -51,9 +51,17 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
         {
             errors.Add(new FieldError(nameof(Bank.PayeeName), "Enter the account holder's name, as the bank knows it."));
         }
+        else if (TextRules.Check(nameof(Bank.PayeeName), payee, TextKind.Line) is { } payeeText)
+        {
+            errors.Add(payeeText);
+        }
         if (reference.Length is < 4 or > 200)
         {
             errors.Add(new FieldError(nameof(Bank.AccountReference), "Enter the bank card number, or the Alipay or WeChat Pay account, payouts go to."));
+        }
+        else if (TextRules.Check(nameof(Bank.AccountReference), reference, TextKind.Line) is { } referenceText)
+        {
+            errors.Add(referenceText);
         }
         if (errors.Count > 0)
         {

@@ -113,5 +113,9 @@ public static class ReviewRules
         {
             yield return new(field, "Keep the note under {0} characters.", MaxNoteLength);
         }
+        else if (TextRules.Check(field, note, TextKind.Prose) is { } error)
+        {
+            yield return error;
+        }
     }
 }
