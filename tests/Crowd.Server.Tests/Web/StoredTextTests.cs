@@ -39,7 +39,7 @@ public sealed class StoredTextTests(CrowdApp app) : IClassFixture<CrowdApp>
 
         var response = await app.AnonymousClient().PostAsJsonAsync("/api/accounts/signup", request);
 
-        var problem = await ValidationProblemAsync(response);
+        var problem = await response.ShouldBeValidationProblemAsync();
         problem.Errors.Keys.ShouldBe([field]);
         (await app.WithDbAsync(db => db.Users.AnyAsync(u => u.Email == email))).ShouldBeFalse();
     }
@@ -75,7 +75,7 @@ public sealed class StoredTextTests(CrowdApp app) : IClassFixture<CrowdApp>
 
         var response = await requester.Client.PostAsJsonAsync("/api/jobs", job);
 
-        (await ValidationProblemAsync(response)).Errors.Keys.ShouldBe([field]);
+        (await response.ShouldBeValidationProblemAsync()).Errors.Keys.ShouldBe([field]);
         (await app.WithDbAsync(db => db.Jobs.AnyAsync(j => j.OrganisationId == requester.OrganisationId))).ShouldBeFalse();
     }
 
@@ -109,7 +109,7 @@ public sealed class StoredTextTests(CrowdApp app) : IClassFixture<CrowdApp>
 
         var response = await requester.Client.PutAsync($"/api/jobs/{job.Id}/prompts", new StringContent(file, Encoding.UTF8, "text/plain"));
 
-        (await ValidationProblemAsync(response)).Errors["prompts"].ShouldHaveSingleItem().ShouldStartWith(message);
+        (await response.ShouldBeValidationProblemAsync()).Errors["prompts"].ShouldHaveSingleItem().ShouldStartWith(message);
         (await app.WithDbAsync(db => db.Prompts.CountAsync(p => p.JobId == job.Id))).ShouldBe(0);
     }
 
@@ -128,9 +128,9 @@ public sealed class StoredTextTests(CrowdApp app) : IClassFixture<CrowdApp>
             new RateFloorRequest("Shenzhen\u202E", new Money(2500, "CNY"), new Money(2600, "CNY"), "Test figures."));
         var reject = await reviewer.PostAsJsonAsync($"/api/reviews/clips/{clip}/reject", new { reason = "silence", note = "Nothing\u0000 to hear." });
 
-        (await ValidationProblemAsync(key)).Errors.Keys.ShouldBe(["name"]);
-        (await ValidationProblemAsync(floor)).Errors.Keys.ShouldBe(["regionName"]);
-        (await ValidationProblemAsync(reject)).Errors.Keys.ShouldBe(["note"]);
+        (await key.ShouldBeValidationProblemAsync()).Errors.Keys.ShouldBe(["name"]);
+        (await floor.ShouldBeValidationProblemAsync()).Errors.Keys.ShouldBe(["regionName"]);
+        (await reject.ShouldBeValidationProblemAsync()).Errors.Keys.ShouldBe(["note"]);
     }
 
     [Fact]
@@ -150,13 +150,7 @@ public sealed class StoredTextTests(CrowdApp app) : IClassFixture<CrowdApp>
         var response = await client.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest(
             TestAccounts.NewEmail("text"), TestAccounts.Password, "Li\u202EWei", new DateOnly(1995, 3, 8), Roles.Contributor));
 
-        (await ValidationProblemAsync(response)).Errors["displayName"].ShouldHaveSingleItem().ShouldBe("第 3 个字符是文字方向控制字符（U+202E），它会让显示出来的文字与实际内容不同。请删除后重试。");
+        (await response.ShouldBeValidationProblemAsync()).Errors["displayName"].ShouldHaveSingleItem().ShouldBe("第 3 个字符是文字方向控制字符（U+202E），它会让显示出来的文字与实际内容不同。请删除后重试。");
     }
 
-    private static async Task<ValidationProblemDetails> ValidationProblemAsync(HttpResponseMessage response)
-    {
-        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync());
-        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
-        return (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
-    }
 }

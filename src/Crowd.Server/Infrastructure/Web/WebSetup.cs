@@ -33,6 +33,7 @@ public static class WebSetup
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddOpenApi();
+        services.AddCrowdRequestLimits();
         services.Configure<RequestLocalizationOptions>(o =>
         {
             o.DefaultRequestCulture = new RequestCulture("en");
@@ -99,6 +100,7 @@ public static class WebSetup
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseCrowdRequestLimits();
         app.UseAntiforgery();
 
         app.MapOpenApi();

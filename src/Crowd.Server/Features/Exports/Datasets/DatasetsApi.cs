@@ -45,7 +45,8 @@ public static class DatasetsApi
         datasets.MapGet("/{exportId:guid}/signature", (Guid exportId, ClaimsPrincipal user, DatasetExporter exporter, IStringLocalizer<ExportsText> text, CancellationToken ct) =>
             FileAsync(exportId, user, exporter, text, e => e.Signature, "application/json", ct));
         datasets.MapGet("/{exportId:guid}/clips/{clipId:guid}.wav", Clip);
-        datasets.MapPost("/verify", Verify);
+        // A manifest lists every clip of an export; tens of thousands of lines are normal.
+        datasets.MapPost("/verify", Verify).WithBodyLimit(64 * 1024 * 1024);
         return app;
     }
 
