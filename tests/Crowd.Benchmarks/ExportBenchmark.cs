@@ -6,6 +6,7 @@ using Crowd.Server.Features.Exports.Datasets;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Security;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -36,8 +37,9 @@ public static class ExportBenchmark
             DataDirectory = Path.Combine(workDirectory, "data"),
             Clips = new ClipStoreOptions { MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) },
         });
-        var paths = new ClipPaths(options, new HostingEnvironment { ContentRootPath = workDirectory });
-        var master = new ClipMasterKey(options, paths, NullLogger<ClipMasterKey>.Instance);
+        var environment = new HostingEnvironment { ContentRootPath = workDirectory };
+        var paths = new ClipPaths(options, environment);
+        var master = new ClipMasterKey(options, new KeyFiles(options, environment, NullLogger<KeyFiles>.Instance));
         var vault = new ClipVault(new DirectoryClipStore(paths), master);
         var keys = new ExportKeys(master);
         CrowdDb Open() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);

@@ -11,9 +11,22 @@ namespace Crowd.Server.Tests.Infrastructure;
 /// <summary>The server, in process, on its own real PostgreSQL database. One per test class (IClassFixture).</summary>
 public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    public CrowdApp()
+    {
+    }
+
+    /// <summary>A server on the database of another: several nodes of one platform.</summary>
+    protected CrowdApp(string connectionString) => ConnectionString = connectionString;
+
     public string ConnectionString { get; private set; } = "";
 
-    public virtual async Task InitializeAsync() => ConnectionString = await TestPostgres.CreateDatabaseAsync();
+    public virtual async Task InitializeAsync()
+    {
+        if (ConnectionString.Length == 0)
+        {
+            ConnectionString = await TestPostgres.CreateDatabaseAsync();
+        }
+    }
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 

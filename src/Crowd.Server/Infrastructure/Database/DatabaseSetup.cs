@@ -12,6 +12,9 @@ public static class DatabaseSetup
         services.AddDbContextPool<CrowdDb>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<CrowdDatabase>().ConnectionString));
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddSingleton<KeyFiles>();
+        services.AddSingleton<IValidateOptions<CrowdOptions>, KeyPlacement>();
+        services.AddOptions<CrowdOptions>().ValidateOnStart();
         services.AddCrowdDataProtection();
         return services;
     }
@@ -21,6 +24,13 @@ public static class DatabaseSetup
     {
         var database = app.Services.GetRequiredService<CrowdDatabase>();
         await database.StartAsync(app.Lifetime.ApplicationStopping);
+        await using var scope = app.Services.CreateAsyncScope();
+        var encrypted = await DataProtectionSetup.EncryptStoredKeysAsync(scope.ServiceProvider.GetRequiredService<CrowdDb>(),
+            new KeyRingEncryptor(app.Services.GetRequiredService<KeyRingKey>()), app.Lifetime.ApplicationStopping);
+        if (encrypted > 0)
+        {
+            app.Logger.LogInformation("Encrypted {Count} data-protection keys that were stored in the clear", encrypted);
+        }
     }
 }
 
