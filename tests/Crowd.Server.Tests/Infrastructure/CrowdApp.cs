@@ -18,7 +18,11 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>A server on the database of another: several nodes of one platform.</summary>
     protected CrowdApp(string connectionString) => ConnectionString = connectionString;
 
+    /// <summary>The database as its superuser sees it: for tests that act as an operator, or as an attacker with full access.</summary>
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The connection the server itself uses: the application role.</summary>
+    public string ApplicationConnectionString { get; private set; } = "";
 
     public virtual async Task InitializeAsync()
     {
@@ -26,7 +30,11 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
         {
             ConnectionString = await TestPostgres.CreateDatabaseAsync();
         }
+        ApplicationConnectionString = await TestPostgres.As(ConnectionString, DatabaseRole.Application);
+        _ownerConnectionString = await TestPostgres.As(ConnectionString, DatabaseRole.Owner);
     }
+
+    private string _ownerConnectionString = "";
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
@@ -34,9 +42,9 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (ConnectionString.Length > 0)
+        foreach (var connectionString in new[] { ConnectionString, ApplicationConnectionString, _ownerConnectionString }.Where(c => c.Length > 0))
         {
-            Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(ConnectionString));
+            Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(connectionString));
         }
         GC.SuppressFinalize(this);
     }
@@ -44,7 +52,8 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Crowd", ConnectionString);
+        builder.UseSetting("ConnectionStrings:Crowd", ApplicationConnectionString);
+        builder.UseSetting("ConnectionStrings:CrowdOwner", _ownerConnectionString);
         // Tests sign many accounts in from one address; the rate-limit tests set their own limits.
         builder.UseSetting("Crowd:RateLimits:AuthPerMinute", "100000");
         builder.UseSetting("Crowd:RateLimits:ApiPerSecond", "100000");
