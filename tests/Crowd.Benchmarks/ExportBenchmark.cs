@@ -42,6 +42,7 @@ public static class ExportBenchmark
         var master = new ClipMasterKey(options, new KeyFiles(options, environment, NullLogger<KeyFiles>.Instance));
         var vault = new ClipVault(new DirectoryClipStore(paths), master);
         var keys = new ExportKeys(master);
+        var auditKey = new AuditKey(RandomNumberGenerator.GetBytes(32));
         CrowdDb Open() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
 
         var step = Stopwatch.StartNew();
@@ -75,7 +76,7 @@ public static class ExportBenchmark
             DatasetExport export;
             await using (var db = Open())
             {
-                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
+                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System, auditKey), vault, TimeProvider.System);
                 var outcome = await exporter.CreateAsync(new ExportCaller(organisationId, userId, null), jobId, DatasetUse.SpeechRecognition, default);
                 export = outcome.Export ?? throw new InvalidOperationException($"The export was not created: {outcome.Kind}");
             }
@@ -90,7 +91,7 @@ public static class ExportBenchmark
             await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (entry, ct) =>
             {
                 await using var db = Open();
-                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
+                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System, auditKey), vault, TimeProvider.System);
                 var read = await exporter.ReadClipAsync(organisationId, export.Id, entry.ClipId, ct);
                 if (read.Wav is null || Convert.ToHexStringLower(SHA256.HashData(read.Wav)) != entry.Sha256)
                 {

@@ -34,7 +34,7 @@ public sealed class DatabaseRolesTests(CrowdApp app) : IClassFixture<CrowdApp>
         delete.MessageText.ShouldContain("append-only");
         truncate.SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege, truncate.MessageText);
         (await app.WithDbAsync(db => db.AuditLog.CountAsync())).ShouldBeGreaterThan(0);
-        (await app.WithDbAsync(db => AuditLog.VerifyAsync(db, CancellationToken.None))).ShouldBeNull();
+        (await app.VerifyAuditLogAsync()).ShouldBeNull();
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Audit;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
@@ -74,6 +75,10 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
         await using var scope = Services.CreateAsyncScope();
         await work(scope.ServiceProvider.GetRequiredService<CrowdDb>());
     }
+
+    /// <summary>Walks the audit chain with the server's own audit key; null when every link holds.</summary>
+    public Task<AuditBreak?> VerifyAuditLogAsync() =>
+        WithDbAsync(db => AuditLog.VerifyAsync(db, Services.GetRequiredService<AuditKey>(), CancellationToken.None));
 
     /// <summary>Creates an account directly (no HTTP), e.g. an admin, which has no public sign-up.</summary>
     public async Task<CrowdUser> CreateUserAsync(string role, string? email = null, string password = TestAccounts.Password,
