@@ -127,10 +127,14 @@ public sealed class StoredTextTests(CrowdApp app) : IClassFixture<CrowdApp>
         var floor = await admin.PutAsJsonAsync("/api/rate-floors/CN-SZ/CNY",
             new RateFloorRequest("Shenzhen\u202E", new Money(2500, "CNY"), new Money(2600, "CNY"), "Test figures."));
         var reject = await reviewer.PostAsJsonAsync($"/api/reviews/clips/{clip}/reject", new { reason = "silence", note = "Nothing\u0000 to hear." });
+        var webhook = await requester.Client.PutAsJsonAsync("/api/org/webhook", new { url = "https://hooks.example.com/crowd\u0000" });
+        var mailbox = await admin.GetAsync("/Admin/Mailbox?to=a%00b@example.test");
 
         (await key.ShouldBeValidationProblemAsync()).Errors.Keys.ShouldBe(["name"]);
         (await floor.ShouldBeValidationProblemAsync()).Errors.Keys.ShouldBe(["regionName"]);
         (await reject.ShouldBeValidationProblemAsync()).Errors.Keys.ShouldBe(["note"]);
+        (await webhook.ShouldBeValidationProblemAsync()).Errors.Keys.ShouldBe(["url"]);
+        mailbox.StatusCode.ShouldBe(HttpStatusCode.OK, "an address no mail can have finds no mail");
     }
 
     [Fact]
