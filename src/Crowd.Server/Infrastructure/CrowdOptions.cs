@@ -5,6 +5,16 @@ public sealed class CrowdOptions
 {
     public const string Section = "Crowd";
 
+    /// <summary>Where people reach the platform when none is configured outside Production.</summary>
+    public static readonly Uri DevelopmentPublicUrl = new("http://localhost:5000/");
+
+    /// <summary>
+    /// The address people reach the platform at, like https://crowd.example.org (Crowd__PublicUrl). Every link in mail is
+    /// built from it and browsers' requests must come from it, never from a request's Host header. Production refuses to
+    /// start without it; elsewhere it defaults to <see cref="DevelopmentPublicUrl"/>.
+    /// </summary>
+    public Uri? PublicUrl { get; set; }
+
     /// <summary>Where the embedded PostgreSQL and other local state live when nothing else is configured. Relative to the repository root.</summary>
     public string DataDirectory { get; set; } = ".crowd";
 
@@ -91,9 +101,6 @@ public sealed class MailOptions
     /// <summary>The sender address of every mail.</summary>
     public string From { get; set; } = "Crowd <no-reply@crowd.invalid>";
 
-    /// <summary>The address links in mails point to, like https://crowd.example.org. When empty, the address of the request that caused the mail.</summary>
-    public Uri? PublicBaseUrl { get; set; }
-
     /// <summary>How often queued mail is looked for, besides right after a mail is queued.</summary>
     public int PollSeconds { get; set; } = 10;
 
@@ -170,6 +177,9 @@ public sealed class RateLimitOptions
 
     /// <summary>API requests per caller (account, API key or address) per second, with a burst of the same size.</summary>
     public int ApiPerSecond { get; set; } = 50;
+
+    /// <summary>Requests with an API key that is wrong, malformed or revoked, per client address per minute; beyond it 429.</summary>
+    public int FailedApiKeysPerMinute { get; set; } = 20;
 }
 
 public sealed class AdminSeedOptions

@@ -81,7 +81,7 @@ public sealed class DatabaseRolesTests(CrowdApp app) : IClassFixture<CrowdApp>
             new SignUpRequest(TestAccounts.NewEmail("prod"), TestAccounts.Password, "Wang Fang", new DateOnly(1995, 3, 8), Roles.Contributor));
         await AppendAsync(production);
 
-        signUp.StatusCode.ShouldBe(HttpStatusCode.Created);
+        signUp.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         (await production.WithDbAsync(db => db.Database.SqlQuery<string>($"SELECT current_user AS \"Value\"").SingleAsync())).ShouldBe(application);
         (await ScalarAsync(cluster.ConnectionString.Replace("Database=postgres", $"Database={database}", StringComparison.Ordinal),
             "SELECT tableowner::text FROM pg_tables WHERE tablename = 'audit_log'")).ShouldBe(owner);

@@ -9,6 +9,12 @@ public sealed record SignUpRequest(
 
 public sealed record SignInRequest(string? Email, string? Password);
 
+/// <summary>The answer to every accepted sign-up, whether or not the address already had an account.</summary>
+public sealed record SignUpAccepted(string Detail)
+{
+    public const string Message = "Thank you. We have sent a message to that email address. Sign in with it and your password to continue.";
+}
+
 public sealed record AccountResponse(Guid Id, string Email, string DisplayName, string[] Roles, Guid? OrganisationId,
     string? OrganisationName, string AuthenticatedBy);
 
@@ -36,10 +42,7 @@ public static class AccountRules
             errors.Add(new("email", "Enter a valid email address, like name@example.com."));
         }
 
-        if (string.IsNullOrEmpty(request.Password))
-        {
-            errors.Add(new("password", "Choose a password of at least {0} characters.", 10));
-        }
+        errors.AddRange(Passwords.PasswordRules.Validate(request.Password, [request.Email, request.DisplayName, request.OrganisationName]));
 
         var name = request.DisplayName?.Trim();
         if (string.IsNullOrEmpty(name))

@@ -74,9 +74,9 @@ public static class RecordingSetup
     }
 
     private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> RequestGuardian(Guid jobId, ConsentRequest request,
-        ClaimsPrincipal user, HttpContext http, ConsentService consents, IStringLocalizer<ConsentText> text, CancellationToken ct)
+        ClaimsPrincipal user, ConsentService consents, IStringLocalizer<ConsentText> text, CancellationToken ct)
     {
-        var outcome = await consents.RequestGuardianAsync(jobId, user.UserId(), request, BaseUrl(http.Request), ct);
+        var outcome = await consents.RequestGuardianAsync(jobId, user.UserId(), request, ct);
         if (outcome.Kind == ConsentOutcomeKind.GuardianRequested)
         {
             return TypedResults.Accepted((string?)null);
@@ -84,8 +84,6 @@ public static class RecordingSetup
         var refusal = Refusal(outcome, request, text).Result;
         return refusal is ValidationProblem invalid ? invalid : (ProblemHttpResult)refusal;
     }
-
-    public static Uri BaseUrl(HttpRequest request) => new($"{request.Scheme}://{request.Host}");
 
     private static Results<ValidationProblem, ProblemHttpResult> Refusal(ConsentOutcome outcome, ConsentRequest request, IStringLocalizer<ConsentText> text) =>
         outcome.Kind switch

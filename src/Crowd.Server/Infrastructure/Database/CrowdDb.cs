@@ -152,6 +152,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapWithdrawal();
         builder.MapExports();
         builder.MapMail();
+        builder.MapSignInThrottles();
         builder.Entity<BirthDateChange>(e =>
         {
             e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",

@@ -87,6 +87,7 @@ public sealed class ReviewsBrowserTests(ReviewsBrowserApp app, ITestOutputHelper
         await Shot(contributor, "reviews-4-decided");
         (await StatusAsync(clip)).ShouldBe(ClipReview.Accepted);
         (await app.WithDbAsync(async db => (await LedgerQueries.BalanceAsync(db, AccountRef.Payable(speaker.Id, "CNY"))).Minor)).ShouldBe(600);
+        app.Csp.ShouldBeClean();
     }
 
     [Fact]
@@ -118,6 +119,7 @@ public sealed class ReviewsBrowserTests(ReviewsBrowserApp app, ITestOutputHelper
         await Expect(contributor.GetByTestId("appeal-state")).ToContainTextAsync("申诉未获支持");
         await Expect(contributor.GetByTestId("appeal-state")).ToContainTextAsync("您的时间报酬保持不变");
         await Shot(contributor, "reviews-5-upheld-zh");
+        app.Csp.ShouldBeClean();
     }
 
     private async Task<IPage> SignedInPageAsync(string email, string locale = "en-US")

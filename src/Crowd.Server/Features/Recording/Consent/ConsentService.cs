@@ -117,10 +117,9 @@ public sealed class ConsentService(
     /// A minor's signed request for their guardian's consent: stored with a single-use link (only its hash is kept)
     /// that goes to the guardian through the outbox. Nothing is live until the guardian confirms.
     /// </summary>
-    public async Task<ConsentOutcome> RequestGuardianAsync(Guid jobId, Guid contributorId, ConsentRequest request, Uri baseUrl, CancellationToken ct)
+    public async Task<ConsentOutcome> RequestGuardianAsync(Guid jobId, Guid contributorId, ConsentRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(baseUrl);
         var checkedRequest = await CheckAsync(jobId, contributorId, request, ct);
         if (checkedRequest.Refusal is { } refused)
         {
@@ -159,7 +158,8 @@ public sealed class ConsentService(
             RequestedAt = now,
             ExpiresAt = now.AddDays(options.Value.Recording.GuardianLinkDays),
         };
-        var link = new Uri(options.Value.Mail.PublicBaseUrl ?? baseUrl, "/Guardian/" + token);
+        // From configuration, never from the request: a forged Host header must not send a guardian to another site.
+        var link = new Uri(options.Value.PublicUrl!, "/Guardian/" + token);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await StoreTextAsync(shown, ct);
         db.GuardianConsents.Add(guardian);
