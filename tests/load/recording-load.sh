@@ -14,6 +14,7 @@ dotnet build src/Crowd.Server -c Release --nologo --verbosity quiet
 
 (cd src/Crowd.Server && exec env \
   ASPNETCORE_URLS="http://127.0.0.1:$PORT" \
+  Crowd__PublicUrl="http://127.0.0.1:$PORT" \
   Crowd__DataDirectory="$DATA" \
   Crowd__RateLimits__AuthPerMinute=1000000 \
   Crowd__RateLimits__ApiPerSecond=100000 \

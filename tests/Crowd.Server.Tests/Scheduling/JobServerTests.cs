@@ -28,7 +28,7 @@ public sealed class SchedulingNodeApp : CrowdApp
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        var storage = Infrastructure.Scheduling.Scheduling.CreateStorage(ConnectionString, new SchedulerOptions());
+        var storage = Crowd.Server.Infrastructure.Scheduling.Scheduling.CreateStorage(ConnectionString, new SchedulerOptions());
         new RecurringJobManager(storage).AddOrUpdate(Abandoned, () => Console.WriteLine("left over"), Cron.Hourly());
     }
 

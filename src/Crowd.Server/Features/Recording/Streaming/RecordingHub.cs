@@ -588,7 +588,7 @@ public sealed class RecordingHub(
         lock (live.Gate)
         {
             var active = live.Clock.Settle(clock.GetUtcNow());
-            var earned = new Money(active * live.Job.HourlyRateMinor / 3_600_000, live.Job.Currency);
+            var earned = new Money(Earnings.PayCalculator.PayForActiveTime(active, live.Job.HourlyRateMinor), live.Job.Currency);
             var prompt = live.Prompt is { } p ? new PromptView(p.Claim.TaskId, p.Claim.Ordinal, p.Text) : null;
             var resumable = live.TakeState == TakeState.Recording ? live.TakeId : null;
             return new SessionView(live.Id, live.Job.Title, active, earned, live.ClipsThisSession, progress?.Accepted ?? 0, progress?.Needed ?? 0,
