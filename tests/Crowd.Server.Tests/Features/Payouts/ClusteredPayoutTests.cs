@@ -18,15 +18,25 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
     private readonly FakeTime _time = new();
     private string _db = "";
 
-    public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();
-
     public Task DisposeAsync() => Task.CompletedTask;
+
+    private string _owner = "";
+
+    public async Task InitializeAsync()
+    {
+        var created = await TestPostgres.CreateDatabaseAsync();
+        // As in production: the servers run as the application role and migrate as the owner, so Hangfire's schema must be
+        // usable by a role that owns none of it.
+        _db = await TestPostgres.As(created, DatabaseRole.Application);
+        _owner = await TestPostgres.As(created, DatabaseRole.Owner);
+    }
 
     private Dictionary<string, string> Environment(string? holdAt = null)
     {
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Crowd"] = _db,
+            ["ConnectionStrings__CrowdOwner"] = _owner,
             // Six fields, seconds first: every two seconds.
             ["Crowd__Payouts__Cron"] = "*/2 * * * * *",
             ["Crowd__Payouts__MinimumMinor"] = "100",
@@ -54,6 +64,7 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
                 contributors.Add(c);
             }
         }
+        string[] logs;
         var (a, _) = await ServerProcess.StartAsync(Environment());
         await using (a)
         {
@@ -66,6 +77,7 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
                 await WaitForAsync(async () => await ScalarAsync("SELECT count(*) FROM payout_runs WHERE finished_at IS NOT NULL") >= joined + 4,
                     "four more payout periods with both servers up");
                 await Task.WhenAll(a.StopAsync(), b.StopAsync());
+                logs = [a.Output, b.Output];
             }
         }
 
@@ -81,8 +93,16 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
         {
             (await db.Set<Payout>().CountAsync(p => p.ContributorId == c)).ShouldBe(1, "paid by exactly one run on one node");
         }
+        var fired = logs.SelectMany(Fired).ToList();
+        output.WriteLine(string.Join("\n", fired));
+        fired.ShouldBeUnique("each period's job fired on one server, once");
+        fired.ShouldBe(runs.Select(r => r.RunKey), ignoreOrder: true, "and every period that ran was fired");
         await MoneyWorld.LedgerIsSoundAsync(db);
     }
+
+    /// <summary>The periods a server's payout job fired for, from its log.</summary>
+    private static IEnumerable<string> Fired(string log) =>
+        System.Text.RegularExpressions.Regex.Matches(log, "Payout job fired for (\\S+)").Select(m => m.Groups[1].Value);
 
     [Fact]
     public async Task AServerKilledInTheMiddleOfAPayoutRunLosesNothingAndTheNextServerPaysEachContributorOnce()
