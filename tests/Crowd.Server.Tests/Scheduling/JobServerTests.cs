@@ -13,7 +13,7 @@ using Hangfire.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Tests.Scheduling;
 
@@ -203,20 +203,17 @@ public sealed class HangfireSchemaTests
                 server.Output.ShouldNotContain("unique", Case.Insensitive);
             }
         }
-        await using var connection = new NpgsqlConnection(empty);
-        await connection.OpenAsync();
-        await using var version = new NpgsqlCommand("SELECT version FROM hangfire.schema", connection);
-        ((int)(await version.ExecuteScalarAsync())!).ShouldBeGreaterThanOrEqualTo(20);
+        await using var db = MoneyWorld.Open(empty);
+        (await db.Database.SqlQuery<int>($"""SELECT version AS "Value" FROM hangfire.schema""").SingleAsync()).ShouldBeGreaterThanOrEqualTo(20);
     }
 
     [Fact]
     public async Task NoQuartzTableRemains()
     {
         var migrated = await TestPostgres.CreateDatabaseAsync();
-        await using var connection = new NpgsqlConnection(migrated);
-        await connection.OpenAsync();
-        await using var quartz = new NpgsqlCommand("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'qrtz\\_%'", connection);
+        await using var db = MoneyWorld.Open(migrated);
 
-        ((long)(await quartz.ExecuteScalarAsync())!).ShouldBe(0);
+        (await db.Database.SqlQuery<long>($"""SELECT count(*) AS "Value" FROM information_schema.tables WHERE table_name LIKE 'qrtz\_%'""").SingleAsync())
+            .ShouldBe(0);
     }
 }

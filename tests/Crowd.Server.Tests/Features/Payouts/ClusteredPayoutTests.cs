@@ -71,10 +71,10 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
             var (b, _) = await ServerProcess.StartAsync(Environment());
             await using (b)
             {
-                await WaitForAsync(async () => await ScalarAsync("SELECT count(*) FROM hangfire.server") == 2, "both servers to join");
-                var joined = await ScalarAsync("SELECT count(*) FROM payout_runs WHERE finished_at IS NOT NULL");
+                await WaitForAsync(async () => await JobServersAsync() == 2, "both servers to join");
+                var joined = await FinishedRunsAsync();
                 // Runs while both serve, each period's job taken by whichever server fetches it first.
-                await WaitForAsync(async () => await ScalarAsync("SELECT count(*) FROM payout_runs WHERE finished_at IS NOT NULL") >= joined + 4,
+                await WaitForAsync(async () => await FinishedRunsAsync() >= joined + 4,
                     "four more payout periods with both servers up");
                 await Task.WhenAll(a.StopAsync(), b.StopAsync());
                 logs = [a.Output, b.Output];
@@ -142,8 +142,8 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
                 await using var db = MoneyWorld.Open(_db);
                 return await db.Set<Payout>().CountAsync(p => p.State == PayoutState.Sent) == 20;
             }, "the surviving server to send the payouts");
-            var afterSending = await ScalarAsync("SELECT count(*) FROM payout_runs WHERE finished_at IS NOT NULL");
-            await WaitForAsync(async () => await ScalarAsync("SELECT count(*) FROM payout_runs WHERE finished_at IS NOT NULL") >= afterSending + 2,
+            var afterSending = await FinishedRunsAsync();
+            await WaitForAsync(async () => await FinishedRunsAsync() >= afterSending + 2,
                 "two more periods, which must find nothing to do");
             // Hangfire gives the dead server's job to the survivor once its invisibility ends; it finishes that very run.
             await WaitForAsync(async () =>
@@ -169,10 +169,16 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
         }
     }
 
-    private async Task<long> ScalarAsync(string sql)
+    private async Task<long> JobServersAsync()
     {
         await using var db = MoneyWorld.Open(_db);
-        return await db.ScalarAsync<long>(sql, default);
+        return await db.Database.SqlQuery<long>($"""SELECT count(*) AS "Value" FROM hangfire.server""").SingleAsync();
+    }
+
+    private async Task<int> FinishedRunsAsync()
+    {
+        await using var db = MoneyWorld.Open(_db);
+        return await db.Set<PayoutRun>().CountAsync(r => r.FinishedAt != null);
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
