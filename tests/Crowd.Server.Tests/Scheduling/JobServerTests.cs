@@ -62,9 +62,18 @@ public sealed class JobServerTests(SchedulingNodeApp app) : IClassFixture<Schedu
     }
 
     [Fact]
-    public void ANodeWithTheSchedulerOnRunsAJobServer() =>
-        app.Services.GetRequiredService<JobStorage>().GetMonitoringApi().Servers().ShouldHaveSingleItem().Name
-            .ShouldStartWith(Environment.MachineName);
+    public async Task ANodeWithTheSchedulerOnRunsAJobServer()
+    {
+        var monitoring = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        // The server announces itself from its own thread a moment after the host has started.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (monitoring.Servers().Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        monitoring.Servers().ShouldHaveSingleItem().Name.ShouldStartWith(Environment.MachineName);
+    }
 }
 
 /// <summary>The default test host is a node with Crowd:Scheduler:Enabled=false.</summary>
