@@ -110,6 +110,21 @@ public sealed class ContributorExportTests(ExportsApp app) : IClassFixture<Expor
     }
 
     [Fact]
+    public async Task ExportZipsAnEarlierVersionLeftInClearAreDeletedByTheExportsUpkeep()
+    {
+        var legacy = Path.Combine(app.DataDirectory, "exports");
+        Directory.CreateDirectory(legacy);
+        await File.WriteAllBytesAsync(Path.Combine(legacy, $"{Guid.CreateVersion7()}.zip"), ExportTestData.Wav(Guid.CreateVersion7(), seconds: 0.1));
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await ActivatorUtilities.CreateInstance<ContributorExportsJob>(scope.ServiceProvider).RunAsync(DateTimeOffset.UtcNow, default);
+        }
+
+        Directory.Exists(legacy).ShouldBeFalse("no recording may stay in clear outside the vault");
+    }
+
+    [Fact]
     public async Task AClipWithdrawnAfterTheExportWasPreparedIsNotInTheDownload()
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2);
