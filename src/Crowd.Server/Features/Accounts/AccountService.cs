@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using Crowd.Server.Features.Accounts.Throttling;
 using Crowd.Server.Infrastructure;
@@ -171,15 +170,9 @@ public sealed class AccountService(CrowdDb db, UserManager<CrowdUser> users, Sig
     /// <summary>Mail goes out in its reader's language, whatever the language of the request that causes it.</summary>
     private static async Task InCultureAsync(string culture, Func<Task> write)
     {
-        var before = CultureInfo.CurrentUICulture;
-        CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo(culture);
-        try
+        using (Languages.InCulture(culture))
         {
             await write();
-        }
-        finally
-        {
-            CultureInfo.CurrentUICulture = before;
         }
     }
 
