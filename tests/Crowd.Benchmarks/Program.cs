@@ -1,13 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
 using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Payouts.BankFile;
 using Crowd.Server.Features.Payouts.Stripe;
+using Crowd.Server.Features.Reviews;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Mail;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -32,7 +37,8 @@ await SchemaMigrator.MigrateAsync(connectionString);
 CrowdDb Open() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
 
 var time = TimeProvider.System;
-var options = Options.Create(new CrowdOptions { Payouts = new PayoutOptions { MinimumMinor = 100 } });
+var options = Options.Create(new CrowdOptions { Payouts = new PayoutOptions { MinimumMinor = 100 }, PublicUrl = new Uri("https://crowd.example/") });
+using var mailSignal = new MailSignal();
 var faults = new PayoutFaults(options, NullLogger<PayoutFaults>.Instance);
 var jobId = Guid.CreateVersion7();
 
@@ -79,7 +85,7 @@ PayoutRunResult run;
 await using (var db = Open())
 {
     var stripe = new StripeGateway(StripeGateway.CreateClient(options.Value.Stripe));
-    run = await new PayoutRunner(db, options, time, faults, stripe, NullLogger<PayoutRunner>.Instance).RunAsync("bench-run");
+    run = await new PayoutRunner(db, options, time, faults, stripe, Notices(db), NullLogger<PayoutRunner>.Instance).RunAsync("bench-run");
 }
 Report("payout run", run.Created, step.Elapsed, rows: -rowsBefore + (rowsBefore = await RowsAsync()));
 
@@ -88,7 +94,7 @@ int settled;
 await using (var db = Open())
 {
     var numbers = new PayoutAccountNumbers(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider(), NullLogger<PayoutAccountNumbers>.Instance);
-    var batches = new BankBatches(db, time, faults, numbers, NullLogger<BankBatches>.Instance);
+    var batches = new BankBatches(db, time, faults, numbers, Notices(db), NullLogger<BankBatches>.Instance);
     var batch = (await batches.ListAsync()).Single();
     await batches.MarkSentAsync(batch.Id, Guid.Empty);
     settled = await batches.ConfirmRemainingAsync(batch.Id);
@@ -114,6 +120,15 @@ await using (var db = Open())
 Console.WriteLine($"total     accrue + pay out + settle {contributors:N0} contributors: {measured.Elapsed.TotalSeconds:F2} s "
     + $"({contributors / measured.Elapsed.TotalSeconds:N0} contributors/s); wall clock with seeding {total.Elapsed.TotalSeconds:F2} s; target < 30 s");
 return measured.Elapsed < TimeSpan.FromSeconds(30) ? 0 : 1;
+
+// Each payee is told the payout was sent and paid, as in production: a notification and a mail each.
+PayoutNotices Notices(CrowdDb db)
+{
+    var localizers = new ResourceManagerStringLocalizerFactory(Options.Create(new LocalizationOptions()), NullLoggerFactory.Instance);
+    var texts = new NotificationTexts(new StringLocalizer<NotificationsText>(localizers), new StringLocalizer<ReviewsText>(localizers),
+        new StringLocalizer<EscrowText>(localizers));
+    return new PayoutNotices(db, new Notifications(db, new Outbox(db, time, mailSignal), texts, time, options));
+}
 
 // Rows written: rows inserted, plus the payout rows each later step updates.
 async Task<long> RowsAsync()

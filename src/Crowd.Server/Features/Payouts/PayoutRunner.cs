@@ -31,7 +31,7 @@ public sealed record PayoutRunResult(PayoutRunOutcome Outcome, int Created, int 
 /// batch line is the payout row itself), and a re-run first finishes whatever an earlier run left half-done.
 /// </summary>
 public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, PayoutFaults faults, StripeGateway stripe,
-    ILogger<PayoutRunner> logger)
+    PayoutNotices notices, ILogger<PayoutRunner> logger)
 {
     // One run at a time across every node; a crashed node's session lock goes with its connection.
     internal const long LockKey = 0x5041594F555453; // "PAYOUTS"
@@ -294,8 +294,12 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
             return null;
         }
         await faults.AtAsync(PayoutStep.AfterProviderCall, payout.Id, ct);
-        await db.ExecuteAsync("UPDATE payouts SET state = 2, provider_reference = @ref, sent_at = @now WHERE id = @id AND state = 1", ct,
-            DbCommands.P("ref", transferId), DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", payout.Id));
+        await db.InTransactionAsync(async () =>
+        {
+            await db.ExecuteAsync("UPDATE payouts SET state = 2, provider_reference = @ref, sent_at = @now WHERE id = @id AND state = 1", ct,
+                DbCommands.P("ref", transferId), DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", payout.Id));
+            return await notices.SentAsync(payout.Id, ct);
+        }, ct);
         return true;
     }
 }

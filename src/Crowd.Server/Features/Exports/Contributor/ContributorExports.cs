@@ -4,6 +4,7 @@ using System.Text.Json;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Exports.Datasets;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
@@ -29,8 +30,8 @@ public sealed class ContributorExportSignal : IDisposable
 
 /// <summary>Requests, builds (ZIP of decrypted recordings and JSON), hands out and expires contributors' data exports.</summary>
 public sealed class ContributorExports(
-    CrowdDb db, ClipVault vault, ClipPaths paths, AuditLog audit, TimeProvider clock, IOptions<CrowdOptions> options,
-    IDataProtectionProvider protection, ContributorExportSignal signal, ILogger<ContributorExports> logger)
+    CrowdDb db, ClipVault vault, ClipPaths paths, AuditLog audit, Notifications.Notifications notifications, TimeProvider clock,
+    IOptions<CrowdOptions> options, IDataProtectionProvider protection, ContributorExportSignal signal, ILogger<ContributorExports> logger)
 {
     private static readonly JsonSerializerOptions s_json = new(DatasetManifest.Json) { WriteIndented = true };
     private readonly ExportOptions _options = options.Value.Exports;
@@ -232,6 +233,8 @@ public sealed class ContributorExports(
             "contributor export", details), ct);
         // One entry for the whole run (the count and a hash of the clip ids), not one per recording.
         await audit.AppendAsync(new AuditEvent("user", who, "audio.read", "contributor_export", export.Id.ToString(), "contributor export", details), ct);
+        await notifications.NotifyAsync(export.ContributorId, NotificationKind.ExportReady,
+            new NotificationData { Until = now.AddHours(_options.DownloadHours) }, ct);
         await tx.CommitAsync(ct);
     }
 
