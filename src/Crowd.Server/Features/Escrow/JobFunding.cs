@@ -1,5 +1,6 @@
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Microsoft.EntityFrameworkCore;
@@ -92,9 +93,11 @@ public static class JobFunding
 
     /// <summary>
     /// Pauses the job when its escrow cannot pay the next hour of everyone working (peopleWorking, at least one),
-    /// resumes it when it can again; each change leaves a notice for the requester. Returns whether it may continue.
+    /// resumes it when it can again; each change leaves a notice for the requester and tells the requesters (and, on a
+    /// pause, whoever is recording for it). Returns whether it may continue.
     /// </summary>
-    public static async Task<bool> CheckNextHourAsync(CrowdDb db, Guid jobId, int peopleWorking, TimeProvider time, CancellationToken ct = default)
+    public static async Task<bool> CheckNextHourAsync(CrowdDb db, Notifications.Notifications notifications, Guid jobId, int peopleWorking, TimeProvider time,
+        CancellationToken ct = default)
     {
         var job = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
         var budget = await db.Set<JobBudget>().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
@@ -113,6 +116,11 @@ public static class JobFunding
             budget.UpdatedAt = now;
             db.Add(new EscrowNotice { Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, Message = PausedMessage, CreatedAt = now });
             await db.SaveChangesAsync(ct);
+            var about = new NotificationData { JobId = jobId, JobTitle = job.Title };
+            await notifications.NotifyOrganisationAsync(job.OrganisationId, NotificationKind.JobPaused, about, ct);
+            var working = await db.WorkerSessions.AsNoTracking().Where(w => w.JobId == jobId && w.ClosedAt == null)
+                .Select(w => w.ContributorId).Distinct().ToListAsync(ct);
+            await notifications.NotifyManyAsync(NotificationKind.JobPausedMidWork, working.Select(c => new NotificationRecipient(c, about)).ToList(), ct);
         }
         else if (enough && budget.PausedAt is not null)
         {
@@ -121,6 +129,7 @@ public static class JobFunding
             budget.UpdatedAt = now;
             db.Add(new EscrowNotice { Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, Message = ResumedMessage, CreatedAt = now });
             await db.SaveChangesAsync(ct);
+            await notifications.NotifyOrganisationAsync(job.OrganisationId, NotificationKind.JobResumed, new NotificationData { JobId = jobId, JobTitle = job.Title }, ct);
         }
         return enough;
     }

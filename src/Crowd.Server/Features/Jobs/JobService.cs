@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs.Assessments;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
@@ -47,7 +48,7 @@ public sealed record JobOutcome(JobOutcomeKind Kind, Job? Job = null, IReadOnlyL
 /// caller's organisation, so another organisation's job is simply not found.
 /// </summary>
 public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<RateFloorsText> floorText, EscrowService escrow,
-    StripeRefunds refunds, IOptions<CrowdOptions> options)
+    StripeRefunds refunds, Notifications.Notifications notifications, IOptions<CrowdOptions> options)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -160,8 +161,23 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         {
             await ReplacePromptsAsync(job.Id, prompts!, ct);
         }
+        if (job.Status == JobStatus.Published)
+        {
+            await TellConsentersOfNewTermsAsync(job, ct);
+        }
         await transaction.CommitAsync(ct);
         return JobOutcome.Ok(job);
+    }
+
+    /// <summary>Everyone whose consent rests on an earlier version must consent again to record more; they are told once per version.</summary>
+    private async Task TellConsentersOfNewTermsAsync(Job job, CancellationToken ct)
+    {
+        var consenters = await db.Consents.AsNoTracking()
+            .Where(c => c.JobId == job.Id && c.JobVersion < job.Version && c.WithdrawnAt == null)
+            .Select(c => c.ContributorId).Distinct().ToListAsync(ct);
+        var about = new NotificationData { JobId = job.Id, JobTitle = job.Title, Version = job.Version };
+        await notifications.NotifyManyAsync(NotificationKind.ConsentNeededAgain,
+            consenters.Select(c => new NotificationRecipient(c, about, $"terms:{job.Id}:{job.Version}")).ToList(), ct);
     }
 
     private async Task<JobOutcome> SaveBudgetOnlyAsync(Job job, int targetHours, int supplierFeeBp, JobBudget? budget, CancellationToken ct)

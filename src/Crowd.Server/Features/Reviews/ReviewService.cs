@@ -65,7 +65,8 @@ public sealed record AudioAccess(AudioPurpose? Purpose, string? Reference = null
 /// Requester review, appeals and their decisions. Every query is scoped to who asks: a requester sees only their
 /// organisation's clips, a contributor only their own rejections; anything else is simply not found.
 /// </summary>
-public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, TimeProvider clock, IOptions<CrowdOptions> options)
+public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, Notifications.Notifications notifications, TimeProvider clock,
+    IOptions<CrowdOptions> options)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -137,6 +138,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         {
             db.Add(new ClipRejection { ClipId = clipId, Reason = r.Reason, Note = r.Note, RejectedBy = requesterId, RejectedAt = now });
             await db.SaveChangesAsync(ct);
+            await RejectionNotices.RejectedAsync(db, notifications, clipId, r.Reason, r.Note, ct);
         }
         await audit.AppendAsync(new AuditEvent("requester", requesterId, rejection is null ? "review.accepted" : "review.rejected", "clip",
             clipId.ToString(), rejection?.Note ?? "", rejection is { } d ? JsonSerializer.Serialize(new { reason = d.Reason.Code() }, s_json) : "{}"), ct);
@@ -321,6 +323,8 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         await db.SaveChangesAsync(ct);
         await audit.AppendAsync(new AuditEvent("admin", adminId, decided == AppealOutcome.Upheld ? "review.appeal_upheld" : "review.appeal_reversed",
             "clip", clipId.ToString(), text, JsonSerializer.Serialize(new { reason = rejection.Reason.Code(), payReversedMinor = reversed }, s_json)), ct);
+        var currency = await db.Jobs.Where(j => j.Id == clip.JobId).Select(j => j.Currency).SingleAsync(ct);
+        await RejectionNotices.AppealDecidedAsync(db, notifications, clipId, decided, text, reversed, currency.Trim(), ct);
         await tx.CommitAsync(ct);
         return new ReviewOutcome(ReviewOutcomeKind.Ok, PayReversedMinor: reversed);
     }

@@ -9,6 +9,7 @@ using Crowd.Server.Features.Exports;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Reviews;
@@ -157,6 +158,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapMail();
         builder.MapSignInThrottles();
         builder.MapJobFunding();
+        builder.MapNotificationsModel();
         builder.Entity<BirthDateChange>(e =>
         {
             e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",
