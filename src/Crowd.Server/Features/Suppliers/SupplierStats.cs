@@ -38,7 +38,8 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
     private const string FactsSql = """
         SELECT a.contributor_id, a.job_id, a.currency, a.active_ms_total, a.accrued_minor,
                (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL AND c.review_status = 1)::int,
-               (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL AND c.review_status IN (1, 2))::int
+               (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL AND c.review_status IN (1, 2))::int,
+               a.supplier_fee_minor
         FROM earnings_accruals a
         WHERE a.supplier_organisation_id = @org AND a.created_at >= @from AND a.created_at < @to
         """;
@@ -224,7 +225,7 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
                 while (await reader.ReadAsync(ct))
                 {
                     facts.Add((reader.GetString(2), new SessionFact(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt64(3), reader.GetInt64(4),
-                        reader.GetInt32(5), reader.GetInt32(6))));
+                        reader.GetInt32(5), reader.GetInt32(6), reader.GetInt64(7))));
                 }
             }
             foreach (var currency in facts.GroupBy(f => f.Currency))
@@ -245,7 +246,7 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
     {
         OrganisationId = organisationId, Month = month, Currency = currency, JobId = jobId, Contributors = cell.Figures.Contributors,
         ActiveMs = cell.Figures.ActiveMs, PayMinor = cell.Figures.PayMinor, ClipsAccepted = cell.Figures.ClipsAccepted,
-        ClipsReviewed = cell.Figures.ClipsReviewed, Published = cell.Published,
+        ClipsReviewed = cell.Figures.ClipsReviewed, SupplierFeeMinor = cell.Figures.SupplierFeeMinor, Published = cell.Published,
     };
 
     private static SupplierStatsResponse Response(string period, Guid? jobId, string currency, CellFigures f) => new(
