@@ -34,6 +34,7 @@ builder.AddCrowdScheduler();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
+await app.UseCrowdAuditAsync();
 await app.SeedCrowdAdminAsync();
 app.UseCrowdWeb();
 app.MapAccounts();

@@ -6,6 +6,7 @@ using Crowd.Server.Features.Exports.Datasets;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Security;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Hosting.Internal;
@@ -37,16 +38,18 @@ public static class ExportBenchmark
             DataDirectory = Path.Combine(workDirectory, "data"),
             Clips = new ClipStoreOptions { MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) },
         });
-        var paths = new ClipPaths(options, new HostingEnvironment { ContentRootPath = workDirectory });
-        var master = new ClipMasterKey(options, paths, NullLogger<ClipMasterKey>.Instance);
+        var environment = new HostingEnvironment { ContentRootPath = workDirectory };
+        var paths = new ClipPaths(options, environment);
+        var master = new ClipMasterKey(options, new KeyFiles(options, environment, NullLogger<KeyFiles>.Instance));
         var vault = new ClipVault(new DirectoryClipStore(paths), master);
         var keys = new ExportKeys(master);
+        var auditKey = new AuditKey(RandomNumberGenerator.GetBytes(32));
         // Pooled, as the server's contexts are.
         var contexts = new PooledDbContextFactory<CrowdDb>(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
         CrowdDb Open() => contexts.CreateDbContext();
         DatasetExporter Exporter(CrowdDb db)
         {
-            var audit = new AuditLog(db, TimeProvider.System);
+            var audit = new AuditLog(db, TimeProvider.System, auditKey);
             return new(db, keys, new DatasetSigningKeys(db, keys, audit, TimeProvider.System), audit, vault, TimeProvider.System);
         }
 

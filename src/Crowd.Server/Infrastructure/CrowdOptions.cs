@@ -25,6 +25,8 @@ public sealed class CrowdOptions
     public RecordingOptions Recording { get; set; } = new();
 
     public ClipStoreOptions Clips { get; set; } = new();
+
+    public KeyOptions Keys { get; set; } = new();
     public PayoutOptions Payouts { get; set; } = new();
 
     public StripeOptions Stripe { get; set; } = new();
@@ -248,6 +250,22 @@ public sealed class RecordingOptions
 
     /// <summary>How long a guardian's single-use confirmation link for a minor's consent stays valid.</summary>
     public int GuardianLinkDays { get; set; } = 7;
+}
+
+/// <summary>
+/// Secret keys besides the clip master key (Crowd:Clips:MasterKey). Production supplies each one, base64 of 32 random
+/// bytes, from a secret store (Crowd__Keys__DataProtection, Crowd__Keys__Audit); every node gets the same values.
+/// </summary>
+public sealed class KeyOptions
+{
+    /// <summary>Where keys that are not configured are generated once (folder 0700, files 0600); relative paths are under the data directory. Never inside the clips folder.</summary>
+    public string Directory { get; set; } = "keys";
+
+    /// <summary>Encrypts the data-protection keys (which sign cookies and protect webhook secrets) where they are stored: in the database.</summary>
+    public string? DataProtection { get; set; }
+
+    /// <summary>Keys the audit log's chain (HMAC-SHA256), so that whoever can write to the database alone cannot rebuild it.</summary>
+    public string? Audit { get; set; }
 }
 
 public sealed class ClipStoreOptions

@@ -33,6 +33,10 @@ public static class AccountRules
         {
             errors.Add(new("email", "Enter your email address."));
         }
+        else if (TextRules.Check("email", request.Email, TextKind.Line) is { } emailText)
+        {
+            errors.Add(emailText);
+        }
         else if (request.Email.Length > MaxEmailLength || !MailAddress.TryCreate(request.Email, out var parsed) || parsed.Address != request.Email.Trim())
         {
             errors.Add(new("email", "Enter a valid email address, like name@example.com."));
@@ -48,6 +52,10 @@ public static class AccountRules
         else if (name.Length > MaxDisplayNameLength)
         {
             errors.Add(new("displayName", "Keep the name to {0} characters or fewer.", MaxDisplayNameLength));
+        }
+        else if (TextRules.Check("displayName", name, TextKind.Line) is { } nameText)
+        {
+            errors.Add(nameText);
         }
 
         if (request.DateOfBirth is not { } born)
@@ -77,6 +85,10 @@ public static class AccountRules
             else if (organisation.Length > MaxOrganisationNameLength)
             {
                 errors.Add(new("organisationName", "Keep the organisation name to {0} characters or fewer.", MaxOrganisationNameLength));
+            }
+            else if (TextRules.Check("organisationName", organisation, TextKind.Line) is { } organisationText)
+            {
+                errors.Add(organisationText);
             }
         }
         return errors;

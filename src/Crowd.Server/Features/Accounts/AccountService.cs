@@ -115,7 +115,8 @@ public sealed class AccountService(CrowdDb db, UserManager<CrowdUser> users, Sig
         var http = signIn.Context;
         var address = WebSetup.ClientAddress(http);
         var normalized = users.NormalizeEmail(email?.Trim()) ?? "";
-        var user = normalized.Length == 0 ? null : await users.FindByEmailAsync(email!.Trim());
+        // An address no account can have is not looked up: the database cannot even compare some of its characters.
+        var user = normalized.Length == 0 || TextRules.Find(email, TextKind.Line) is not null ? null : await users.FindByEmailAsync(email!.Trim());
         var accountFromAddress = SignInThrottle.Key(ThrottleScope.AccountFromAddress, normalized, address);
         List<ThrottleKey> keys = [accountFromAddress, SignInThrottle.Key(ThrottleScope.Address, normalized, address)];
         if (user is null || KnownDevice(http) != user.Id)

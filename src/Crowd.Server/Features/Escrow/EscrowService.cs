@@ -177,6 +177,10 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         {
             errors.Add(new FieldError("reference", "Enter the bank's reference for the transfer (at most 150 characters)."));
         }
+        else if (TextRules.Check("reference", reference, TextKind.Line) is { } referenceText)
+        {
+            errors.Add(referenceText);
+        }
         if (errors.Count > 0)
         {
             return Refused(jobId, errors);

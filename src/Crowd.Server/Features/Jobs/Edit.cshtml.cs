@@ -80,6 +80,7 @@ public sealed class JobForm
 }
 
 [Authorize(Policy = Roles.Requester)]
+[RequestSizeLimit(PromptRules.MaxUploadRequestBytes)]
 public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, IStringLocalizer<RateFloorsText> floorText,
     IOptions<CrowdOptions> options, FundingPanels fundingPanels) : PageModel
 {

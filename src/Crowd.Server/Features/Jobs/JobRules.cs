@@ -93,8 +93,8 @@ public static partial class JobRules
     public static List<FieldError> Validate(JobTerms t)
     {
         var errors = new List<FieldError>();
-        Text(errors, "title", t.Title, MaxTitleLength, required: true, "Give the job a title.");
-        Text(errors, "description", t.Description, MaxDescriptionLength, required: false, "");
+        Text(errors, "title", t.Title, TextKind.Line, MaxTitleLength, required: true, "Give the job a title.");
+        Text(errors, "description", t.Description, TextKind.Prose, MaxDescriptionLength, required: false, "");
         if (string.IsNullOrEmpty(t.Language))
         {
             errors.Add(new("language", "Enter the language to be recorded, like zh-CN or en."));
@@ -122,7 +122,7 @@ public static partial class JobRules
         Range(errors, "minSnrDb", t.MinSnrDb, 0, MaxSnrDb, "The minimum signal-to-noise ratio must be between 0 and {0} dB.", MaxSnrDb);
         Range(errors, "maxClippingRatio", t.MaxClippingRatio, 0, 1, "The maximum clipping ratio must be between 0 and 1 (0.005 means 0.5 %).");
         Range(errors, "minSpeechRatio", t.MinSpeechRatio, 0, 1, "The minimum speech ratio must be between 0 and 1 (0.3 means 30 %).");
-        Text(errors, "environmentNotes", t.EnvironmentNotes, MaxEnvironmentNotesLength, required: false, "");
+        Text(errors, "environmentNotes", t.EnvironmentNotes, TextKind.Prose, MaxEnvironmentNotesLength, required: false, "");
         if (!Currencies.IsSupported(t.Currency))
         {
             errors.Add(new("currency", "The currency \"{0}\" is not supported. Use one of: {1}.", t.Currency, string.Join(", ", Currencies.Supported)));
@@ -148,7 +148,7 @@ public static partial class JobRules
         {
             errors.Add(new("estimatedSecondsPerClip", "The estimated time per clip must be between 1 and {0} seconds.", MaxSecondsPerClip));
         }
-        Text(errors, "buyerName", t.BuyerName, MaxBuyerNameLength, required: true, "Name the buyer who will receive the recordings.");
+        Text(errors, "buyerName", t.BuyerName, TextKind.Line, MaxBuyerNameLength, required: true, "Name the buyer who will receive the recordings.");
         if (!t.PurposeSpeechRecognition && !t.PurposeVoiceCloning)
         {
             errors.Add(new("purposes", "Choose at least one purpose the recordings will be used for."));
@@ -197,7 +197,7 @@ public static partial class JobRules
             : [];
     }
 
-    private static void Text(List<FieldError> errors, string field, string value, int max, bool required, string missing)
+    private static void Text(List<FieldError> errors, string field, string value, TextKind kind, int max, bool required, string missing)
     {
         if (required && string.IsNullOrEmpty(value))
         {
@@ -206,6 +206,10 @@ public static partial class JobRules
         else if (value.Length > max)
         {
             errors.Add(new(field, "Keep this to {0} characters or fewer (it has {1}).", max, value.Length));
+        }
+        else if (TextRules.Check(field, value, kind) is { } error)
+        {
+            errors.Add(error);
         }
     }
 

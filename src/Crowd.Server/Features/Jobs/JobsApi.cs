@@ -66,7 +66,8 @@ public static class JobsApi
         group.MapGet("/{id:guid}", Get);
         group.MapPut("/{id:guid}", Update);
         group.MapPut("/{id:guid}/prompts", PutPrompts)
-            .Accepts<string>("text/plain", "multipart/form-data");
+            .Accepts<string>("text/plain", "multipart/form-data")
+            .WithBodyLimit(PromptRules.MaxUploadRequestBytes);
         group.MapPost("/{id:guid}/publish", Publish);
         group.MapPost("/{id:guid}/close", Close);
         group.MapGet("/{id:guid}/dashboard", Dashboard);

@@ -17,6 +17,10 @@ public static partial class PayoutMethodRules
         {
             errors.Add(new FieldError("payeeName", "Enter the account holder's name, as the bank knows it."));
         }
+        else if (TextRules.Check("payeeName", payee, TextKind.Line) is { } payeeText)
+        {
+            errors.Add(payeeText);
+        }
         var typed = (accountNumber ?? "").Trim();
         string? number = kind switch
         {

@@ -78,6 +78,10 @@ public static partial class RateFloorRules
         {
             errors.Add(new("regionName", "Keep the region name to {0} characters or fewer.", MaxRegionNameLength));
         }
+        else if (TextRules.Check("regionName", name, TextKind.Line) is { } nameText)
+        {
+            errors.Add(nameText);
+        }
 
         CheckAmount(errors, "legalMinimum", request.LegalMinimum, currency);
         CheckAmount(errors, "marketReference", request.MarketReference, currency);
@@ -90,6 +94,10 @@ public static partial class RateFloorRules
         else if (source.Length > MaxSourceLength)
         {
             errors.Add(new("source", "Keep the source to {0} characters or fewer.", MaxSourceLength));
+        }
+        else if (TextRules.Check("source", source, TextKind.Prose) is { } sourceText)
+        {
+            errors.Add(sourceText);
         }
         return errors;
     }

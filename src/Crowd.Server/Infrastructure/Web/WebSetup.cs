@@ -42,6 +42,7 @@ public static class WebSetup
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddOpenApi();
+        services.AddCrowdRequestLimits();
         services.Configure<RequestLocalizationOptions>(o =>
         {
             o.DefaultRequestCulture = new RequestCulture("en");
@@ -126,6 +127,7 @@ public static class WebSetup
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseCrowdRequestLimits();
         app.UseAntiforgery();
 
         app.MapOpenApi();

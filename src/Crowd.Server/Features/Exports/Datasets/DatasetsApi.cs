@@ -61,7 +61,8 @@ public static class DatasetsApi
             FileAsync(exportId, user, exporter, text, e => e.DatasheetMd, "text/markdown", ct));
         datasets.MapGet("/{exportId:guid}/clips/{clipId:guid}.wav", Clip);
         datasets.MapGet("/deletions", Deletions);
-        datasets.MapPost("/verify", Verify);
+        // A manifest lists every clip of an export; tens of thousands of lines are normal.
+        datasets.MapPost("/verify", Verify).WithBodyLimit(64 * 1024 * 1024);
         return app;
     }
 

@@ -132,7 +132,8 @@ public sealed class ConsentService(
         }
         var minor = await db.Users.AsNoTracking().Where(u => u.Id == contributorId).Select(u => new { u.Email, u.DisplayName }).SingleAsync(ct);
         var email = request.GuardianEmail?.Trim() ?? "";
-        if (email.Length == 0 || email.Length > 256 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
+        if (email.Length == 0 || email.Length > 256 || TextRules.Find(email, TextKind.Line) is not null
+            || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
         {
             return Invalid(job, age, new FieldError("guardianEmail", "Enter your parent's or guardian's email address, like name@example.com."));
         }
@@ -210,6 +211,10 @@ public sealed class ConsentService(
         {
             return new GuardianOutcome(state, [new FieldError("guardianName", "Keep the name to {0} characters or fewer.", ConsentRules.MaxSignatureLength)]);
         }
+        if (TextRules.Check("guardianName", name, TextKind.Line) is { } nameText)
+        {
+            return new GuardianOutcome(state, [nameText]);
+        }
         var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == request!.JobId, ct);
         var terms = (await TermsAsync(job.Id, ct))!.Value.Terms;
 
@@ -284,6 +289,10 @@ public sealed class ConsentService(
         if (string.IsNullOrWhiteSpace(request.Signature))
         {
             errors.Add(new("signature", "Type your full name to sign."));
+        }
+        else if (TextRules.Check("signature", request.Signature, TextKind.Line) is { } signatureText)
+        {
+            errors.Add(signatureText);
         }
         else if (!ConsentRules.SignatureMatches(request.Signature, user.DisplayName))
         {
