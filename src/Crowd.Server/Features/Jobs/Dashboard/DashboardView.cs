@@ -50,6 +50,7 @@ public sealed record DashboardView(Guid JobId, string State, IReadOnlyDictionary
             ["judged"] = N(p.TakesJudged),
             ["clips"] = N(p.Clips),
             ["waiting"] = N(p.Waiting),
+            ["review-link"] = T["Review clips ({0} waiting)", N(p.Waiting)],
             ["accepted"] = N(p.Accepted),
             ["rejected"] = N(p.Rejected),
             ["withdrawn"] = N(p.Withdrawn),
