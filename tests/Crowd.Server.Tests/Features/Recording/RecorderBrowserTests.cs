@@ -37,7 +37,7 @@ public sealed class RecorderApp : RecordingApp, IAsyncLifetime
     async Task IAsyncLifetime.InitializeAsync()
     {
         var client = Path.Combine(Crowd.Server.Infrastructure.Database.CrowdDatabase.RepositoryRoot(AppContext.BaseDirectory), "src", "Crowd.Server", "wwwroot", "lib", "signalr", "signalr.min.js");
-        File.Exists(client).ShouldBeTrue("the SignalR browser client is copied into wwwroot by scripts/setup (npm ci, scripts/copy-signalr.mjs)");
+        File.Exists(client).ShouldBeTrue("the SignalR browser client is copied into wwwroot by scripts/setup (npm ci, scripts/copy-browser-libs.mjs)");
         await InitializeAsync();
         UseKestrel(0);
         StartServer();
