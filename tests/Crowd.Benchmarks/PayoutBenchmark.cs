@@ -120,7 +120,7 @@ public static class PayoutBenchmark
             var texts = new NotificationTexts(new StringLocalizer<NotificationsText>(localizers), new StringLocalizer<ReviewsText>(localizers),
                 new StringLocalizer<EscrowText>(localizers));
             // No SMTP server is configured, so mail is only stored and nothing is enqueued to send it.
-            var jobs = new BackgroundJobs(new BackgroundJobClient(Scheduling.CreateStorage(connectionString, options.Value.Scheduler)), db,
+            var jobs = new BackgroundJobs(new BackgroundJobClient(Crowd.Server.Infrastructure.Scheduling.Scheduling.CreateStorage(connectionString, options.Value.Scheduler)), db,
                 NullLogger<BackgroundJobs>.Instance);
             var outbox = new Outbox(db, time, new MailDelivery(db, new SmtpTransport(options), jobs, time, options, NullLogger<MailDelivery>.Instance));
             return new PayoutNotices(db, new Notifications(db, outbox, texts, time, options));

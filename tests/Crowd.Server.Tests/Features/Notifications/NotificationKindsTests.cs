@@ -160,10 +160,8 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var exports = scope.ServiceProvider.GetRequiredService<ContributorExports>();
-            await exports.RequestAsync(me.Id, default);
-            while (await exports.BuildNextAsync("test-node", default))
-            {
-            }
+            var export = await exports.RequestAsync(me.Id, default);
+            (await exports.PrepareAsync(export.Id, default)).ShouldBeTrue();
         }
 
         var told = (await ToldAsync(me.Id)).ShouldHaveSingleItem();

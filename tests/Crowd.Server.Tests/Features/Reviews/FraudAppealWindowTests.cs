@@ -121,8 +121,9 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
         var db = services.GetRequiredService<CrowdDb>();
         var options = services.GetRequiredService<IOptions<CrowdOptions>>();
         var audit = new AuditLog(db, clock, services.GetRequiredService<AuditKey>());
-        var reviews = new ReviewService(db, audit, services.GetRequiredService<ClipVault>(), clock, options);
-        var notices = new ReviewNotices(db, new Outbox(db, clock, services.GetRequiredService<MailSignal>()),
+        var reviews = new ReviewService(db, audit, services.GetRequiredService<ClipVault>(),
+            services.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), clock, options);
+        var notices = new ReviewNotices(db, services.GetRequiredService<Outbox>(),
             services.GetRequiredService<IStringLocalizer<ReviewsText>>(), options);
         return await act(reviews, new FraudAppealWindow(db, reviews, audit, notices, clock));
     }
