@@ -50,6 +50,7 @@ app.MapWithdrawal();
 app.MapDeletionNotices();
 app.MapProcessingRecords();
 app.MapExports();
+app.MapJobsDashboard();
 app.MapRazorPages();
 
 app.Run();

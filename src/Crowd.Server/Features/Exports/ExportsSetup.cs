@@ -1,6 +1,6 @@
 using Crowd.Server.Features.Exports.Contributor;
 using Crowd.Server.Features.Exports.Datasets;
-using Crowd.Server.Infrastructure;
+using Crowd.Server.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Exports;
@@ -15,12 +15,7 @@ public static class ExportsSetup
         services.AddScoped<DatasetSigningKeys>();
         services.AddScoped<DeletionFeed>();
         services.AddScoped<ContributorExports>();
-        services.AddSingleton<ContributorExportSignal>();
-        var options = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>() ?? new CrowdOptions();
-        if (options.Exports.Worker)
-        {
-            services.AddHostedService<ContributorExportWorker>();
-        }
+        builder.AddScheduledJob<ContributorExportsJob>(ContributorExportsJob.Name, _ => "*/15 * * * *", "the contributor exports' maintenance schedule");
         return builder;
     }
 
@@ -57,7 +52,6 @@ public static class ExportsSetup
         builder.Entity<ContributorExport>(e =>
         {
             e.ToTable("contributor_exports", t => t.HasCheckConstraint("ck_contributor_exports_progress", "items_done >= 0 AND items_done <= items_total"));
-            e.Property(x => x.FileName).HasMaxLength(200);
             e.Property(x => x.Node).HasMaxLength(200);
             e.Property(x => x.Failure).HasMaxLength(500);
             e.Ignore(x => x.Percent);

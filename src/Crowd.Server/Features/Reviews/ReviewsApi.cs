@@ -45,8 +45,7 @@ public static class ReviewsApi
             .Validate(o => o.Reviews.AutoAcceptDays is >= 1 and <= ReviewOptions.MaxAutoAcceptDays,
                 "Crowd:Reviews:AutoAcceptDays must be between 1 and 14 days: clips nobody reviewed are accepted after that many days.")
             .ValidateOnStart();
-        var reviews = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Reviews ?? new ReviewOptions();
-        builder.AddScheduledJob<AutoAcceptJob>("reviews-auto-accept", reviews.AutoAcceptCron);
+        builder.AddScheduledJob<AutoAcceptJob>(AutoAcceptJob.Name, o => o.Reviews.AutoAcceptCron, "Crowd:Reviews:AutoAcceptCron");
         return builder;
     }
 

@@ -18,9 +18,9 @@ public sealed class OutboxMail
 
 /// <summary>
 /// The one way to send mail. <see cref="EnqueueAsync"/> writes the mail inside the caller's transaction (if any), so
-/// a mail exists exactly when the action that causes it committed; <see cref="MailSender"/> delivers it afterwards.
+/// a mail exists exactly when the action that causes it committed; <see cref="MailDelivery"/> sends it afterwards.
 /// </summary>
-public sealed class Outbox(CrowdDb db, TimeProvider clock, MailSignal signal)
+public sealed class Outbox(CrowdDb db, TimeProvider clock, MailDelivery delivery)
 {
     public const int MaxSubjectLength = 500;
 
@@ -35,29 +35,7 @@ public sealed class Outbox(CrowdDb db, TimeProvider clock, MailSignal signal)
             INSERT INTO mail_outbox (id, to_address, subject, body, created_at, attempts)
             VALUES ({id}, {to.Trim()}, {(subject.Length > MaxSubjectLength ? subject[..MaxSubjectLength] : subject)}, {body}, {clock.GetUtcNow()}, 0)
             """, ct);
-        signal.Pulse();
+        delivery.SendAfterCommit(id);
         return id;
     }
-}
-
-/// <summary>Wakes the sender soon after a mail is queued instead of at its next poll.</summary>
-public sealed class MailSignal : IDisposable
-{
-    private readonly SemaphoreSlim _pulse = new(0, 1);
-
-    public void Pulse()
-    {
-        try
-        {
-            _pulse.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // already pulsed
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _pulse.WaitAsync(timeout, ct);
-
-    public void Dispose() => _pulse.Dispose();
 }

@@ -7,7 +7,9 @@ using Crowd.Server.Infrastructure;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Mail;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Tests.Infrastructure;
+using Hangfire;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -62,7 +64,10 @@ public sealed class PayoutHarness(string connectionString, FakeTime time, Uri? s
 
     public StripeRefunds Refunds(CrowdDb db) => new(db, Stripe(), time, NullLogger<StripeRefunds>.Instance);
 
-    public Outbox Outbox(CrowdDb db) => new(db, time, new MailSignal());
+    /// <summary>Mail is only stored here: no SMTP server is configured, so nothing is enqueued to send it.</summary>
+    public Outbox Outbox(CrowdDb db) => new(db, time, new MailDelivery(db, new SmtpTransport(Wrapped),
+        new BackgroundJobs(new BackgroundJobClient(Crowd.Server.Infrastructure.Scheduling.Scheduling.CreateStorage(connectionString, Options.Scheduler)), db, NullLogger<BackgroundJobs>.Instance),
+        time, Wrapped, NullLogger<MailDelivery>.Instance));
 
     public FundedJobs Funded(CrowdDb db)
     {
