@@ -12,6 +12,7 @@ public static class ExportsSetup
         var services = builder.Services;
         services.AddSingleton<ExportKeys>();
         services.AddScoped<DatasetExporter>();
+        services.AddScoped<DatasetPackages>();
         services.AddScoped<DatasetSigningKeys>();
         services.AddScoped<DeletionFeed>();
         services.AddScoped<ContributorExports>();
