@@ -1,5 +1,6 @@
 using Crowd.Server.Features.DeletionNotices;
 using Crowd.Server.Features.Exports.Contributor;
+using Crowd.Server.Features.Exports.Datasets;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Retention;
 using Crowd.Server.Features.Reviews;
@@ -51,7 +52,7 @@ public sealed class JobServerTests(SchedulingNodeApp app) : IClassFixture<Schedu
         var recurring = connection.GetRecurringJobs().ToDictionary(j => j.Id);
 
         recurring.Keys.ShouldBe([PayoutJob.Name, RetentionJob.Name, AutoAcceptJob.Name, FraudAppealWindowJob.Name, WebhookSweepJob.Name, MailSweepJob.Name,
-            ContributorExportsJob.Name],
+            ContributorExportsJob.Name, DatasetPackagesJob.Name],
             ignoreOrder: true);
         recurring[PayoutJob.Name].Cron.ShouldBe("0 * * * *");
         recurring[PayoutJob.Name].Cron.ShouldBe(options.Payouts.Cron);

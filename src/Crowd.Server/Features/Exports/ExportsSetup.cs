@@ -17,6 +17,7 @@ public static class ExportsSetup
         services.AddScoped<DeletionFeed>();
         services.AddScoped<ContributorExports>();
         builder.AddScheduledJob<ContributorExportsJob>(ContributorExportsJob.Name, _ => "*/15 * * * *", "the contributor exports' maintenance schedule");
+        builder.AddScheduledJob<DatasetPackagesJob>(DatasetPackagesJob.Name, _ => "*/15 * * * *", "the dataset packages' maintenance schedule");
         return builder;
     }
 

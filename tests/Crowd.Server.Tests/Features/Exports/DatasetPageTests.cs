@@ -69,6 +69,40 @@ public sealed class DatasetPageTests(ExportsApp app) : IClassFixture<ExportsApp>
     }
 
     [Fact]
+    public async Task TheUpkeepQueuesAPackageWhoseJobWasLostAgainAndExpiresOnesWhoseDownloadTimeIsOver()
+    {
+        var (job, requester) = await JobWithClipsAsync();
+        using var started = await requester.SubmitAsync($"/Jobs/{job.Id}/Datasets?handler=Start", ("use", "speech-recognition"));
+        var exportId = await app.WithDbAsync(db => db.Set<DatasetExport>().Where(e => e.JobId == job.Id).Select(e => e.Id).SingleAsync());
+        var requestedAt = await app.WithDbAsync(db => db.Set<DatasetPackage>().Where(p => p.ExportId == exportId).Select(p => p.RequestedAt).SingleAsync());
+
+        (await SweepAsync(requestedAt.AddMinutes(1))).ShouldBe(0, "its job may still be on its way");
+        (await SweepAsync(requestedAt.AddMinutes(3))).ShouldBeGreaterThanOrEqualTo(1);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            (await scope.ServiceProvider.GetRequiredService<DatasetPackages>().PrepareAsync(exportId, default)).ShouldBeTrue();
+        }
+        var ready = await app.WithDbAsync(db => db.Set<DatasetPackage>().AsNoTracking().SingleAsync(p => p.ExportId == exportId));
+        await SweepAsync(ready.ExpiresAt!.Value.AddSeconds(1));
+
+        (await app.WithDbAsync(db => db.Set<DatasetPackage>().AsNoTracking().SingleAsync(p => p.ExportId == exportId))).State.ShouldBe(DatasetPackageState.Expired);
+        using var download = await requester.GetAsync($"/Jobs/{job.Id}/Datasets?handler=Download&exportId={exportId}");
+        download.StatusCode.ShouldBe(HttpStatusCode.Gone);
+    }
+
+    private async Task<int> SweepAsync(DateTimeOffset now)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var packages = new DatasetPackages(services.GetRequiredService<Crowd.Server.Infrastructure.Database.CrowdDb>(),
+            services.GetRequiredService<DatasetExporter>(), services.GetRequiredService<DatasetSigningKeys>(),
+            services.GetRequiredService<Crowd.Server.Infrastructure.Scheduling.BackgroundJobs>(), new FakeTime(now),
+            services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Crowd.Server.Infrastructure.CrowdOptions>>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<DatasetPackages>.Instance);
+        return await packages.SweepAsync(default);
+    }
+
+    [Fact]
     public async Task AJobWithNothingQualifyingGetsAnExplanationAndNoExport()
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2);

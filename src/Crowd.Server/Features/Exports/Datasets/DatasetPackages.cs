@@ -30,6 +30,8 @@ public sealed class DatasetPackages(
     IOptions<CrowdOptions> options, ILogger<DatasetPackages> logger)
 {
     private static readonly JsonSerializerOptions s_keysJson = new(DatasetManifest.Json) { WriteIndented = true };
+    /// <summary>How long a waiting package may go unclaimed before the sweep assumes its job was lost.</summary>
+    private static readonly TimeSpan s_sweepGrace = TimeSpan.FromMinutes(2);
     private readonly ExportOptions _options = options.Value.Exports;
 
     /// <summary>The clips of a job counted by <see cref="DatasetRules.Exclusion"/> for a use; null when the job is not the organisation's.</summary>
@@ -155,6 +157,27 @@ public sealed class DatasetPackages(
         return true;
     }
 
+    /// <summary>
+    /// Upkeep: queues again a package whose job was lost (still waiting after a grace period, or building on a node that
+    /// stopped reporting), and marks as expired a ready package whose download time is over. Returns how many it queued.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var (waiting, stale) = (now - s_sweepGrace, now.AddSeconds(-_options.StaleBuildSeconds));
+        await db.Set<DatasetPackage>().Where(p => p.State == DatasetPackageState.Ready && p.ExpiresAt <= now)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.State, DatasetPackageState.Expired), ct);
+        var lost = await db.Set<DatasetPackage>().AsNoTracking()
+            .Where(p => (p.State == DatasetPackageState.Pending && p.RequestedAt < waiting)
+                        || (p.State == DatasetPackageState.Building && p.HeartbeatAt < stale))
+            .Select(p => p.ExportId).ToListAsync(ct);
+        foreach (var exportId in lost)
+        {
+            jobs.EnqueueAfterCommit<DatasetPackages>(p => p.PrepareAsync(exportId, CancellationToken.None));
+        }
+        return lost.Count;
+    }
+
     /// <summary>Whether the package can be downloaded now: ready and its download time not over.</summary>
     public bool Downloadable(DatasetPackage package) =>
         package is { State: DatasetPackageState.Ready, ExpiresAt: { } until } && clock.GetUtcNow() < until;
@@ -199,4 +222,12 @@ public sealed class DatasetPackages(
     /// <summary>The clips the export went out with (its recipients' rows).</summary>
     private Task<List<Guid>> ClipIdsAsync(DatasetExport export, CancellationToken ct) =>
         db.ClipRecipients.AsNoTracking().Where(r => r.ExportId == export.Id).OrderBy(r => r.ClipId).Select(r => r.ClipId).ToListAsync(ct);
+}
+
+/// <summary>The dataset packages' upkeep; the work is in <see cref="DatasetPackages.SweepAsync"/>.</summary>
+public sealed class DatasetPackagesJob(DatasetPackages packages) : IScheduledJob
+{
+    public const string Name = "dataset-packages";
+
+    public Task RunAsync(DateTimeOffset scheduledFor, CancellationToken ct) => packages.SweepAsync(ct);
 }
