@@ -40,7 +40,7 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
         rejection.PayReversedMinor.ShouldBe(60);
         rejection.PayTakenBackAt.ShouldBe(clock.GetUtcNow());
         (await app.WithDbAsync(db => db.Set<LedgerTransaction>().CountAsync(t => t.IdempotencyKey == $"review-reversal:{clip}"))).ShouldBe(1);
-        var mail = await app.WithDbAsync(db => db.Set<OutboxMail>().SingleAsync(m => m.ToAddress == speaker.Email));
+        var mail = await app.WithDbAsync(db => db.Set<OutboxMail>().SingleAsync(m => m.ToAddress == speaker.Email && m.Subject.Contains("taken back")));
         mail.Subject.ShouldBe("The pay for a rejected clip of \"Read short sentences\" was taken back");
         mail.Body.ShouldContain("rejected as \"Duplicate of another take\", and it was not appealed within 14 days");
         mail.Body.ShouldContain("0.60 CNY");
