@@ -21,7 +21,7 @@ public static class ExportsSetup
 
     public static IEndpointRouteBuilder MapExports(this IEndpointRouteBuilder app) => app.MapDatasets();
 
-    /// <summary>The exports' part of the EF model; it mirrors Migrations/0040_exports.sql.</summary>
+    /// <summary>The exports' part of the EF model; it mirrors Migrations/0040_exports.sql and 0123_dataset_packages.sql.</summary>
     internal static void MapExports(this ModelBuilder builder)
     {
         builder.Entity<DatasetExport>(e =>
@@ -47,6 +47,19 @@ public static class ExportsSetup
             e.Property(x => x.Seq).UseIdentityAlwaysColumn();
             e.HasIndex(x => new { x.OrganisationId, x.Seq });
             e.HasIndex(x => new { x.OrganisationId, x.ClipId, x.ExportId }).IsUnique();
+            e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+        });
+        builder.Entity<DatasetPackage>(e =>
+        {
+            e.ToTable("dataset_packages", t => t.HasCheckConstraint("ck_dataset_packages_progress", "clips_done >= 0 AND clips_done <= clips_total"));
+            e.HasKey(x => x.ExportId);
+            e.Property(x => x.FileName).HasMaxLength(200);
+            e.Property(x => x.Node).HasMaxLength(200);
+            e.Property(x => x.Failure).HasMaxLength(500);
+            e.Ignore(x => x.Percent);
+            e.HasIndex(x => x.OrganisationId);
+            e.HasIndex(x => x.State);
+            e.HasOne<DatasetExport>().WithOne().HasForeignKey<DatasetPackage>(x => x.ExportId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
         });
         builder.Entity<ContributorExport>(e =>

@@ -17,6 +17,7 @@ public static class PayoutsSetup
         services.AddSingleton<PayoutFaults>();
         services.AddScoped<PayoutRunner>();
         services.AddScoped<BankBatches>();
+        services.AddScoped<PayoutNotices>();
         services.AddScoped<StripeWebhooks>();
         services.AddScoped<EscrowService>();
         services.AddScoped<StripeRefunds>();

@@ -17,6 +17,7 @@ public static class WithdrawalSetup
         services.AddScoped<WithdrawalService>();
         services.AddScoped<DeletionNoticeWriter>();
         services.AddScoped<DeletionNoticeService>();
+        services.AddScoped<DeletionNoticeReminders>();
         services.AddScoped<WebhookSender>();
         services.AddScoped<RetentionService>();
         services.AddSingleton<WebhookNetwork>();

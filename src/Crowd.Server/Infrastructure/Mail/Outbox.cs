@@ -29,13 +29,33 @@ public sealed class Outbox(CrowdDb db, TimeProvider clock, MailDelivery delivery
         ArgumentException.ThrowIfNullOrWhiteSpace(to);
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(body);
-        var id = Guid.CreateVersion7();
+        return (await EnqueueManyAsync([new OutboxMessage(to, subject, body)], ct))[0];
+    }
+
+    /// <summary>Several mails in one statement (a notification to every payee of a bank batch), in the caller's transaction.</summary>
+    public async Task<IReadOnlyList<Guid>> EnqueueManyAsync(IReadOnlyList<OutboxMessage> mails, CancellationToken ct)
+    {
+        if (mails.Count == 0)
+        {
+            return [];
+        }
+        var ids = mails.Select(_ => Guid.CreateVersion7()).ToArray();
+        var to = mails.Select(m => m.To.Trim()).ToArray();
+        var subjects = mails.Select(m => m.Subject.Length > MaxSubjectLength ? m.Subject[..MaxSubjectLength] : m.Subject).ToArray();
+        var bodies = mails.Select(m => m.Body).ToArray();
         // Plain SQL rather than SaveChanges, so the caller's other tracked changes are not flushed early.
-        await db.Database.ExecuteSqlInterpolatedAsync($"""
+        await db.Database.ExecuteSqlAsync($"""
             INSERT INTO mail_outbox (id, to_address, subject, body, created_at, attempts)
-            VALUES ({id}, {to.Trim()}, {(subject.Length > MaxSubjectLength ? subject[..MaxSubjectLength] : subject)}, {body}, {clock.GetUtcNow()}, 0)
+            SELECT m.id, m.to_address, m.subject, m.body, {clock.GetUtcNow()}, 0
+            FROM unnest({ids}, {to}, {subjects}, {bodies}) AS m(id, to_address, subject, body)
             """, ct);
-        delivery.SendAfterCommit(id);
-        return id;
+        foreach (var id in ids)
+        {
+            delivery.SendAfterCommit(id);
+        }
+        return ids;
     }
 }
+
+/// <summary>A mail to queue: one address, a subject and a plain-text body.</summary>
+public sealed record OutboxMessage(string To, string Subject, string Body);

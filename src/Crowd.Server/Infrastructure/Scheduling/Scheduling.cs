@@ -55,7 +55,7 @@ public static class Scheduling
         return builder;
     }
 
-    internal static PostgreSqlStorage CreateStorage(string connectionString, SchedulerOptions scheduler)
+    public static PostgreSqlStorage CreateStorage(string connectionString, SchedulerOptions scheduler)
     {
         var options = new PostgreSqlStorageOptions
         {

@@ -110,7 +110,7 @@ public sealed class MoneyPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
             await db.SaveChangesAsync();
             await MoneyWorld.FundAsync(db, job.Id, 6_600);
             await EarningsAccrual.AccrueAsync(db, Guid.CreateVersion7(), Guid.NewGuid(), job.Id, 3_600_000, _time); // 3,000 + 300 fee
-            await JobFunding.CheckNextHourAsync(db, job.Id, 2, _time);
+            await JobFunding.CheckNextHourAsync(db, new PayoutHarness("", _time).Notifications(db), job.Id, 2, _time);
             return job.Id;
         });
         using var client = await app.SignedInClientAsync(requester.Email!);

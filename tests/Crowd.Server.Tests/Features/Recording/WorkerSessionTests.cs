@@ -19,7 +19,8 @@ public sealed class WorkerSessionTests(RecordingApp app) : IClassFixture<Recordi
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
         var options = Options.Create(new CrowdOptions());
-        return await work(new WorkerSessions(db, _registry, new TaskClaims(db, _clock, options), _clock, options), db);
+        return await work(new WorkerSessions(db, _registry, new TaskClaims(db, _clock, options), _clock, options,
+            scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>()), db);
     }
 
     private async Task<(LiveSession Live, TestJob Job, Guid User)> OpenAsync()

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Exports.Datasets;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
@@ -24,8 +25,8 @@ namespace Crowd.Server.Features.Exports.Contributor;
 /// recording lies in clear on disk, and a clip withdrawn after the export was prepared is not in any later download.
 /// </summary>
 public sealed class ContributorExports(
-    CrowdDb db, ClipVault vault, ClipPaths paths, AuditLog audit, BackgroundJobs jobs, TimeProvider clock, IOptions<CrowdOptions> options,
-    IDataProtectionProvider protection, ILogger<ContributorExports> logger)
+    CrowdDb db, ClipVault vault, ClipPaths paths, AuditLog audit, Notifications.Notifications notifications, BackgroundJobs jobs,
+    TimeProvider clock, IOptions<CrowdOptions> options, IDataProtectionProvider protection, ILogger<ContributorExports> logger)
 {
     private static readonly JsonSerializerOptions s_json = new(DatasetManifest.Json) { WriteIndented = true };
     /// <summary>How long a waiting export may go unclaimed before the sweep assumes its job was lost.</summary>
@@ -146,6 +147,8 @@ public sealed class ContributorExports(
             .SetProperty(x => x.ExpiresAt, now.AddHours(_options.DownloadHours)), ct);
         await audit.AppendAsync(new AuditEvent("user", export.ContributorId, "contributor_export.created", "contributor_export", export.Id.ToString(),
             "contributor export", Details(included, contents, counter.Length)), ct);
+        await notifications.NotifyAsync(export.ContributorId, NotificationKind.ExportReady,
+            new NotificationData { Until = now.AddHours(_options.DownloadHours) }, ct);
         await tx.CommitAsync(ct);
     }
 

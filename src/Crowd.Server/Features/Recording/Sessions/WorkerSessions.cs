@@ -16,7 +16,7 @@ namespace Crowd.Server.Features.Recording.Sessions;
 
 /// <summary>Opens, resumes, checkpoints and closes worker sessions: the database row and its live counterpart.</summary>
 public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskClaims claims, TimeProvider clock, IOptions<CrowdOptions> options,
-    IHubContext<RecordingHub>? hub = null)
+    Notifications.Notifications notifications, IHubContext<RecordingHub>? hub = null)
 {
     private RecordingOptions Options => options.Value.Recording;
 
@@ -242,7 +242,7 @@ public sealed class WorkerSessions(CrowdDb db, SessionRegistry registry, TaskCla
         var workingIds = working.ToHashSet();
         foreach (var job in sessions.Where(l => workingIds.Contains(l.Id)).GroupBy(l => l.JobId))
         {
-            await JobFunding.CheckNextHourAsync(db, job.Key, job.Count(), clock, ct);
+            await JobFunding.CheckNextHourAsync(db, notifications, job.Key, job.Count(), clock, ct);
         }
     }
 
