@@ -42,11 +42,13 @@ public static class JobFunding
             return [];
         }
         var budgets = await db.Set<JobBudget>().AsNoTracking().Where(b => ids.Contains(b.JobId)).ToDictionaryAsync(b => b.JobId, ct);
+        // Escrow before spending: an accrual committing between the two reads then counts as not yet drawn from escrow
+        // and already spent, which cancels out. Read the other way round it would count twice and take a live job offline.
+        var escrows = await LedgerQueries.EscrowsAsync(db, ids, ct);
         var spent = await db.Set<Earnings.EarningsAccrualRow>().Where(a => ids.Contains(a.JobId))
             .GroupBy(a => a.JobId)
             .Select(g => new { JobId = g.Key, Minor = g.Sum(a => a.AccruedMinor + a.PlatformFeeMinor + a.SupplierFeeMinor) })
             .ToDictionaryAsync(x => x.JobId, x => x.Minor, ct);
-        var escrows = await LedgerQueries.EscrowsAsync(db, ids, ct);
         return jobs.ToDictionary(j => j.Id, j => Status(j.Id, j.HourlyRateMinor, j.Currency, budgets.GetValueOrDefault(j.Id),
             escrows.GetValueOrDefault(j.Id), spent.GetValueOrDefault(j.Id)));
     }

@@ -23,10 +23,11 @@ public sealed class NotificationsBrowserTests(ReviewsBrowserApp app, ITestOutput
         var requester = await app.SignedInPageAsync(job.Requester.Email!, "en-US");
         await requester.GotoAsync($"/Reviews/{job.Job.Id}");
         var item = requester.Locator($"[data-clip-id='{clip}']");
+        await item.GetByTestId("reject-open").ClickAsync();
         await item.GetByTestId("reject-reason").SelectOptionAsync("wrong-prompt");
         await item.GetByTestId("reject-note").FillAsync("You read the second sentence instead of the first.");
         await item.GetByTestId("reject").ClickAsync();
-        await Expect(requester.GetByTestId("review-done")).ToContainTextAsync("Clip rejected");
+        await Expect(item.GetByTestId("row-state")).ToHaveTextAsync("Rejected");
 
         // The page that was already open hears of it without a reload.
         await Expect(contributor.GetByTestId("bell-count")).ToHaveTextAsync("1");

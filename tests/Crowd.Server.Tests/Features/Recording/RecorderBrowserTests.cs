@@ -85,7 +85,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task AContributorWithdrawsARecordedClipInOneClickAndItLeavesQueueAndExportsWithANoticeToTheRequester()
+    public async Task AContributorWithdrawsARecordedClipAfterOneConfirmationAndItLeavesQueueAndExportsWithANoticeToTheRequester()
     {
         var (page, job, user) = await RecordAsync(await TestAudio.SpeechCaptureWavAsync(), "withdraw");
         await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 30_000 });
@@ -108,6 +108,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         await page.GotoAsync("/MyData");
         await ShotAsync(page, "withdraw-my-data");
         await page.GetByTestId("clip-" + clip.Id).GetByRole(AriaRole.Button, new() { Name = "Withdraw this clip" }).ClickAsync();
+        await page.GetByTestId("clip-" + clip.Id).GetByRole(AriaRole.Button, new() { Name = "Delete it for good" }).ClickAsync();
         await Expect(page.GetByTestId("done")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("clip-" + clip.Id).GetByTestId("status")).ToContainTextAsync("Withdrawn, audio destroyed");
         await Expect(page.GetByTestId("job-" + job.Id).GetByTestId("earned")).Not.ToContainTextAsync("—", new() { UseInnerText = true });
