@@ -1,5 +1,6 @@
 using Crowd.Server.Features.DeletionNotices;
 using Crowd.Server.Features.Exports.Contributor;
+using Crowd.Server.Features.Exports.Datasets;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Retention;
 using Crowd.Server.Features.Reviews;
@@ -50,12 +51,14 @@ public sealed class JobServerTests(SchedulingNodeApp app) : IClassFixture<Schedu
 
         var recurring = connection.GetRecurringJobs().ToDictionary(j => j.Id);
 
-        recurring.Keys.ShouldBe([PayoutJob.Name, RetentionJob.Name, AutoAcceptJob.Name, WebhookSweepJob.Name, MailSweepJob.Name, ContributorExportsJob.Name],
+        recurring.Keys.ShouldBe([PayoutJob.Name, RetentionJob.Name, AutoAcceptJob.Name, FraudAppealWindowJob.Name, WebhookSweepJob.Name, MailSweepJob.Name,
+            ContributorExportsJob.Name, DatasetPackagesJob.Name],
             ignoreOrder: true);
         recurring[PayoutJob.Name].Cron.ShouldBe("0 * * * *");
         recurring[PayoutJob.Name].Cron.ShouldBe(options.Payouts.Cron);
         recurring[RetentionJob.Name].Cron.ShouldBe("15 3 * * *");
         recurring[AutoAcceptJob.Name].Cron.ShouldBe("5 * * * *");
+        recurring[FraudAppealWindowJob.Name].Cron.ShouldBe("35 * * * *");
         recurring.Values.ShouldAllBe(j => j.TimeZoneId == "UTC");
         recurring.Values.ShouldAllBe(j => j.Job.Type == typeof(ScheduledJobs));
         recurring.ShouldNotContainKey(SchedulingNodeApp.Abandoned);
