@@ -27,7 +27,7 @@ builder.AddCrowdMail();
 builder.Services.AddNotifications();
 builder.Services.AddJobs();
 builder.Services.AddCrowdRecording();
-builder.Services.AddSuppliers();
+builder.AddSuppliers();
 builder.AddCrowdPayouts();
 builder.AddCrowdReviews();
 builder.AddCrowdWithdrawal();

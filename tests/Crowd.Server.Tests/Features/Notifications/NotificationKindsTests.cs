@@ -10,6 +10,7 @@ using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Reviews;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Tests.Features.Exports;
 using Crowd.Server.Tests.Features.Jobs;
 using Crowd.Server.Tests.Features.Payouts;
@@ -289,6 +290,35 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
         (await ToldAsync(idleStaff.Id)).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task TheScheduledReminderRunTellsTheBuyersRequestersThroughTheJobServersEntryPoint()
+    {
+        var requester = await app.RequesterAsync();
+        await app.WithDbAsync(async db =>
+        {
+            db.Add(new DeletionNotice { Id = Guid.CreateVersion7(), OrganisationId = requester.OrganisationId, Reason = DeletionReason.Withdrawal, ClipCount = 1, CreatedAt = DateTimeOffset.UtcNow.AddDays(-8) });
+            await db.SaveChangesAsync();
+        });
+
+        await RunScheduledAsync(DeletionNoticeRemindersJob.Name);
+
+        (await ToldAsync(requester.User.Id)).ShouldHaveSingleItem().Kind.ShouldBe(NotificationKind.DeletionNoticesOverdue);
+        (await MailSubjectsAsync(requester.User.Email!)).ShouldContain("1 deletion notice waits for acknowledgement");
+    }
+
+    [Fact]
+    public async Task TheScheduledFiguresRunTellsASupplierOfLastMonthThroughTheJobServersEntryPoint()
+    {
+        var supplier = await app.CreateOrganisationAsync(OrganisationKind.Supplier);
+        var staff = await app.CreateUserAsync(Roles.Supplier, organisationId: supplier);
+        await app.WithDbAsync(db => SupplierWorld.PeopleAsync(db, supplier, 1, DateTimeOffset.UtcNow.AddDays(-40)));
+
+        await RunScheduledAsync(MonthlyFiguresJob.Name);
+        await RunScheduledAsync(MonthlyFiguresJob.Name);
+
+        (await ToldAsync(staff.Id)).ShouldHaveSingleItem().Kind.ShouldBe(NotificationKind.MonthlyFigures);
+    }
+
     private async Task RejectAsync(ReviewJob job, Guid clip, string reason)
     {
         var requester = await app.SignedInClientAsync(job.Requester.Email!);
@@ -309,6 +339,12 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
         await new SupplierNotices(db, scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), new FakeTime(now))
             .MonthlyFiguresAsync(default);
+    }
+
+    private async Task RunScheduledAsync(string name)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ScheduledJobs>().RunAsync(name, null, default);
     }
 
     private async Task WithNotificationsAsync(Func<CrowdDb, Crowd.Server.Features.Notifications.Notifications, Task> work)
