@@ -23,10 +23,16 @@ public sealed class NotificationsBrowserTests(ReviewsBrowserApp app, ITestOutput
         var requester = await app.SignedInPageAsync(job.Requester.Email!, "en-US");
         await requester.GotoAsync($"/Reviews/{job.Job.Id}");
         var item = requester.Locator($"[data-clip-id='{clip}']");
+        // The review queue keeps the reject form folded until it is opened (a clip that failed the checks opens it).
+        if (!await item.GetByTestId("reject-details").EvaluateAsync<bool>("d => d.open"))
+        {
+            await item.GetByTestId("reject-open").ClickAsync();
+        }
         await item.GetByTestId("reject-reason").SelectOptionAsync("wrong-prompt");
         await item.GetByTestId("reject-note").FillAsync("You read the second sentence instead of the first.");
         await item.GetByTestId("reject").ClickAsync();
-        await Expect(requester.GetByTestId("review-done")).ToContainTextAsync("Clip rejected");
+        // The queue decides in place: the row settles as rejected once the server has it.
+        await Expect(item).ToHaveAttributeAsync("data-state", "rejected");
 
         // The page that was already open hears of it without a reload.
         await Expect(contributor.GetByTestId("bell-count")).ToHaveTextAsync("1");

@@ -108,6 +108,8 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         await page.GotoAsync("/MyData");
         await ShotAsync(page, "withdraw-my-data");
         await page.GetByTestId("clip-" + clip.Id).GetByRole(AriaRole.Button, new() { Name = "Withdraw this clip" }).ClickAsync();
+        // Withdrawal asks once before the audio is destroyed.
+        await page.GetByTestId("withdraw-confirmed").ClickAsync();
         await Expect(page.GetByTestId("done")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("clip-" + clip.Id).GetByTestId("status")).ToContainTextAsync("Withdrawn, audio destroyed");
         await Expect(page.GetByTestId("job-" + job.Id).GetByTestId("earned")).Not.ToContainTextAsync("—", new() { UseInnerText = true });
