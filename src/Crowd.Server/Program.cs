@@ -14,6 +14,7 @@ using Crowd.Server.Features.Processing;
 using Crowd.Server.Features.Withdrawal;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Mail;
+using Crowd.Server.Infrastructure.Orleans;
 using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 
@@ -24,6 +25,7 @@ builder.Services.AddCrowdAccounts();
 builder.Services.AddCrowdAudit();
 builder.AddCrowdMail();
 builder.Services.AddJobs();
+builder.AddCrowdOrleans();
 builder.Services.AddCrowdRecording();
 builder.Services.AddSuppliers();
 builder.AddCrowdPayouts();
