@@ -21,7 +21,7 @@ public static class OrleansSetup
         var settings = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Orleans ?? new OrleansOptions();
         // Orleans' own loops (messaging timeouts, membership probes, directory upkeep) keep real time even where the
         // application runs on a test clock.
-        foreach (var key in new[] { TimeProviderNames.Messaging, TimeProviderNames.SystemTimers, TimeProviderNames.Membership, TimeProviderNames.Grains })
+        foreach (var key in new[] { TimeProviderNames.Messaging, TimeProviderNames.SystemTimers, TimeProviderNames.Membership })
         {
             builder.Services.AddKeyedSingleton(key, TimeProvider.System);
         }

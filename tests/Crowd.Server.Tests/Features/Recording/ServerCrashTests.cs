@@ -161,9 +161,7 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
             start.Environment["ConnectionStrings__Crowd"] = connectionString;
             start.Environment["Crowd__DataDirectory"] = dataDirectory;
             start.Environment["Crowd__Recording__CheckpointSeconds"] = "1";
-            start.Environment["Crowd__Recording__ChunksPerSecond"] = "200";
-            start.Environment["Crowd__Recording__ChunkBurst"] = "200";
-            start.Environment["Crowd__Recording__AnalysisQueueChunks"] = "600";
+            start.Environment["Crowd__Recording__AudioBurstSeconds"] = "60";
             start.Environment["Crowd__RateLimits__AuthPerMinute"] = "1000";
             start.Environment["Logging__Console__FormatterName"] = "simple";
             start.Environment["Logging__LogLevel__Default"] = "Warning";

@@ -39,8 +39,14 @@ public interface IWorkerSessionGrain : IGrainWithGuidKey
     /// <summary>Ends the session whoever holds it (terms changed, or the contributor left): time written and paid, prompt given back.</summary>
     Task Close();
 
-    /// <summary>Writes the active time and accrues its pay now (the grain's timer does this every CheckpointSeconds).</summary>
+    /// <summary>
+    /// Writes the active time and accrues its pay now, renews the claim of a contributor at work and ends a session nobody
+    /// came back to within the idle cut-off (the grain's timer does this every CheckpointSeconds). Returns the time written.
+    /// </summary>
     Task<long> Checkpoint();
+
+    /// <summary>Whether a browser connection holds the session right now.</summary>
+    Task<bool> Held();
 }
 
 /// <summary>The browser side of a session: told when another tab took the session over.</summary>

@@ -434,24 +434,30 @@ public sealed class WorkerSessionGrain(
         DeactivateOnIdle();
     }
 
-    public Task<long> Checkpoint() => CheckpointAsync(CancellationToken.None);
+    public async Task<long> Checkpoint()
+    {
+        var activeMs = await CheckpointAsync(CancellationToken.None);
+        if (_closed)
+        {
+            return activeMs;
+        }
+        var now = clock.GetUtcNow();
+        await GrainFactory.GetGrain<IRecordingJobGrain>(_jobId).Checkpointed(_id, !_clock.IsIdle(now));
+        // Nobody came back within the cut-off: the session ends, and the next visit starts a new one.
+        if (_connection is null && _detachedAt is { } left && now - left >= TimeSpan.FromSeconds(Options.IdleCutoffSeconds))
+        {
+            await Close();
+        }
+        return activeMs;
+    }
+
+    public Task<bool> Held() => Task.FromResult(!_closed && _connection is not null);
 
     private async Task CheckpointTickAsync(CancellationToken ct)
     {
-        if (_closed)
-        {
-            return;
-        }
         try
         {
-            await CheckpointAsync(ct);
-            var now = clock.GetUtcNow();
-            await GrainFactory.GetGrain<IRecordingJobGrain>(_jobId).Checkpointed(_id, !_clock.IsIdle(now));
-            // Nobody came back within the cut-off: the session ends, and the next visit starts a new one.
-            if (_connection is null && _detachedAt is { } left && now - left >= TimeSpan.FromSeconds(Options.IdleCutoffSeconds))
-            {
-                await Close();
-            }
+            await Checkpoint();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
