@@ -187,7 +187,7 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
                 {
                     // not listening yet
                 }
-                waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(60));
+                waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(90), "the server answers /health within the start-up wait of the other server-process tests");
                 await Task.Delay(100);
             }
         }

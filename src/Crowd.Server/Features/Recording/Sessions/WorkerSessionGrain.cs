@@ -396,6 +396,10 @@ public sealed class WorkerSessionGrain(
             await vault.DeleteAsync(stored.StorageKey, CancellationToken.None);
             DiscardTake();
             _prompt = null;
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<TaskClaims>().ReleaseAsync(_id, CancellationToken.None); // the slot goes back to the pool
+            }
             throw new RecordingRefusedException(outcome switch
             {
                 AcceptOutcome.SpeakerCapReached => RecordingErrors.SpeakerCap,
