@@ -13,13 +13,19 @@ using Microsoft.Extensions.Options;
 
 // dotnet run -c Release --project tests/Crowd.Benchmarks -- payouts [contributors]
 // dotnet run -c Release --project tests/Crowd.Benchmarks -- export [clips] [seconds per clip]
+// dotnet run -c Release --project tests/Crowd.Benchmarks -- recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2]
 if (args.Length > 0 && args[0] == "export")
 {
     return await Crowd.Benchmarks.ExportCommand.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "recording")
+{
+    return await Crowd.Benchmarks.RecordingCommand.RunAsync(args[1..]);
+}
 if (args.Length == 0 || args[0] != "payouts")
 {
-    Console.Error.WriteLine("usage: Crowd.Benchmarks payouts [contributors=100000] | export [clips=10000] [seconds=3]");
+    Console.Error.WriteLine("usage: Crowd.Benchmarks payouts [contributors=100000] | export [clips=10000] [seconds=3] | " +
+        "recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2] [--threads 4] [--take-seconds 10]");
     return 2;
 }
 var contributors = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;

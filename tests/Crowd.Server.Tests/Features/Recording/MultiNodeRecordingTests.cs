@@ -84,7 +84,15 @@ public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
         var failover = Stopwatch.StartNew();
         onB.Abort();
         await onB.DisposeAsync();
-        var checkpointed = await cluster.ScalarAsync<long>($"SELECT active_ms FROM worker_sessions WHERE id = '{sessionId}'");
+        // A checkpoint node B committed just before it died may still land: wait until the row stops moving.
+        var checkpointed = -1L;
+        for (var stable = 0; stable < 3;)
+        {
+            var now = await cluster.ScalarAsync<long>($"SELECT active_ms FROM worker_sessions WHERE id = '{sessionId}'");
+            stable = now == checkpointed ? stable + 1 : 0;
+            checkpointed = now;
+            await Task.Delay(100);
+        }
         await using var onA = await contributor.ConnectAsync(a);
         JsonNode? view = null;
         var attempts = 0;

@@ -124,10 +124,11 @@ public sealed class WorkerSessionGrain(
         _connection = connectionId;
         _observer = observer;
         _detachedAt = null;
-        _clock.Touch(clock.GetUtcNow());
+        var now = clock.GetUtcNow();
+        _clock.Touch(now);
         var lost = _takeLost;
         _takeLost = false;
-        return await StateAsync("joined", lost ? RecordingErrors.SessionInterrupted : null);
+        return await StateAsync("joined", lost ? RecordingErrors.SessionInterrupted : null, _clock.Settle(now));
     }
 
     public Task Detach(string connectionId)
@@ -349,8 +350,9 @@ public sealed class WorkerSessionGrain(
     public async Task<SessionState> Ping(string connectionId, string activity)
     {
         EnsureHolder(connectionId);
-        _clock.Touch(clock.GetUtcNow());
-        return await StateAsync(activity, null);
+        var now = clock.GetUtcNow();
+        _clock.Touch(now);
+        return await StateAsync(activity, null, _clock.Settle(now));
     }
 
     public async Task<SubmitOutcome> Submit(string connectionId, Guid takeId, BrowserSettings? settings)

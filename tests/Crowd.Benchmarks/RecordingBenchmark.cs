@@ -1,0 +1,626 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.ApiKeys;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Recording;
+using Crowd.Server.Features.Recording.Streaming;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crowd.Benchmarks;
+
+public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int Nodes, int Threads, int WarmupSeconds = 2, int TakeSeconds = 10);
+
+public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSent, long FramesReceived, double P50Ms, double P95Ms, double P99Ms,
+    double MaxMs, double ServerCpuPercent, double ServerCpuMsPer1000Chunks, long ServerRssMb, int Errors, IReadOnlyList<string> ErrorSamples)
+{
+    public double DeliveredPercent => ChunksSent == 0 ? 0 : 100.0 * FramesReceived / ChunksSent;
+}
+
+/// <summary>
+/// The recording load benchmark: N contributors stream 16 kHz PCM16 in real time (a 100 ms chunk every 100 ms each,
+/// random phase) over WebSockets with MessagePack, through the SignalR .NET client, against real server processes (one
+/// node, or two finding each other through Redis) on a throw-away PostgreSQL. The job is created, funded and published
+/// through the public API, as a requester and the admin do it. Measures the time from a chunk being sent to its quality
+/// frame arriving, delivered frames, errors, and the server's CPU and memory.
+/// </summary>
+public static class RecordingBenchmark
+{
+    private const int SampleRate = 16_000;
+    private const int ChunkSamples = 1_600;
+    private const string Password = "correct horse battery";
+    private const int ContributorsPerJob = 50;
+
+    public static async Task<IReadOnlyList<RecordingStepResult>> RunAsync(RecordingBenchmarkOptions options, TextWriter log)
+    {
+        log.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {options.Nodes} node(s); " +
+            $"{options.Threads} sender threads; {options.Seconds} s measured per step after {options.WarmupSeconds} s warm-up");
+        await using var postgres = await EmbeddedPostgres.StartThrowawayAsync();
+        var connectionString = postgres.ConnectionString("bench");
+        await SchemaMigrator.EnsureDatabaseAsync(connectionString);
+        await SchemaMigrator.MigrateAsync(connectionString);
+        await using var redis = options.Nodes > 1 ? await RedisProcess.StartAsync() : null;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "crowd-rec-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        var adminEmail = $"admin-{Guid.NewGuid():N}@bench.test";
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Crowd"] = connectionString,
+            ["Crowd__DataDirectory"] = dataDirectory,
+            ["Crowd__Clips__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Crowd__Admin__Email"] = adminEmail,
+            ["Crowd__Admin__Password"] = Password,
+            ["Crowd__RateLimits__AuthPerMinute"] = "1000000",
+            ["Crowd__RateLimits__ApiPerSecond"] = "1000000",
+            ["Crowd__Scheduler__Enabled"] = "false",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        if (redis is not null)
+        {
+            environment["Crowd__Orleans__Redis"] = redis.Configuration;
+            environment["Crowd__Orleans__ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..8];
+            environment["Crowd__Orleans__AdvertisedAddress"] = "127.0.0.1";
+        }
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            for (var i = 0; i < options.Nodes; i++)
+            {
+                nodes.Add(await NodeProcess.StartAsync(environment, redis is null ? 0 : FreePort()));
+            }
+            log.WriteLine($"{nodes.Count} node(s) up: {string.Join(", ", nodes.Select(n => n.Address))}");
+            var audio = Audio();
+            var max = options.Recorders.Max();
+            var setup = Stopwatch.StartNew();
+            var recorders = await SetUpAsync(nodes, adminEmail, max, log);
+            log.WriteLine($"Set-up through the public API: {recorders.Count} recorders on {recorders.Select(r => r.JobId).Distinct().Count()} jobs " +
+                $"in {setup.Elapsed.TotalSeconds:F1} s");
+            var results = new List<RecordingStepResult>();
+            log.WriteLine("recorders nodes    sent  delivered     p50     p95     p99     max  server CPU  CPU ms/1000 chunks  RSS MB  errors");
+            foreach (var count in options.Recorders)
+            {
+                var step = await StepAsync(nodes, recorders.Take(count).ToList(), audio, options);
+                results.Add(step);
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{step.Recorders,9} {step.Nodes,5} {step.ChunksSent,7} {step.DeliveredPercent,9:F2}% {step.P50Ms,6:F1}ms {step.P95Ms,6:F1}ms " +
+                    $"{step.P99Ms,6:F1}ms {step.MaxMs,6:F0}ms {step.ServerCpuPercent,9:F0}% {step.ServerCpuMsPer1000Chunks,19:F0} {step.ServerRssMb,7} {step.Errors,7}"));
+                foreach (var sample in step.ErrorSamples)
+                {
+                    log.WriteLine("  error: " + sample);
+                }
+            }
+            log.WriteLine($"Load average after: {LoadAverage()}");
+            return results;
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
+    }
+
+    private sealed record Recorder(Guid JobId, CookieContainer Cookies, int Node);
+
+    /// <summary>
+    /// A requester with an API key posts jobs and their prompts, the admin records their bank transfers on /Escrow/Fund,
+    /// the requester publishes; contributors sign up, sign in and consent to each job. Each contributor records on up to
+    /// one job per connection, so <see cref="ContributorsPerJob"/> contributors cover every job.
+    /// </summary>
+    private static async Task<List<Recorder>> SetUpAsync(List<NodeProcess> nodes, string adminEmail, int count, TextWriter log)
+    {
+        var node = nodes[0].Address;
+        using var requester = Client(node, new CookieContainer());
+        (await requester.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest($"requester-{Guid.NewGuid():N}@bench.test", Password,
+            "Bench Requester", new DateOnly(1980, 1, 1), Roles.Requester, "Bench Speech AI"))).EnsureSuccessStatusCode();
+        var key = (await (await requester.PostAsJsonAsync("/api/api-keys", new CreateApiKeyRequest("load benchmark")))
+            .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<CreatedApiKeyResponse>())!.Key;
+        using var api = Client(node, null);
+        api.DefaultRequestHeaders.Add("X-Api-Key", key);
+        using var admin = Client(node, new CookieContainer());
+        (await admin.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(adminEmail, Password))).EnsureSuccessStatusCode();
+
+        var contributors = Math.Min(count, ContributorsPerJob);
+        var jobs = new List<Guid>();
+        for (var j = 0; j * contributors < count; j++)
+        {
+            var job = (await (await api.PostAsJsonAsync("/api/jobs", new JobRequest(Title: $"Load benchmark {j + 1}",
+                    Description: "Read each sentence aloud.", Language: "en", HourlyRate: new Money(3000, "CNY"), Region: "CN-BJ",
+                    EstimatedSecondsPerClip: 10, BuyerName: "Bench Speech AI", PurposeSpeechRecognition: true, RetentionDays: 30, TargetHours: 2000)))
+                .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JobResponse>())!;
+            var prompts = string.Join('\n', Enumerable.Range(1, contributors + 10).Select(i => $"Benchmark sentence number {i}."));
+            (await api.PutAsync($"/api/jobs/{job.Id}/prompts", new StringContent(prompts, System.Text.Encoding.UTF8, "text/plain"))).EnsureSuccessStatusCode();
+            await FundAsync(admin, job.Id, job.Budget!.Total);
+            (await api.PostAsync($"/api/jobs/{job.Id}/publish", null)).EnsureSuccessStatusCode();
+            jobs.Add(job.Id);
+        }
+
+        var recorders = new ConcurrentBag<Recorder>();
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(Enumerable.Range(0, contributors).Select(async c =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var cookies = new CookieContainer();
+                using var http = Client(node, cookies);
+                (await http.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest($"contributor-{c}-{Guid.NewGuid():N}@bench.test", Password,
+                    $"Bench Contributor {c}", new DateOnly(1995, 1, 1), Roles.Contributor))).EnsureSuccessStatusCode();
+                for (var j = 0; j < jobs.Count && j * contributors + c < count; j++)
+                {
+                    var screen = (await http.GetFromJsonAsync<ConsentView>($"/api/recording/jobs/{jobs[j]}/consent"))!;
+                    (await http.PostAsJsonAsync($"/api/recording/jobs/{jobs[j]}/consent", new
+                    {
+                        version = screen.Version,
+                        textSha256 = screen.TextSha256,
+                        signature = $"Bench Contributor {c}",
+                        voiceCloning = false,
+                    })).EnsureSuccessStatusCode();
+                    recorders.Add(new Recorder(jobs[j], cookies, (j * contributors + c) % nodes.Count));
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        log.WriteLine($"{contributors} contributors signed up and consented");
+        return [.. recorders.OrderBy(r => r.Node).ThenBy(r => r.JobId)];
+    }
+
+    private static async Task FundAsync(HttpClient admin, Guid jobId, Money amount)
+    {
+        var page = await admin.GetStringAsync("/Escrow/Fund");
+        var token = Regex.Match(page, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["JobId"] = jobId.ToString(),
+            ["Amount"] = (amount.Minor / 100m).ToString("0.00", CultureInfo.InvariantCulture),
+            ["Currency"] = amount.Currency,
+            ["Reference"] = "BENCH-" + jobId.ToString("N")[..8],
+        });
+        var response = await admin.PostAsync("/Escrow/Fund", form);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!body.Contains("Recorded.", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Funding job {jobId} was not recorded: HTTP {(int)response.StatusCode}");
+        }
+    }
+
+    /// <summary>One step: every recorder connects, joins, takes a prompt and records takes back to back, in real time.</summary>
+    private static async Task<RecordingStepResult> StepAsync(List<NodeProcess> nodes, List<Recorder> recorders, short[] audio, RecordingBenchmarkOptions options)
+    {
+        var errors = new ConcurrentBag<string>();
+        var sessions = new RecorderSession[recorders.Count];
+        using (var gate = new SemaphoreSlim(32))
+        {
+            await Task.WhenAll(recorders.Select(async (r, i) =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    sessions[i] = await RecorderSession.OpenAsync(nodes[r.Node].Address, r, errors);
+                }
+                catch (Exception e)
+                {
+                    errors.Add("join: " + e.Message);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+        var live = sessions.Where(s => s is not null).ToArray();
+        var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
+        var measured = TimeSpan.FromSeconds(options.Seconds);
+        var clock = Stopwatch.StartNew();
+        var phase = new Random(42);
+        foreach (var s in live)
+        {
+            s.NextDue = TimeSpan.FromMilliseconds(phase.Next(0, 100));
+        }
+        var cpuBefore = TimeSpan.Zero;
+        var measuring = new TaskCompletionSource();
+        var senders = Enumerable.Range(0, options.Threads).Select(t => Task.Factory.StartNew(() =>
+        {
+            var mine = live.Where((_, i) => i % options.Threads == t).ToArray();
+            var takeChunks = options.TakeSeconds * 10;
+            while (clock.Elapsed < warmup + measured)
+            {
+                var now = clock.Elapsed;
+                var counting = now >= warmup;
+                foreach (var s in mine)
+                {
+                    if (now >= s.NextDue)
+                    {
+                        s.Tick(audio, takeChunks, counting, errors);
+                        s.NextDue += TimeSpan.FromMilliseconds(100);
+                    }
+                }
+                Thread.Sleep(2); // the senders pace real time; 2 ms of slack keeps them from spinning
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        await Task.Delay(warmup);
+        cpuBefore = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime());
+        var measureStart = Stopwatch.GetTimestamp();
+        await Task.WhenAll(senders);
+        var cpu = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime()) - cpuBefore;
+        var wall = Stopwatch.GetElapsedTime(measureStart);
+        var rss = nodes.Sum(n => n.RssMb());
+        await Task.Delay(500); // the last frames in flight
+        var latencies = live.SelectMany(s => s.Latencies()).Order().ToArray();
+        var sent = live.Sum(s => s.CountedSent);
+        var received = live.Sum(s => s.CountedFrames);
+        await Task.WhenAll(live.Select(s => s.CloseAsync()));
+        double Percentile(double p) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p * latencies.Length) - 1)];
+        var errorList = errors.ToList();
+        return new RecordingStepResult(recorders.Count, nodes.Count, sent, received, Percentile(0.50), Percentile(0.95), Percentile(0.99),
+            latencies.Length == 0 ? double.NaN : latencies[^1], 100 * cpu.TotalSeconds / wall.TotalSeconds,
+            sent == 0 ? 0 : cpu.TotalMilliseconds / (sent / 1000.0), rss, errorList.Count + (recorders.Count - live.Length),
+            errorList.GroupBy(e => e).Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList());
+    }
+
+    /// <summary>A few seconds of speech-like audio: a voiced tone with syllable-rate loudness changes over a little noise.</summary>
+    private static short[] Audio()
+    {
+        var random = new Random(7);
+        var samples = new short[SampleRate * 4];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var t = (double)i / SampleRate;
+            var syllables = 0.5 + (0.5 * Math.Sin(2 * Math.PI * 4 * t));
+            var voice = Math.Sin(2 * Math.PI * 180 * t) + (0.5 * Math.Sin(2 * Math.PI * 360 * t)) + (0.25 * Math.Sin(2 * Math.PI * 720 * t));
+            samples[i] = (short)((3000 * syllables * voice) + ((random.NextDouble() - 0.5) * 60));
+        }
+        return samples;
+    }
+
+    private static HttpClient Client(Uri node, CookieContainer? cookies) =>
+        new(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), UseCookies = cookies is not null, AllowAutoRedirect = false })
+        {
+            BaseAddress = node,
+        };
+
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    /// <summary>One contributor's connection: takes back to back, each chunk's send time kept until its frame comes back.</summary>
+    private sealed class RecorderSession
+    {
+        private readonly HubConnection _connection;
+        private readonly long[] _sentAt = new long[1_000];
+        private readonly List<double> _latencies = new(2_000);
+        private readonly object _gate = new();
+        private Channel<AudioChunk>? _take;
+        private Task? _result;
+        private int _seq;
+        private volatile bool _counting;
+        private volatile bool _starting;
+
+        private RecorderSession(HubConnection connection) => _connection = connection;
+
+        public TimeSpan NextDue { get; set; }
+
+        public long CountedSent { get; private set; }
+
+        public long CountedFrames { get; private set; }
+
+        public static async Task<RecorderSession> OpenAsync(Uri node, Recorder recorder, ConcurrentBag<string> errors)
+        {
+            var connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(node, RecordingHub.Path), o =>
+                {
+                    o.Transports = HttpTransportType.WebSockets;
+                    o.SkipNegotiation = true;
+                    o.Cookies = recorder.Cookies;
+                })
+                .AddMessagePackProtocol()
+                .Build();
+            var session = new RecorderSession(connection);
+            connection.On<QualityFrame>("frame", session.OnFrame);
+            connection.Closed += e =>
+            {
+                if (e is not null)
+                {
+                    errors.Add("connection closed: " + e.Message);
+                }
+                return Task.CompletedTask;
+            };
+            await connection.StartAsync();
+            var view = await connection.InvokeAsync<SessionView>("Join", recorder.JobId, false);
+            if (view.Prompt is null)
+            {
+                view = await connection.InvokeAsync<SessionView>("NextPrompt");
+            }
+            if (view.Prompt is null)
+            {
+                throw new InvalidOperationException("no prompt: " + view.Status);
+            }
+            return session;
+        }
+
+        private void OnFrame(QualityFrame frame)
+        {
+            var now = Stopwatch.GetTimestamp();
+            lock (_gate)
+            {
+                var sent = _sentAt[frame.Seq % _sentAt.Length];
+                if (sent != 0)
+                {
+                    _sentAt[frame.Seq % _sentAt.Length] = 0;
+                    if (_counting)
+                    {
+                        _latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                        CountedFrames++;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Sends the next 100 ms chunk, starting a new take when the last one is long enough.</summary>
+        public void Tick(short[] audio, int takeChunks, bool counting, ConcurrentBag<string> errors)
+        {
+            _counting = counting;
+            if (_starting)
+            {
+                return;
+            }
+            if (_take is null || _seq >= takeChunks)
+            {
+                if (_take is not null)
+                {
+                    _take.Writer.TryComplete();
+                    var ended = _result!;
+                    _ = ended.ContinueWith(t => errors.Add("take: " + t.Exception!.GetBaseException().Message), TaskContinuationOptions.OnlyOnFaulted);
+                    _take = null;
+                }
+                _starting = true;
+                _ = StartTakeAsync(errors);
+                return;
+            }
+            var offset = _seq * ChunkSamples % (audio.Length - ChunkSamples);
+            var pcm = MemoryMarshal.AsBytes(audio.AsSpan(offset, ChunkSamples)).ToArray();
+            lock (_gate)
+            {
+                _sentAt[_seq % _sentAt.Length] = Stopwatch.GetTimestamp();
+                if (counting)
+                {
+                    CountedSent++;
+                }
+            }
+            if (!_take.Writer.TryWrite(new AudioChunk(_seq, pcm, SampleRate)))
+            {
+                errors.Add("chunk not queued");
+            }
+            _seq++;
+        }
+
+        private async Task StartTakeAsync(ConcurrentBag<string> errors)
+        {
+            try
+            {
+                var started = await _connection.InvokeAsync<TakeStarted>("StartTake");
+                var take = Channel.CreateUnbounded<AudioChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                _seq = 0;
+                _result = _connection.InvokeAsync<TakeResult?>("Record", started.TakeId, take.Reader);
+                _take = take;
+            }
+            catch (Exception e)
+            {
+                errors.Add("start take: " + e.Message);
+            }
+            finally
+            {
+                _starting = false;
+            }
+        }
+
+        public double[] Latencies()
+        {
+            lock (_gate)
+            {
+                return _latencies.ToArray();
+            }
+        }
+
+        public async Task CloseAsync()
+        {
+            _take?.Writer.TryComplete();
+            try
+            {
+                if (_result is not null)
+                {
+                    await _result.WaitAsync(TimeSpan.FromSeconds(10));
+                }
+            }
+            catch (Exception e) when (e is Microsoft.AspNetCore.SignalR.HubException or TimeoutException or InvalidOperationException)
+            {
+                // the step is over; its errors were counted while it ran
+            }
+            await _connection.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The built server as a child process on a free port, until disposed; its CPU time and memory read from /proc.</summary>
+internal sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private NodeProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public static async Task<NodeProcess> StartAsync(IDictionary<string, string> environment, int siloPort)
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Crowd.sln")))
+        {
+            root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar)) ?? throw new InvalidOperationException("Crowd.sln not found");
+        }
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+            ? "Release" : "Debug";
+        var project = Path.Combine(root, "src", "Crowd.Server");
+        var dll = Path.Combine(project, "bin", configuration, "net10.0", "Crowd.Server.dll");
+        var address = new Uri($"http://127.0.0.1:{RecordingBenchmark.FreePort()}");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = project, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(address.ToString());
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        if (siloPort > 0)
+        {
+            start.Environment["Crowd__Orleans__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var output = new ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => Keep(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(output, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var node = new NodeProcess(process, address);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with {process.ExitCode}:\n{string.Join('\n', output)}");
+            }
+            try
+            {
+                if ((await http.GetAsync(new Uri(address, "/health"))).IsSuccessStatusCode)
+                {
+                    return node;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(200);
+        }
+        await node.DisposeAsync();
+        throw new TimeoutException($"The server did not answer /health within 120 s:\n{string.Join('\n', output)}");
+    }
+
+    private static void Keep(ConcurrentQueue<string> output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        output.Enqueue(line);
+        while (output.Count > 200 && output.TryDequeue(out _))
+        {
+        }
+    }
+
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
+    public long RssMb()
+    {
+        _process.Refresh();
+        return _process.WorkingSet64 / (1024 * 1024);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
+
+/// <summary>Debian's redis-server on a free loopback port, keeping nothing on disk, for the two-node steps.</summary>
+internal sealed class RedisProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private RedisProcess(Process process, int port)
+    {
+        _process = process;
+        Configuration = $"127.0.0.1:{port}";
+    }
+
+    public string Configuration { get; }
+
+    public static async Task<RedisProcess> StartAsync()
+    {
+        var port = RecordingBenchmark.FreePort();
+        var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start (scripts/setup --tests installs it)");
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        var redis = new RedisProcess(process, port);
+        for (var i = 0; i < 200; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return redis;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+        await redis.DisposeAsync();
+        throw new TimeoutException("redis-server did not listen within 10 s");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
