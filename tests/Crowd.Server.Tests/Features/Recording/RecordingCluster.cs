@@ -41,7 +41,9 @@ public sealed class RecordingCluster : IAsyncDisposable
         var dataDirectory = Path.Combine(Path.GetTempPath(), "crowd-cluster-" + Guid.NewGuid().ToString("N")[..12]);
         var clusterId = "test-" + Guid.NewGuid().ToString("N")[..12];
         var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var started = await Task.WhenAll(Enumerable.Range(0, nodes).Select(async _ =>
+        // One after the other: two start-ups at once on a busy two-core machine can outlast the start-up wait.
+        var started = new List<RecordingNode>();
+        for (var i = 0; i < nodes; i++)
         {
             var siloPort = TestRedis.FreePort();
             var (server, _) = await ServerProcess.StartAsync(new Dictionary<string, string>
@@ -60,9 +62,9 @@ public sealed class RecordingCluster : IAsyncDisposable
                 ["Crowd__Scheduler__Enabled"] = "false",
                 ["Logging__LogLevel__Default"] = "Warning",
             });
-            return new RecordingNode(server, siloPort);
-        }));
-        return new RecordingCluster(redis, connectionString, dataDirectory, [.. started]);
+            started.Add(new RecordingNode(server, siloPort));
+        }
+        return new RecordingCluster(redis, connectionString, dataDirectory, started);
     }
 
     public async Task<T> ScalarAsync<T>(string sql)
