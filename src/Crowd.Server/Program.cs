@@ -36,6 +36,7 @@ builder.AddCrowdScheduler();
 
 var app = builder.Build();
 await app.UseCrowdDatabaseAsync();
+await app.UseCrowdAuditAsync();
 await app.SeedCrowdAdminAsync();
 app.UseCrowdWeb();
 app.MapAccounts();

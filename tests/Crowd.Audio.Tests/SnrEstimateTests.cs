@@ -36,27 +36,44 @@ public sealed class SnrEstimateTests(AudioCorpus corpus, ITestOutputHelper outpu
         }
     }
 
-    /// <summary>Not an acceptance bound: prints the failure cases (0 dB, one short word) for the note.</summary>
+    /// <summary>
+    /// The hard cases have wider, still bounded errors: at 0 dB the estimate stays within 4 dB; one word with its natural
+    /// pauses within 1.5 dB; a word trimmed to its first and last sample has no pause to measure noise in, so the
+    /// estimate may fall far low but never reads cleaner than the clip is (a noisy clip is never passed as clean).
+    /// The table is printed and written for the note.
+    /// </summary>
     [Fact]
-    public void ZeroDecibelAndShortClipErrorsArePrintedForTheNote()
+    public void ZeroDecibelsAndShortClipsStayWithinTheirWiderBounds()
     {
         var table = new StringBuilder();
         table.AppendLine("voice colour snr clip | SnrDb WADA segmental | error");
+        var failures = new List<string>();
+        void Check(string voice, string colour, double snr, string clip, ClipReport report, double below, double above)
+        {
+            var row = Row(voice, colour, snr, clip, report);
+            table.AppendLine(row);
+            var error = report.SnrDb - snr;
+            if (error < -below || error > above)
+            {
+                failures.Add($"{row} (allowed -{below} to +{above} dB)");
+            }
+        }
         foreach (var voice in AudioCorpus.Voices)
         {
             foreach (var colour in AudioCorpus.NoiseColours)
             {
-                table.AppendLine(Row(voice.Name, colour, 0, "sentence+0.5s pads", Analyze(corpus.Speech(voice), colour, 0, 0.5)));
+                Check(voice.Name, colour, 0, "sentence+0.5s pads", Analyze(corpus.Speech(voice), colour, 0, 0.5), below: 4, above: 4);
                 foreach (double snr in new[] { 10.0, 20 })
                 {
-                    table.AppendLine(Row(voice.Name, colour, snr, "one word, no pads", Analyze(corpus.Word(voice), colour, snr, 0)));
-                    table.AppendLine(Row(voice.Name, colour, snr, "word, trimmed", Analyze(Trimmed(corpus.Word(voice)), colour, snr, 0)));
+                    Check(voice.Name, colour, snr, "one word, no pads", Analyze(corpus.Word(voice), colour, snr, 0), below: 1.5, above: 1.5);
+                    Check(voice.Name, colour, snr, "word, trimmed", Analyze(Trimmed(corpus.Word(voice)), colour, snr, 0), below: 15, above: 1);
                 }
             }
         }
 
         output.WriteLine(table.ToString());
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "crowd-audio-snr-failures.txt"), table.ToString());
+        failures.ShouldBeEmpty();
     }
 
     /// <summary>The word cut to its first and last sample above 1 % of full scale: no pause left to measure noise in.</summary>

@@ -22,15 +22,22 @@ public sealed class VoiceActivityTests(AudioCorpus corpus, ITestOutputHelper out
         report.SpeechRatio.ShouldBeGreaterThan(0.3);
     }
 
-    /// <summary>Not an acceptance bound: how the edges hold up in other noise, printed for the note.</summary>
+    /// <summary>
+    /// White and brown noise at 10 dB keep both edges within 100 ms. Pink noise at 5 dB and below masks the quietest
+    /// trailing syllables, so the edges may move by up to 250 ms; speech is still found in a quarter of the clip or more.
+    /// </summary>
     [Fact]
-    public void EdgeErrorsInOtherNoiseArePrintedForTheNote()
+    public void EdgesInOtherNoiseStayWithinTheirWiderBounds()
     {
         foreach (var voice in AudioCorpus.Voices)
         {
-            foreach (var (colour, snr) in new[] { ("white", 10.0), ("brown", 10.0), ("pink", 5.0), ("pink", 0.0) })
+            foreach (var (colour, snr, bound) in new[] { ("white", 10.0, 0.1), ("brown", 10.0, 0.1), ("pink", 5.0, 0.25), ("pink", 0.0, 0.25) })
             {
-                EdgeErrors(voice.Name, colour, snr);
+                var (leading, trailing, report) = EdgeErrors(voice.Name, colour, snr);
+
+                leading.ShouldBeInRange(-bound, bound, $"{voice.Name} in {colour} noise at {snr} dB");
+                trailing.ShouldBeInRange(-bound, bound, $"{voice.Name} in {colour} noise at {snr} dB");
+                report.SpeechRatio.ShouldBeGreaterThan(0.25, $"{voice.Name} in {colour} noise at {snr} dB");
             }
         }
     }

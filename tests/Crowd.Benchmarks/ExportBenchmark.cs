@@ -6,7 +6,9 @@ using Crowd.Server.Features.Exports.Datasets;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Security;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -36,11 +38,20 @@ public static class ExportBenchmark
             DataDirectory = Path.Combine(workDirectory, "data"),
             Clips = new ClipStoreOptions { MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) },
         });
-        var paths = new ClipPaths(options, new HostingEnvironment { ContentRootPath = workDirectory });
-        var master = new ClipMasterKey(options, paths, NullLogger<ClipMasterKey>.Instance);
+        var environment = new HostingEnvironment { ContentRootPath = workDirectory };
+        var paths = new ClipPaths(options, environment);
+        var master = new ClipMasterKey(options, new KeyFiles(options, environment, NullLogger<KeyFiles>.Instance));
         var vault = new ClipVault(new DirectoryClipStore(paths), master);
         var keys = new ExportKeys(master);
-        CrowdDb Open() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
+        var auditKey = new AuditKey(RandomNumberGenerator.GetBytes(32));
+        // Pooled, as the server's contexts are.
+        var contexts = new PooledDbContextFactory<CrowdDb>(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
+        CrowdDb Open() => contexts.CreateDbContext();
+        DatasetExporter Exporter(CrowdDb db)
+        {
+            var audit = new AuditLog(db, TimeProvider.System, auditKey);
+            return new(db, keys, new DatasetSigningKeys(db, keys, audit, TimeProvider.System), audit, vault, TimeProvider.System);
+        }
 
         var step = Stopwatch.StartNew();
         var (organisationId, userId, jobId) = await SeedAsync(connectionString, vault, clips, clipSeconds);
@@ -73,7 +84,7 @@ public static class ExportBenchmark
             DatasetExport export;
             await using (var db = Open())
             {
-                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
+                var exporter = Exporter(db);
                 var outcome = await exporter.CreateAsync(new ExportCaller(organisationId, userId, null), jobId, DatasetUse.SpeechRecognition, default);
                 export = outcome.Export ?? throw new InvalidOperationException($"The export was not created: {outcome.Kind}");
             }
@@ -88,7 +99,7 @@ public static class ExportBenchmark
             await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (entry, ct) =>
             {
                 await using var db = Open();
-                var exporter = new DatasetExporter(db, keys, new AuditLog(db, TimeProvider.System), vault, TimeProvider.System);
+                var exporter = Exporter(db);
                 var read = await exporter.ReadClipAsync(organisationId, export.Id, entry.ClipId, ct);
                 if (read.Wav is null || Convert.ToHexStringLower(SHA256.HashData(read.Wav)) != entry.Sha256)
                 {

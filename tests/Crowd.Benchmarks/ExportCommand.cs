@@ -1,5 +1,4 @@
 using System.Globalization;
-using Crowd.Server.Infrastructure.Database;
 
 namespace Crowd.Benchmarks;
 
@@ -10,11 +9,8 @@ internal static class ExportCommand
     {
         var clips = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10_000;
         var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 3;
-        Console.WriteLine($"Starting a throw-away PostgreSQL cluster and migrating it ({Environment.ProcessorCount} cores)…");
-        await using var cluster = await EmbeddedPostgres.StartThrowawayAsync();
-        var connectionString = cluster.ConnectionString("bench");
-        await SchemaMigrator.EnsureDatabaseAsync(connectionString);
-        await SchemaMigrator.MigrateAsync(connectionString);
+        var (cluster, connectionString) = await BenchDatabase.StartAsync();
+        await using var _ = cluster;
         var work = Path.Combine(Path.GetTempPath(), "crowd-export-bench-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {

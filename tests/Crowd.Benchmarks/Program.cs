@@ -1,142 +1,17 @@
-using System.Diagnostics;
-using System.Globalization;
-using Crowd.Server.Features.Earnings;
-using Crowd.Server.Features.Ledger;
-using Crowd.Server.Features.Payouts;
-using Crowd.Server.Features.Payouts.BankFile;
-using Crowd.Server.Features.Payouts.Stripe;
-using Crowd.Server.Infrastructure;
-using Crowd.Server.Infrastructure.Database;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-
 // dotnet run -c Release --project tests/Crowd.Benchmarks -- payouts [contributors]
 // dotnet run -c Release --project tests/Crowd.Benchmarks -- export [clips] [seconds per clip]
 // dotnet run -c Release --project tests/Crowd.Benchmarks -- recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2]
-if (args.Length > 0 && args[0] == "export")
+return args switch
 {
-    return await Crowd.Benchmarks.ExportCommand.RunAsync(args[1..]);
-}
-if (args.Length > 0 && args[0] == "recording")
-{
-    return await Crowd.Benchmarks.RecordingCommand.RunAsync(args[1..]);
-}
-if (args.Length == 0 || args[0] != "payouts")
+    ["payouts", .. var rest] => await Crowd.Benchmarks.PayoutCommand.RunAsync(rest),
+    ["export", .. var rest] => await Crowd.Benchmarks.ExportCommand.RunAsync(rest),
+    ["recording", .. var rest] => await Crowd.Benchmarks.RecordingCommand.RunAsync(rest),
+    _ => Usage(),
+};
+
+static int Usage()
 {
     Console.Error.WriteLine("usage: Crowd.Benchmarks payouts [contributors=100000] | export [clips=10000] [seconds=3] | " +
         "recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2] [--threads 4] [--take-seconds 10]");
     return 2;
-}
-var contributors = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
-
-Console.WriteLine($"Starting a throw-away PostgreSQL cluster and migrating it ({Environment.ProcessorCount} cores)…");
-await using var cluster = await EmbeddedPostgres.StartThrowawayAsync();
-var connectionString = cluster.ConnectionString("bench");
-await SchemaMigrator.EnsureDatabaseAsync(connectionString);
-await SchemaMigrator.MigrateAsync(connectionString);
-CrowdDb Open() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
-
-var time = TimeProvider.System;
-var options = Options.Create(new CrowdOptions { Payouts = new PayoutOptions { MinimumMinor = 100 } });
-var faults = new PayoutFaults(options, NullLogger<PayoutFaults>.Instance);
-var jobId = Guid.CreateVersion7();
-
-var total = Stopwatch.StartNew();
-var step = Stopwatch.StartNew();
-await using (var db = Open())
-{
-    await db.ExecuteAsync($"""
-        INSERT INTO organisations (id, name, kind, created_at) VALUES ('{jobId}', 'Bench requester', 1, now());
-        INSERT INTO users (id, display_name, date_of_birth, preferred_culture, created_at, user_name, email_confirmed, phone_number_confirmed,
-                           two_factor_enabled, lockout_enabled, access_failed_count)
-        SELECT CASE WHEN i = 0 THEN '{jobId}'::uuid ELSE md5('bench-user-' || i)::uuid END, 'Contributor ' || i, '1995-01-01', 'zh-Hans', now(),
-               'bench' || i || '@example.test', false, false, false, false, 0
-        FROM generate_series(0, {contributors}) AS i;
-        INSERT INTO jobs (id, organisation_id, created_by_user_id, status, version, title, description, language, takes_per_prompt, clip_min_ms,
-                          clip_max_ms, min_snr_db, max_clipping_ratio, min_speech_ratio, environment_notes, hourly_rate_minor, currency, region,
-                          estimated_seconds_per_clip, buyer_name, purpose_speech_recognition, purpose_voice_cloning, retention_days, prompt_count,
-                          created_at, updated_at)
-        VALUES ('{jobId}', '{jobId}', '{jobId}', 1, 1, 'Bench job', '', 'zh-CN', 1, 1000, 15000, 15, 0.005, 0.3, '', 3000, 'CNY', 'CN-BJ', 20,
-                'Bench', true, false, 365, 0, now(), now());
-        INSERT INTO payout_accounts (contributor_id, provider, payee_name, bank_account_reference, onboarded, updated_at)
-        SELECT md5('bench-user-' || i)::uuid, 1, 'Contributor ' || i, '6222' || lpad(i::text, 12, '0'), true, now()
-        FROM generate_series(1, {contributors}) AS i;
-        """, default);
-    await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.EscrowFunded, "bench funding", "bench-funding",
-        AccountRef.External("CNY"), AccountRef.Escrow(jobId, "CNY"), 10_000_000_000), time.GetUtcNow(), default);
-}
-Console.WriteLine($"seed      {contributors:N0} contributors, 1 funded job: {step.Elapsed.TotalSeconds,6:F2} s (not counted)");
-
-var checkpoints = Enumerable.Range(1, contributors)
-    .Select(i => new Checkpoint(Guid.CreateVersion7(), Md5Guid("bench-user-" + i), jobId, 600_000 + i % 3_000_000))
-    .ToList();
-var measured = Stopwatch.StartNew();
-var rowsBefore = await RowsAsync();
-step.Restart();
-await using (var db = Open())
-{
-    await EarningsAccrual.AccrueManyAsync(db, checkpoints, time);
-}
-Report("accrue", contributors, step.Elapsed, rows: -rowsBefore + (rowsBefore = await RowsAsync()));
-
-step.Restart();
-PayoutRunResult run;
-await using (var db = Open())
-{
-    var stripe = new StripeClient(new HttpClient(), options, NullLogger<StripeClient>.Instance);
-    run = await new PayoutRunner(db, options, time, faults, stripe, NullLogger<PayoutRunner>.Instance).RunAsync("bench-run");
-}
-Report("payout run", run.Created, step.Elapsed, rows: -rowsBefore + (rowsBefore = await RowsAsync()));
-
-step.Restart();
-int settled;
-await using (var db = Open())
-{
-    var batches = new BankBatches(db, time, faults, NullLogger<BankBatches>.Instance);
-    var batch = (await batches.ListAsync()).Single();
-    await batches.MarkSentAsync(batch.Id, Guid.Empty);
-    settled = await batches.ConfirmRemainingAsync(batch.Id);
-}
-Report("settle", settled, step.Elapsed, rows: -rowsBefore + (rowsBefore = await RowsAsync()));
-measured.Stop();
-
-await using (var db = Open())
-{
-    var trial = await LedgerQueries.TrialBalanceAsync(db);
-    var negative = await LedgerQueries.NegativeContributorBalancesAsync(db);
-    var paidOut = await LedgerQueries.BalanceAsync(db, AccountRef.PaidOut("CNY"));
-    var accrued = await db.Set<EarningsAccrualRow>().SumAsync(a => a.AccruedMinor);
-    var entries = await db.ScalarAsync<long>("SELECT count(*) FROM ledger_entries", default);
-    Console.WriteLine($"check     sum per currency {string.Join(", ", trial.Select(t => $"{t.Key} {t.Value}"))}; negative contributor balances {negative.Count}; "
-        + $"paid out {paidOut} of {accrued / 100m:N2} CNY accrued; {entries:N0} ledger entries");
-    if (trial.Any(t => t.Value != 0) || negative.Count > 0 || paidOut.Minor != accrued || settled != contributors)
-    {
-        Console.WriteLine("FAILED: the ledger does not reconcile");
-        return 1;
-    }
-}
-Console.WriteLine($"total     accrue + pay out + settle {contributors:N0} contributors: {measured.Elapsed.TotalSeconds:F2} s "
-    + $"({contributors / measured.Elapsed.TotalSeconds:N0} contributors/s); wall clock with seeding {total.Elapsed.TotalSeconds:F2} s; target < 30 s");
-return measured.Elapsed < TimeSpan.FromSeconds(30) ? 0 : 1;
-
-// Rows written: rows inserted, plus the payout rows each later step updates.
-async Task<long> RowsAsync()
-{
-    await using var db = Open();
-    return await db.ScalarAsync<long>("""
-        SELECT (SELECT count(*) FROM ledger_entries) + (SELECT count(*) FROM ledger_transactions) + (SELECT count(*) FROM ledger_accounts)
-             + (SELECT count(*) FROM earnings_accruals) + (SELECT count(*) FROM payouts) + (SELECT count(*) FROM payouts WHERE state >= 2)
-             + (SELECT count(*) FROM payouts WHERE state = 3)
-        """, default);
-}
-
-static void Report(string what, int count, TimeSpan elapsed, long rows) =>
-    Console.WriteLine($"{what,-10} {count:N0} in {elapsed.TotalSeconds,6:F2} s: {count / elapsed.TotalSeconds,8:N0} contributors/s, {rows:N0} rows written, {rows / elapsed.TotalSeconds,8:N0} rows/s");
-
-static Guid Md5Guid(string text)
-{
-#pragma warning disable CA5351 // matches PostgreSQL's md5()::uuid for seeded ids; not security
-    return Guid.Parse(Convert.ToHexString(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(text))));
-#pragma warning restore CA5351
 }

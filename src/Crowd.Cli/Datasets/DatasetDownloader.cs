@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
+using Crowd.Server.Features.Exports.Datasets;
 
 namespace Crowd.Cli.Datasets;
 
@@ -28,13 +28,21 @@ public interface IDownloadReporter
 public sealed class DatasetDownloader(HttpClient http, IDownloadReporter reporter, int parallelism = 4)
 {
     public const string StateFile = "export.json";
+    public const string SyncFile = "deletions.json";
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     private sealed record ExportState(Guid ExportId, Guid JobId, string Use);
 
-    private sealed record ManifestEntry(Guid ClipId, string Sha256, long SizeBytes);
+    private sealed record SyncState(long Since);
 
-    public async Task<DatasetDownloadResult> ExportAsync(Guid jobId, string directory, string use, CancellationToken ct)
+    private static readonly (string File, string Path)[] s_signedFiles =
+    [
+        (DatasetSignature.JsonlFile, "manifest.jsonl"), (DatasetSignature.TsvFile, "manifest.tsv"), (DatasetSignature.SignatureFile, "signature"),
+        (DatasetSignature.CroissantFile, "croissant.json"), (DatasetSignature.DatasheetFile, "DATASHEET.md"),
+    ];
+
+    /// <param name="pinned">The buyer's pinned keys; without them the manifest is checked against the keys the server publishes now.</param>
+    public async Task<DatasetDownloadResult> ExportAsync(Guid jobId, string directory, string use, CancellationToken ct, PublishedKeySet? pinned = null)
     {
         Directory.CreateDirectory(Path.Combine(directory, "clips"));
         var statePath = Path.Combine(directory, StateFile);
@@ -59,7 +67,7 @@ public sealed class DatasetDownloader(HttpClient http, IDownloadReporter reporte
             reporter.Note($"Created export {state.ExportId}.");
         }
 
-        foreach (var (name, path) in new[] { ("manifest.jsonl", "manifest.jsonl"), ("manifest.tsv", "manifest.tsv"), ("signature.json", "signature") })
+        foreach (var (name, path) in s_signedFiles)
         {
             var target = Path.Combine(directory, name);
             if (!File.Exists(target))
@@ -69,9 +77,16 @@ public sealed class DatasetDownloader(HttpClient http, IDownloadReporter reporte
                 await WriteAtomicallyAsync(target, await response.Content.ReadAsByteArrayAsync(ct), ct);
             }
         }
-
-        var verified = await VerifyManifestAsync(directory, ct);
-        var entries = ReadManifest(await File.ReadAllTextAsync(Path.Combine(directory, "manifest.jsonl"), ct));
+        // A copy of the platform's public keys travels with the data for reference; verification trusts pinned keys only.
+        var published = await FetchKeysAsync(ct);
+        await DatasetVerifier.WriteKeysAsync(Path.Combine(directory, DatasetSignature.KeysFile), published, ct);
+        var (problem, _) = await DatasetVerifier.CheckSignatureAsync(directory, pinned ?? published, ct);
+        if (problem is not null)
+        {
+            throw new DatasetCliException(problem);
+        }
+        var verified = true;
+        var entries = DatasetVerifier.ReadManifest(await File.ReadAllTextAsync(Path.Combine(directory, DatasetSignature.JsonlFile), ct));
         reporter.Start(entries.Count, entries.Sum(e => e.SizeBytes));
         int downloaded = 0, resumed = 0, skipped = 0, withdrawn = 0;
         long bytes = 0;
@@ -97,34 +112,82 @@ public sealed class DatasetDownloader(HttpClient http, IDownloadReporter reporte
         });
         if (!gone.IsEmpty)
         {
-            await File.WriteAllLinesAsync(Path.Combine(directory, "withdrawn.txt"), gone.Order().Select(g => g.ToString("D")), ct);
+            var listed = await DatasetVerifier.WithdrawnAsync(directory, ct);
+            listed.UnionWith(gone);
+            await File.WriteAllLinesAsync(Path.Combine(directory, DatasetVerifier.WithdrawnFile), listed.Order().Select(g => g.ToString("D")), ct);
             reporter.Note($"{gone.Count} clip(s) were withdrawn by their speakers after the export and were not downloaded; they are listed in withdrawn.txt. Do not use them.");
         }
         return new DatasetDownloadResult(state.ExportId, entries.Count, downloaded, resumed, skipped, withdrawn, bytes, verified);
     }
 
-    /// <summary>Asks the platform whether the manifest files are the ones it signed.</summary>
-    public async Task<bool> VerifyManifestAsync(string directory, CancellationToken ct)
+    /// <summary>The platform's public keys as it publishes them now.</summary>
+    public async Task<PublishedKeySet> FetchKeysAsync(CancellationToken ct)
     {
-        var body = new
-        {
-            manifestJsonl = await File.ReadAllTextAsync(Path.Combine(directory, "manifest.jsonl"), ct),
-            manifestTsv = await File.ReadAllTextAsync(Path.Combine(directory, "manifest.tsv"), ct),
-            signature = await File.ReadAllTextAsync(Path.Combine(directory, "signature.json"), ct),
-        };
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "api/datasets/verify") { Content = JsonContent.Create(body) }, ct);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, DatasetSignature.WellKnownPath.TrimStart('/')), ct);
         await EnsureSuccessAsync(response, ct);
-        return true;
+        return JsonSerializer.Deserialize<PublishedKeySet>(await response.Content.ReadAsStringAsync(ct), DatasetSignature.Json)
+            ?? throw new DatasetCliException("The platform's key set is empty.");
     }
 
-    /// <summary>Clips whose file is missing or does not match the manifest's SHA-256.</summary>
+    /// <summary>
+    /// Applies the buyer's deletion feed to a downloaded export: every page is checked against the pinned keys, clips of
+    /// this export that were withdrawn are deleted and listed in withdrawn.txt, and then the rest is verified again.
+    /// </summary>
+    public async Task<(int Removed, VerifyResult Verified)> SyncAsync(string directory, PublishedKeySet pinned, CancellationToken ct)
+    {
+        var statePath = Path.Combine(directory, StateFile);
+        var state = File.Exists(statePath) ? JsonSerializer.Deserialize<ExportState>(await File.ReadAllTextAsync(statePath, ct), s_json) : null;
+        if (state is null)
+        {
+            throw new DatasetCliException($"{directory} holds no export made by crowd dataset export ({StateFile} is missing).");
+        }
+        var syncPath = Path.Combine(directory, SyncFile);
+        var since = File.Exists(syncPath) ? JsonSerializer.Deserialize<SyncState>(await File.ReadAllTextAsync(syncPath, ct), s_json)?.Since ?? 0 : 0;
+        var withdrawn = await DatasetVerifier.WithdrawnAsync(directory, ct);
+        var removed = 0;
+        while (true)
+        {
+            using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"api/datasets/deletions?since={since}")), ct);
+            await EnsureSuccessAsync(response, ct);
+            var signed = JsonSerializer.Deserialize<SignedFeed>(await response.Content.ReadAsStringAsync(ct), DatasetSignature.Json)
+                ?? throw new DatasetCliException("The deletion feed answered with nothing.");
+            var (verdict, page) = DatasetSignature.VerifyFeed(signed, pinned);
+            if (page is null)
+            {
+                throw new DatasetCliException($"The deletion feed's signature does not verify under your pinned keys ({verdict.Problem}); nothing was changed.");
+            }
+            foreach (var entry in page.Entries.Where(e => e.ExportId == state.ExportId))
+            {
+                var path = DatasetVerifier.ClipPath(directory, entry.ClipId);
+                File.Delete(path + ".partial");
+                if (File.Exists(path))
+                {
+                    File.Delete(path);
+                    removed++;
+                }
+                withdrawn.Add(entry.ClipId);
+            }
+            await File.WriteAllLinesAsync(Path.Combine(directory, DatasetVerifier.WithdrawnFile), withdrawn.Order().Select(g => g.ToString("D")), ct);
+            since = page.Next;
+            await WriteAtomicallyAsync(syncPath, System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new SyncState(since), s_json)), ct);
+            if (!page.More)
+            {
+                break;
+            }
+        }
+        reporter.Note($"{removed} withdrawn clip(s) deleted; {withdrawn.Count} listed in {DatasetVerifier.WithdrawnFile}. Delete them from every other copy too.");
+        return (removed, await DatasetVerifier.VerifyAsync(directory, pinned, ct));
+    }
+
+    /// <summary>Clips whose file is missing or does not match the manifest's SHA-256 (clips listed as withdrawn are not expected).</summary>
     public static async Task<List<Guid>> CheckFilesAsync(string directory, CancellationToken ct)
     {
+        var withdrawn = await DatasetVerifier.WithdrawnAsync(directory, ct);
         var bad = new List<Guid>();
-        foreach (var entry in ReadManifest(await File.ReadAllTextAsync(Path.Combine(directory, "manifest.jsonl"), ct)))
+        foreach (var entry in DatasetVerifier.ReadManifest(await File.ReadAllTextAsync(Path.Combine(directory, DatasetSignature.JsonlFile), ct)))
         {
-            var path = ClipPath(directory, entry.ClipId);
-            if (!File.Exists(path) || await Sha256Async(path, ct) != entry.Sha256)
+            var path = DatasetVerifier.ClipPath(directory, entry.ClipId);
+            if (!withdrawn.Contains(entry.ClipId) && (!File.Exists(path) || await DatasetVerifier.Sha256Async(path, ct) != entry.Sha256))
             {
                 bad.Add(entry.ClipId);
             }
@@ -140,12 +203,12 @@ public sealed class DatasetDownloader(HttpClient http, IDownloadReporter reporte
         Withdrawn,
     }
 
-    private async Task<ClipOutcome> FetchClipAsync(Guid exportId, string directory, ManifestEntry entry, CancellationToken ct)
+    private async Task<ClipOutcome> FetchClipAsync(Guid exportId, string directory, DatasetVerifier.ManifestEntry entry, CancellationToken ct)
     {
-        var path = ClipPath(directory, entry.ClipId);
+        var path = DatasetVerifier.ClipPath(directory, entry.ClipId);
         if (File.Exists(path))
         {
-            if (await Sha256Async(path, ct) == entry.Sha256)
+            if (await DatasetVerifier.Sha256Async(path, ct) == entry.Sha256)
             {
                 return ClipOutcome.Skipped;
             }
@@ -176,7 +239,7 @@ public sealed class DatasetDownloader(HttpClient http, IDownloadReporter reporte
             {
                 await response.Content.CopyToAsync(file, ct);
             }
-            if (await Sha256Async(partial, ct) == entry.Sha256)
+            if (await DatasetVerifier.Sha256Async(partial, ct) == entry.Sha256)
             {
                 File.Move(partial, path, overwrite: true);
                 return append ? ClipOutcome.Resumed : ClipOutcome.Downloaded;
@@ -228,27 +291,6 @@ public sealed class DatasetDownloader(HttpClient http, IDownloadReporter reporte
         }
         throw new DatasetCliException(string.Create(CultureInfo.InvariantCulture,
             $"{(int)response.StatusCode} {title ?? response.ReasonPhrase}{(detail is null ? "" : ": " + detail)}"));
-    }
-
-    private static List<ManifestEntry> ReadManifest(string jsonl)
-    {
-        var entries = new List<ManifestEntry>();
-        foreach (var line in jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
-        {
-            using var clip = JsonDocument.Parse(line);
-            var root = clip.RootElement;
-            entries.Add(new ManifestEntry(root.GetProperty("clipId").GetGuid(), root.GetProperty("sha256").GetString()!, root.GetProperty("sizeBytes").GetInt64()));
-        }
-        return entries;
-    }
-
-    // Built from the clip id, never from a name in the manifest, so no manifest line can write outside the directory.
-    private static string ClipPath(string directory, Guid clipId) => Path.Combine(directory, "clips", $"{clipId:D}.wav");
-
-    private static async Task<string> Sha256Async(string path, CancellationToken ct)
-    {
-        await using var file = File.OpenRead(path);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, ct));
     }
 
     private static async Task WriteAtomicallyAsync(string path, byte[] content, CancellationToken ct)

@@ -5,6 +5,16 @@ public sealed class CrowdOptions
 {
     public const string Section = "Crowd";
 
+    /// <summary>Where people reach the platform when none is configured outside Production.</summary>
+    public static readonly Uri DevelopmentPublicUrl = new("http://localhost:5000/");
+
+    /// <summary>
+    /// The address people reach the platform at, like https://crowd.example.org (Crowd__PublicUrl). Every link in mail is
+    /// built from it and browsers' requests must come from it, never from a request's Host header. Production refuses to
+    /// start without it; elsewhere it defaults to <see cref="DevelopmentPublicUrl"/>.
+    /// </summary>
+    public Uri? PublicUrl { get; set; }
+
     /// <summary>Where the embedded PostgreSQL and other local state live when nothing else is configured. Relative to the repository root.</summary>
     public string DataDirectory { get; set; } = ".crowd";
 
@@ -15,9 +25,13 @@ public sealed class CrowdOptions
     public RecordingOptions Recording { get; set; } = new();
 
     public ClipStoreOptions Clips { get; set; } = new();
+
+    public KeyOptions Keys { get; set; } = new();
     public PayoutOptions Payouts { get; set; } = new();
 
     public StripeOptions Stripe { get; set; } = new();
+
+    public FundingOptions Funding { get; set; } = new();
 
     public SchedulerOptions Scheduler { get; set; } = new();
 
@@ -110,9 +124,6 @@ public sealed class MailOptions
     /// <summary>The sender address of every mail.</summary>
     public string From { get; set; } = "Crowd <no-reply@crowd.invalid>";
 
-    /// <summary>The address links in mails point to, like https://crowd.example.org. When empty, the address of the request that caused the mail.</summary>
-    public Uri? PublicBaseUrl { get; set; }
-
     /// <summary>How often queued mail is looked for, besides right after a mail is queued.</summary>
     public int PollSeconds { get; set; } = 10;
 
@@ -162,24 +173,51 @@ public sealed class PayoutOptions
 
 public sealed class StripeOptions
 {
+    /// <summary>The secret API key. Without it no Stripe call is made: card funding is not offered and Stripe payouts fail.</summary>
     public string? SecretKey { get; set; }
 
     /// <summary>Webhook signing secrets; more than one while a secret is being rotated.</summary>
     public List<string> WebhookSecrets { get; set; } = [];
 
+    /// <summary>Where Stripe's API is; tests point it at a local fake.</summary>
     public Uri ApiBase { get; set; } = new("https://api.stripe.com/");
-
-    public string ApiVersion { get; set; } = "2025-10-29.clover";
 
     public int WebhookToleranceSeconds { get; set; } = 300;
 
-    /// <summary>Retries of a 429, a 5xx or a lost connection, with exponential backoff from RetryBaseDelayMs.</summary>
-    public int MaxRetries { get; set; } = 4;
+    /// <summary>
+    /// Stripe.net's own retries of one call (lost connections, 409, 5xx, and 429 lock timeouts Stripe marks with
+    /// Stripe-Should-Retry), with the same Idempotency-Key and a backoff from 0.5 s. A rate-limit 429 is not retried at
+    /// once: the payout or refund waits for the next run, which sends it with the same key.
+    /// </summary>
+    public int MaxRetries { get; set; } = 2;
 
-    public int RetryBaseDelayMs { get; set; } = 500;
+    public int TimeoutSeconds { get; set; } = 30;
 
     /// <summary>Country of new Express accounts.</summary>
     public string DefaultCountry { get; set; } = "US";
+
+    /// <summary>
+    /// Origins of hosted payment pages besides Stripe's own (checkout.stripe.com, connect.stripe.com) that pages may send
+    /// the browser to after a form post: the content security policy's form-action allows these too. Tests add the local fake.
+    /// </summary>
+    public List<Uri> HostedPageOrigins { get; set; } = [];
+}
+
+public sealed class FundingOptions
+{
+    /// <summary>The platform's account requesters transfer escrow to, shown on each unfunded job with its payment reference.</summary>
+    public BankAccountOptions Bank { get; set; } = new();
+}
+
+public sealed class BankAccountOptions
+{
+    public string? AccountName { get; set; }
+    public string? BankName { get; set; }
+    public string? AccountNumber { get; set; }
+    /// <summary>SWIFT / BIC, for transfers from abroad.</summary>
+    public string? SwiftCode { get; set; }
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(AccountName) && !string.IsNullOrWhiteSpace(AccountNumber);
 }
 
 public sealed class RateLimitOptions
@@ -189,6 +227,9 @@ public sealed class RateLimitOptions
 
     /// <summary>API requests per caller (account, API key or address) per second, with a burst of the same size.</summary>
     public int ApiPerSecond { get; set; } = 50;
+
+    /// <summary>Requests with an API key that is wrong, malformed or revoked, per client address per minute; beyond it 429.</summary>
+    public int FailedApiKeysPerMinute { get; set; } = 20;
 }
 
 public sealed class AdminSeedOptions
@@ -230,6 +271,22 @@ public sealed class RecordingOptions
     public int GuardianLinkDays { get; set; } = 7;
 }
 
+/// <summary>
+/// Secret keys besides the clip master key (Crowd:Clips:MasterKey). Production supplies each one, base64 of 32 random
+/// bytes, from a secret store (Crowd__Keys__DataProtection, Crowd__Keys__Audit); every node gets the same values.
+/// </summary>
+public sealed class KeyOptions
+{
+    /// <summary>Where keys that are not configured are generated once (folder 0700, files 0600); relative paths are under the data directory. Never inside the clips folder.</summary>
+    public string Directory { get; set; } = "keys";
+
+    /// <summary>Encrypts the data-protection keys (which sign cookies and protect webhook secrets) where they are stored: in the database.</summary>
+    public string? DataProtection { get; set; }
+
+    /// <summary>Keys the audit log's chain (HMAC-SHA256), so that whoever can write to the database alone cannot rebuild it.</summary>
+    public string? Audit { get; set; }
+}
+
 public sealed class ClipStoreOptions
 {
     /// <summary>Base64 of the 256-bit key that wraps every clip's own key. When empty, one is generated and kept in the data directory.</summary>
@@ -237,4 +294,18 @@ public sealed class ClipStoreOptions
 
     /// <summary>Where encrypted clips are written; relative paths are under the data directory.</summary>
     public string Directory { get; set; } = "clips";
+
+    /// <summary>An S3-compatible bucket instead of the directory, when its Endpoint is set (Crowd__Clips__S3__Endpoint=https://…).</summary>
+    public S3ClipOptions S3 { get; set; } = new();
+}
+
+public sealed class S3ClipOptions
+{
+    public Uri? Endpoint { get; set; }
+    public string Bucket { get; set; } = "crowd-clips";
+    public string? AccessKey { get; set; }
+    public string? SecretKey { get; set; }
+    public string? Region { get; set; }
+    /// <summary>Prepended to every object name, so that one bucket can hold several installations.</summary>
+    public string? Prefix { get; set; }
 }

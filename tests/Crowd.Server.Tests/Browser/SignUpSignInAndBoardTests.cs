@@ -24,6 +24,12 @@ public sealed class SignUpSignInAndBoardTests(BrowserApp app, ITestOutputHelper 
         await page.CheckAsync("[data-testid=role-contributor]");
         await page.ClickAsync("[data-testid=signup-submit]");
 
+        // Signing up never signs in: an address that already has an account must get the very same page.
+        await Assertions.Expect(page.GetByTestId("signed-up")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", "a long enough passphrase");
+        await page.ClickAsync("[data-testid=signin-submit]");
         await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("Li Wei");
         await page.ClickAsync("[data-testid=header-signout]");
         await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
@@ -40,6 +46,7 @@ public sealed class SignUpSignInAndBoardTests(BrowserApp app, ITestOutputHelper 
         await Assertions.Expect(card.GetByTestId("board-job-facts")).ToContainTextAsync("30.00 CNY");
         output.WriteLine("Screenshot: " + await BrowserApp.ScreenshotAsync(page, "job-board-signed-in"));
         job.Title.ShouldBe("Read Mandarin weather reports");
+        app.Csp.ShouldBeClean();
     }
 
     [Fact]
@@ -53,5 +60,45 @@ public sealed class SignUpSignInAndBoardTests(BrowserApp app, ITestOutputHelper 
         await page.ClickAsync("button[name=culture][value=en]");
         await Assertions.Expect(page.Locator("header")).ToContainTextAsync("Job board");
         output.WriteLine("Screenshot: " + await BrowserApp.ScreenshotAsync(page, "job-board-switched-to-english"));
+        app.Csp.ShouldBeClean();
+    }
+
+    [Fact]
+    public async Task TheApiDocsWorkUnderTheContentSecurityPolicy()
+    {
+        var page = await app.NewPageAsync();
+
+        await page.GotoAsync("/docs/index.html");
+
+        await Assertions.Expect(page.Locator(".swagger-ui .info .title")).ToContainTextAsync("Crowd");
+        await Assertions.Expect(page.Locator(".opblock-tag").First).ToBeVisibleAsync();
+        output.WriteLine("Screenshot: " + await BrowserApp.ScreenshotAsync(page, "api-docs"));
+        app.Csp.ShouldBeClean();
+    }
+
+    [Fact]
+    public async Task TheContentSecurityPolicyBlocksAnInjectedInlineScriptAndTheTestsSeeIt()
+    {
+        var watch = new CspWatch();
+        var context = await app.Browser.NewContextAsync(new() { BaseURL = app.Address.ToString() });
+        await watch.WatchAsync(context);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/Account/SignIn");
+
+        var ran = await page.EvaluateAsync<bool>("""
+            () => {
+              window.injectedRan = false;
+              const script = document.createElement('script');
+              script.textContent = 'window.injectedRan = true';
+              document.body.appendChild(script);
+              return window.injectedRan;
+            }
+            """);
+
+        ran.ShouldBeFalse("an inline script is not allowed to run");
+        await Assertions.Expect(page.GetByTestId("signin-form")).ToBeVisibleAsync();
+        await watch.FirstViolation.WaitAsync(TimeSpan.FromSeconds(10));
+        watch.Violations.ShouldContain(v => v.Contains("script-src", StringComparison.Ordinal));
+        Should.Throw<ShouldAssertException>(watch.ShouldBeClean);
     }
 }

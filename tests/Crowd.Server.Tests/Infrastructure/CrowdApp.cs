@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Audit;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
@@ -11,9 +12,30 @@ namespace Crowd.Server.Tests.Infrastructure;
 /// <summary>The server, in process, on its own real PostgreSQL database. One per test class (IClassFixture).</summary>
 public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    public CrowdApp()
+    {
+    }
+
+    /// <summary>A server on the database of another: several nodes of one platform.</summary>
+    protected CrowdApp(string connectionString) => ConnectionString = connectionString;
+
+    /// <summary>The database as its superuser sees it: for tests that act as an operator, or as an attacker with full access.</summary>
     public string ConnectionString { get; private set; } = "";
 
-    public virtual async Task InitializeAsync() => ConnectionString = await TestPostgres.CreateDatabaseAsync();
+    /// <summary>The connection the server itself uses: the application role.</summary>
+    public string ApplicationConnectionString { get; private set; } = "";
+
+    public virtual async Task InitializeAsync()
+    {
+        if (ConnectionString.Length == 0)
+        {
+            ConnectionString = await TestPostgres.CreateDatabaseAsync();
+        }
+        ApplicationConnectionString = await TestPostgres.As(ConnectionString, DatabaseRole.Application);
+        _ownerConnectionString = await TestPostgres.As(ConnectionString, DatabaseRole.Owner);
+    }
+
+    private string _ownerConnectionString = "";
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
@@ -21,9 +43,9 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (ConnectionString.Length > 0)
+        foreach (var connectionString in new[] { ConnectionString, ApplicationConnectionString, _ownerConnectionString }.Where(c => c.Length > 0))
         {
-            Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(ConnectionString));
+            Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(connectionString));
         }
         GC.SuppressFinalize(this);
     }
@@ -31,7 +53,8 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Crowd", ConnectionString);
+        builder.UseSetting("ConnectionStrings:Crowd", ApplicationConnectionString);
+        builder.UseSetting("ConnectionStrings:CrowdOwner", _ownerConnectionString);
         // Tests sign many accounts in from one address; the rate-limit tests set their own limits.
         builder.UseSetting("Crowd:RateLimits:AuthPerMinute", "100000");
         builder.UseSetting("Crowd:RateLimits:ApiPerSecond", "100000");
@@ -52,6 +75,10 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
         await using var scope = Services.CreateAsyncScope();
         await work(scope.ServiceProvider.GetRequiredService<CrowdDb>());
     }
+
+    /// <summary>Walks the audit chain with the server's own audit key; null when every link holds.</summary>
+    public Task<AuditBreak?> VerifyAuditLogAsync() =>
+        WithDbAsync(db => AuditLog.VerifyAsync(db, Services.GetRequiredService<AuditKey>(), CancellationToken.None));
 
     /// <summary>Creates an account directly (no HTTP), e.g. an admin, which has no public sign-up.</summary>
     public async Task<CrowdUser> CreateUserAsync(string role, string? email = null, string password = TestAccounts.Password,

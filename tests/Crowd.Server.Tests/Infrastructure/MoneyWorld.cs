@@ -50,14 +50,23 @@ public static class MoneyWorld
         return job;
     }
 
-    public static async Task<Guid> ContributorWithBankAccountAsync(CrowdDb db, string name = "Wang Fang", bool onboarded = true, string? currency = null)
+    /// <summary>
+    /// A contributor paid by bank file. With <paramref name="numbers"/> the account number is encrypted as the earnings page
+    /// stores it; without, it is stored in clear as before encryption, with the kind and last four that migration 0096 adds.
+    /// </summary>
+    public static async Task<Guid> ContributorWithBankAccountAsync(CrowdDb db, string name = "Wang Fang", bool onboarded = true, string? currency = null,
+        PayoutAccountNumbers? numbers = null)
     {
         var id = await UserAsync(db, name);
-        db.Set<PayoutAccount>().Add(new PayoutAccount
+        var number = "6222 0000 " + id.ToString("N")[..8];
+        var account = new PayoutAccount
         {
-            ContributorId = id, Provider = PayoutProvider.BankFile, PayeeName = name, BankAccountReference = "6222 0000 " + id.ToString("N")[..8],
+            ContributorId = id, Provider = PayoutProvider.BankFile, PayeeName = name, AccountKind = PayoutAccountKind.BankCard,
+            AccountNumberLast4 = PayoutMethodRules.LastFour(number), LegacyAccountNumber = number,
             Currency = currency, Onboarded = onboarded, UpdatedAt = DateTimeOffset.UtcNow,
-        });
+        };
+        numbers?.Store(account, PayoutAccountKind.BankCard, number);
+        db.Set<PayoutAccount>().Add(account);
         await db.SaveChangesAsync();
         return id;
     }

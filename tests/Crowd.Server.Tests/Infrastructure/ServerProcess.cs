@@ -54,6 +54,8 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add(address.ToString());
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__Console__FormatterName"] = "simple";
+        // Production refuses to start without the address people reach it at.
+        start.Environment["Crowd__PublicUrl"] = address.ToString();
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
@@ -133,7 +135,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -4,8 +4,10 @@ using Npgsql;
 namespace Crowd.Server.Tests.Infrastructure;
 
 /// <summary>
-/// One throw-away PostgreSQL cluster per test run, started the same way the server starts its embedded one.
-/// The schema is migrated once into a template; every test class gets its own database cloned from it.
+/// One throw-away PostgreSQL cluster per test run, started the same way the server starts its embedded one, with its
+/// owner and application roles. The schema is migrated once (as the owner) into a template; every test class gets its
+/// own database cloned from it. Connection strings handed out are the superuser's (what an operator or an attacker with
+/// full database access can do); <see cref="As"/> turns one into the owner's or the application's.
 /// </summary>
 public static class TestPostgres
 {
@@ -23,7 +25,7 @@ public static class TestPostgres
         {
             await using var connection = new NpgsqlConnection(cluster.ConnectionString("postgres"));
             await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name} TEMPLATE {Template}", connection);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name} TEMPLATE {Template} OWNER {EmbeddedPostgres.OwnerRole}", connection);
             await create.ExecuteNonQueryAsync();
         }
         finally
@@ -42,13 +44,22 @@ public static class TestPostgres
         return cluster.ConnectionString(name);
     }
 
+    /// <summary>The shared cluster itself, for tests of how the platform sets up its databases.</summary>
+    public static Task<EmbeddedPostgres> ClusterAsync() => s_cluster.Value;
+
+    /// <summary>The same database, connected as another of the cluster's roles.</summary>
+    public static async Task<string> As(string connectionString, DatabaseRole role)
+    {
+        var cluster = await s_cluster.Value;
+        return cluster.ConnectionString(new NpgsqlConnectionStringBuilder(connectionString).Database!, role);
+    }
+
     private static async Task<EmbeddedPostgres> StartAsync()
     {
         var cluster = await EmbeddedPostgres.StartThrowawayAsync();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        var template = cluster.ConnectionString(Template);
-        await SchemaMigrator.EnsureDatabaseAsync(template);
-        await SchemaMigrator.MigrateAsync(template);
+        await cluster.EnsureDatabaseAsync(Template);
+        await SchemaMigrator.MigrateAsync(cluster.ConnectionString(Template, DatabaseRole.Owner), EmbeddedPostgres.ApplicationRole, CancellationToken.None);
         NpgsqlConnection.ClearAllPools(); // a template must have no open connections when cloned
         return cluster;
     }

@@ -9,6 +9,12 @@ public sealed record SignUpRequest(
 
 public sealed record SignInRequest(string? Email, string? Password);
 
+/// <summary>The answer to every accepted sign-up, whether or not the address already had an account.</summary>
+public sealed record SignUpAccepted(string Detail)
+{
+    public const string Message = "Thank you. We have sent a message to that email address. Sign in with it and your password to continue.";
+}
+
 public sealed record AccountResponse(Guid Id, string Email, string DisplayName, string[] Roles, Guid? OrganisationId,
     string? OrganisationName, string AuthenticatedBy);
 
@@ -27,15 +33,16 @@ public static class AccountRules
         {
             errors.Add(new("email", "Enter your email address."));
         }
+        else if (TextRules.Check("email", request.Email, TextKind.Line) is { } emailText)
+        {
+            errors.Add(emailText);
+        }
         else if (request.Email.Length > MaxEmailLength || !MailAddress.TryCreate(request.Email, out var parsed) || parsed.Address != request.Email.Trim())
         {
             errors.Add(new("email", "Enter a valid email address, like name@example.com."));
         }
 
-        if (string.IsNullOrEmpty(request.Password))
-        {
-            errors.Add(new("password", "Choose a password of at least {0} characters.", 10));
-        }
+        errors.AddRange(Passwords.PasswordRules.Validate(request.Password, [request.Email, request.DisplayName, request.OrganisationName]));
 
         var name = request.DisplayName?.Trim();
         if (string.IsNullOrEmpty(name))
@@ -45,6 +52,10 @@ public static class AccountRules
         else if (name.Length > MaxDisplayNameLength)
         {
             errors.Add(new("displayName", "Keep the name to {0} characters or fewer.", MaxDisplayNameLength));
+        }
+        else if (TextRules.Check("displayName", name, TextKind.Line) is { } nameText)
+        {
+            errors.Add(nameText);
         }
 
         if (request.DateOfBirth is not { } born)
@@ -74,6 +85,10 @@ public static class AccountRules
             else if (organisation.Length > MaxOrganisationNameLength)
             {
                 errors.Add(new("organisationName", "Keep the organisation name to {0} characters or fewer.", MaxOrganisationNameLength));
+            }
+            else if (TextRules.Check("organisationName", organisation, TextKind.Line) is { } organisationText)
+            {
+                errors.Add(organisationText);
             }
         }
         return errors;

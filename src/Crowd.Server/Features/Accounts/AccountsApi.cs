@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
@@ -20,32 +21,34 @@ public static class AccountsApi
         return app;
     }
 
-    private static async Task<Results<Created<AccountResponse>, ValidationProblem>> SignUp(
-        SignUpRequest request, AccountService accounts, CrowdDb db, IStringLocalizer<AccountsText> text, CancellationToken ct)
+    /// <summary>The same 202 for a new address and for one that already has an account (whose owner is mailed instead).</summary>
+    private static async Task<Results<Accepted<SignUpAccepted>, ValidationProblem>> SignUp(
+        SignUpRequest request, AccountService accounts, IStringLocalizer<AccountsText> text, CancellationToken ct)
     {
-        var (user, errors) = await accounts.SignUpAsync(request, ct);
-        if (user is null)
+        var errors = await accounts.SignUpAsync(request, ct);
+        if (errors.Count > 0)
         {
             return Problems.Validation(errors, text);
         }
-        await accounts.SignInAsync(user);
-        return TypedResults.Created("/api/accounts/me", await DescribeAsync(db, user.Id, "cookie", ct));
+        return TypedResults.Accepted((string?)null, new SignUpAccepted(text[SignUpAccepted.Message].Value));
     }
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> SignIn(
-        SignInRequest request, AccountService accounts, CrowdDb db, IStringLocalizer<AccountsText> text, CancellationToken ct)
+        SignInRequest request, AccountService accounts, CrowdDb db, HttpContext http, IStringLocalizer<AccountsText> text, CancellationToken ct)
     {
-        var (outcome, userId) = await accounts.SignInAsync(request.Email, request.Password, persistent: false);
-        switch (outcome)
+        var attempt = await accounts.SignInAsync(request.Email, request.Password, persistent: false, ct);
+        switch (attempt.Outcome)
         {
-            case SignInOutcome.LockedOut:
-                return Problems.Problem(StatusCodes.Status423Locked, text, "Account locked",
-                    "Too many wrong passwords. The account is locked for {0} minutes; try again later.", 15);
+            case SignInOutcome.Throttled:
+                var seconds = SignInAttempt.Seconds(attempt.RetryAfter);
+                http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return Problems.Problem(StatusCodes.Status429TooManyRequests, text, "Too many failed sign-ins",
+                    "Too many failed sign-ins. Wait {0} seconds and try again.", seconds);
             case SignInOutcome.WrongCredentials:
                 return Problems.Problem(StatusCodes.Status401Unauthorized, text, "Sign-in failed",
                     "The email address or password is wrong.");
         }
-        return TypedResults.Ok(await DescribeAsync(db, userId!.Value, "cookie", ct));
+        return TypedResults.Ok(await DescribeAsync(db, attempt.UserId!.Value, "cookie", ct));
     }
 
     private static async Task<NoContent> SignOut(AccountService accounts)

@@ -3,6 +3,7 @@ using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Accounts;
@@ -10,30 +11,31 @@ namespace Crowd.Server.Features.Accounts;
 public static class AccountsSetup
 {
     public const string Scheme = "Crowd";
+    public const string CookieName = "crowd.auth";
 
     public static IServiceCollection AddCrowdAccounts(this IServiceCollection services)
     {
         services.AddIdentity<CrowdUser, IdentityRole<Guid>>(o =>
             {
                 o.User.RequireUniqueEmail = true;
-                o.Password.RequiredLength = 10;
+                // PasswordRules (CommonPasswordValidator) decides; Identity's composition rules are off (NIST SP 800-63B).
+                o.Password.RequiredLength = Passwords.PasswordRules.MinLength;
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequireUppercase = false;
-                // Length over composition (NIST SP 800-63B): a long passphrase needs no digit or symbol.
                 o.Password.RequireDigit = false;
                 o.Password.RequireLowercase = false;
-                o.Password.RequiredUniqueChars = 4;
-                o.Lockout.AllowedForNewUsers = true;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                o.Password.RequiredUniqueChars = 1;
+                // No lockout: it let anyone lock any account with five wrong passwords. SignInThrottle slows guessing instead.
+                o.Lockout.AllowedForNewUsers = false;
             })
+            .AddPasswordValidator<Passwords.CommonPasswordValidator>()
             .AddEntityFrameworkStores<CrowdDb>()
             .AddDefaultTokenProviders()
             .AddClaimsPrincipalFactory<CrowdClaimsFactory>();
 
         services.ConfigureApplicationCookie(o =>
         {
-            o.Cookie.Name = "crowd.auth";
+            o.Cookie.Name = CookieName;
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
@@ -56,13 +58,21 @@ public static class AccountsSetup
                 o.DefaultChallengeScheme = Scheme;
                 o.DefaultForbidScheme = Scheme;
             })
+            // Keys are for programs calling the API; pages, hubs and everything else know only the sign-in cookie.
             .AddPolicyScheme(Scheme, "Cookie or API key", o =>
-                o.ForwardDefaultSelector = c => ApiKeyFormat.FromRequest(c.Request) is null
-                    ? IdentityConstants.ApplicationScheme
-                    : ApiKeyFormat.Scheme)
+                o.ForwardDefaultSelector = c => c.Request.Path.StartsWithSegments("/api") && ApiKeyFormat.FromRequest(c.Request) is not null
+                    ? ApiKeyFormat.Scheme
+                    : IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
 
         services.AddScoped<AccountService>();
+        services.AddScoped<Throttling.SignInThrottle>();
+        services.AddOptions<SecurityStampValidatorOptions>().Configure<TimeProvider>((o, clock) =>
+        {
+            // A cookie outlives sign-out and password changes only until its stamp is next checked against the account.
+            o.ValidationInterval = TimeSpan.FromMinutes(1);
+            o.TimeProvider = clock;
+        });
         services.AddScoped<ApiKeyService>();
         services.AddScoped<BirthDate.BirthDates>();
         services.AddAuthorizationBuilder()
@@ -72,6 +82,15 @@ public static class AccountsSetup
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
         return services;
     }
+
+    /// <summary>The sign-in throttle's part of the EF model; it mirrors Migrations/0075_sign_in_throttles.sql.</summary>
+    internal static void MapSignInThrottles(this ModelBuilder builder) =>
+        builder.Entity<Throttling.SignInThrottleRow>(e =>
+        {
+            e.ToTable("sign_in_throttles");
+            e.HasKey(r => r.KeyHash);
+            e.HasIndex(r => r.LastFailureAt);
+        });
 
     private static Task ApiAwareRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -15,21 +16,24 @@ public sealed class SignInModel(AccountService accounts, IStringLocalizer<Accoun
     [BindProperty] public string? Password { get; set; }
     [BindProperty(SupportsGet = true)] public string? ReturnUrl { get; set; }
 
-    public bool LockedOut { get; private set; }
+    /// <summary>Arriving from sign-up: the account is made (or its owner mailed), and signing in comes next.</summary>
+    [BindProperty(SupportsGet = true)] public bool SignedUp { get; set; }
 
     public void OnGet()
     {
     }
 
-    public async Task<IActionResult> OnPostAsync()
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         ModelState.Clear();
-        var (outcome, _) = await accounts.SignInAsync(Email, Password, persistent: false);
-        switch (outcome)
+        SignedUp = false;
+        var attempt = await accounts.SignInAsync(Email, Password, persistent: false, ct);
+        switch (attempt.Outcome)
         {
-            case SignInOutcome.LockedOut:
-                LockedOut = true;
-                ModelState.AddModelError("", text["Too many wrong passwords. The account is locked for {0} minutes; try again later.", 15]);
+            case SignInOutcome.Throttled:
+                var seconds = SignInAttempt.Seconds(attempt.RetryAfter);
+                Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                ModelState.AddModelError("", text["Too many failed sign-ins. Wait {0} seconds and try again.", seconds]);
                 return Page();
             case SignInOutcome.WrongCredentials:
                 ModelState.AddModelError("", text["The email address or password is wrong."]);

@@ -28,18 +28,17 @@ public sealed class SignUpModel(AccountService accounts, IStringLocalizer<Accoun
         // A malformed date binds as null; the rules then report it in the reader's language instead of the binder's English.
         ModelState.Clear();
         var organisation = Role is Roles.Requester or Roles.Supplier ? OrganisationName : null;
-        var (user, errors) = await accounts.SignUpAsync(new SignUpRequest(Email, Password, DisplayName, DateOfBirth, Role, organisation,
+        var errors = await accounts.SignUpAsync(new SignUpRequest(Email, Password, DisplayName, DateOfBirth, Role, organisation,
             CultureInfo.CurrentUICulture.Name), ct);
-        if (user is null)
+        if (errors.Count > 0)
         {
             ModelState.AddErrors(errors, text);
             return Page();
         }
-        await accounts.SignInAsync(user);
-        if (Role == Roles.Contributor && !string.IsNullOrWhiteSpace(Invite))
-        {
-            return LocalRedirect("/Account/Supplier/Join?code=" + Uri.EscapeDataString(Invite.Trim()));
-        }
-        return LocalRedirect(Role == Roles.Requester ? "/Jobs" : "/");
+        // Not signed in here: an address that already has an account gets the very same answer, so nobody learns that it does.
+        var next = Role == Roles.Contributor && !string.IsNullOrWhiteSpace(Invite)
+            ? "/Account/Supplier/Join?code=" + Uri.EscapeDataString(Invite.Trim())
+            : Role == Roles.Requester ? "/Jobs" : "/";
+        return LocalRedirect("/Account/SignIn?signedUp=true&returnUrl=" + Uri.EscapeDataString(next));
     }
 }

@@ -31,6 +31,10 @@ public static class ApiKeyRules
         {
             errors.Add(new("name", "Keep the key name to {0} characters or fewer.", MaxNameLength));
         }
+        else if (TextRules.Check("name", trimmed, TextKind.Line) is { } text)
+        {
+            errors.Add(text);
+        }
         if (activeKeys >= MaxActiveKeysPerOrganisation)
         {
             errors.Add(new("name", "Your organisation already has {0} active keys, the most allowed. Revoke one you no longer use first.",

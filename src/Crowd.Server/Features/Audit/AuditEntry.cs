@@ -19,6 +19,8 @@ public sealed class AuditEntry
     public string Reason { get; set; } = "";
     /// <summary>Exact JSON text as hashed (text, not jsonb, so that reading it back gives the same bytes).</summary>
     public string Details { get; set; } = "{}";
+    /// <summary>Whether the entry's hash is an HMAC under the audit key; false only for entries written before the chain was keyed.</summary>
+    public bool Keyed { get; set; }
     public byte[] PrevHash { get; set; } = [];
     public byte[] Hash { get; set; } = [];
 }

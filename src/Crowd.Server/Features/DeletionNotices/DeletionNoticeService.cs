@@ -28,6 +28,10 @@ public static class WebhookRules
 
     public static IReadOnlyList<FieldError> Validate(string? url, bool allowInsecure)
     {
+        if (TextRules.Check("url", url, TextKind.Line) is { } text)
+        {
+            return [text];
+        }
         if (string.IsNullOrWhiteSpace(url) || url.Length > MaxUrlLength || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri)
             || uri.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(uri.UserInfo))
         {

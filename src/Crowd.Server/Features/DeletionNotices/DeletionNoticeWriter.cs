@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Crowd.Server.Features.Audit;
+using Crowd.Server.Features.Exports.Datasets;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
 
@@ -31,6 +32,10 @@ public sealed class DeletionNoticeWriter(CrowdDb db, AuditLog audit, TimeProvide
         var recipients = await db.ClipRecipients.AsNoTracking().Where(r => clipIds.Contains(r.ClipId))
             .Select(r => new { r.OrganisationId, r.ClipId, r.ExportId }).ToListAsync(ct);
         var now = clock.GetUtcNow();
+        if (recipients.Count > 0)
+        {
+            await DeletionFeed.AppendAsync(db, clipIds, reason, now, ct);
+        }
         var endpoints = await db.Set<WebhookEndpoint>().AsNoTracking()
             .Where(w => recipients.Select(r => r.OrganisationId).Contains(w.OrganisationId))
             .Select(w => w.OrganisationId).ToListAsync(ct);

@@ -1,3 +1,4 @@
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
@@ -97,7 +98,13 @@ public static class EarningsAccrual
             {
                 await db.ExecuteAsync("SET LOCAL work_mem = '64MB'", ct);
             }
-            var terms = await TermsAsync(db, latest.Select(c => c.JobId).Distinct().ToArray(), ct);
+            var jobIds = latest.Select(c => c.JobId).Distinct().Order().ToArray();
+            // In one order, so that concurrent accruals, fundings and refunds of the same jobs queue rather than deadlock.
+            foreach (var job in jobIds)
+            {
+                await EscrowService.LockAsync(db, job, ct);
+            }
+            var terms = await TermsAsync(db, jobIds, ct);
             var suppliers = await SupplierAttributions.ActiveSuppliersAsync(db, latest.Select(c => c.ContributorId).Distinct().ToArray(), ct);
             foreach (var checkpoint in latest.Where(c => !terms.ContainsKey(c.JobId)))
             {
@@ -151,14 +158,21 @@ public static class EarningsAccrual
                     {
                         postings.Add(posting);
                     }
-                    results[row.SessionId] = new AccrualResult(row.SessionId, new Money(after.AccruedMinor, row.Currency), after.AccruedMinor - before.AccruedMinor);
+                    results[row.SessionId] = new AccrualResult(row.SessionId, new Money(after.AccruedMinor, row.Currency),
+                        MoneyMath.Subtract(after.AccruedMinor, before.AccruedMinor, "hourlyRate"));
                 }
                 await UpdateAsync(db, changed, now, ct);
             }
 
             // One checkpoint keeps its own ledger transaction; a bulk call posts one transaction netted per account, so that
             // 100,000 sessions cost 100,000 payable entries rather than 100,000 transactions of four.
-            await LedgerWriter.PostManyAsync(db, postings.Count <= 1 ? postings : [Net(postings)], now, ct);
+            var toPost = postings.Count <= 1 ? postings : [Net(postings)];
+            if (toPost.Count > 0)
+            {
+                var escrows = await LedgerQueries.EscrowsAsync(db, jobIds, ct);
+                toPost = toPost.Select(p => DrawFromEscrow(p, escrows)).ToList();
+            }
+            await LedgerWriter.PostManyAsync(db, toPost, now, ct);
             return (IReadOnlyList<AccrualResult>)checkpoints.Select(c => results[c.SessionId]).ToList();
         }, ct);
     }
@@ -262,14 +276,46 @@ public static class EarningsAccrual
 
     private static LedgerPosting Net(List<LedgerPosting> postings) =>
         new(Guid.CreateVersion7(), LedgerTransactionKind.Accrual, $"accruals of {postings.Count} session checkpoints", $"accruals:{Guid.CreateVersion7()}",
-            postings.SelectMany(p => p.Lines).GroupBy(l => l.Account).Select(g => new LedgerLine(g.Key, g.Sum(l => l.AmountMinor))).Where(l => l.AmountMinor != 0).ToList());
+            postings.SelectMany(p => p.Lines).GroupBy(l => l.Account)
+                .Select(g => new LedgerLine(g.Key, g.Aggregate(0L, (sum, l) => MoneyMath.Add(sum, l.AmountMinor, "amount"))))
+                .Where(l => l.AmountMinor != 0).ToList());
+
+    /// <summary>
+    /// Each job's cost comes out of its escrow as far as the escrow holds; the platform advances the rest, so that pay for
+    /// time is never withheld and the escrow never goes below zero (the database refuses that).
+    /// </summary>
+    private static LedgerPosting DrawFromEscrow(LedgerPosting posting, Dictionary<Guid, EscrowBalance> escrows)
+    {
+        var lines = new List<LedgerLine>(posting.Lines.Count + 1);
+        foreach (var line in posting.Lines)
+        {
+            if (line.Account.Kind != LedgerAccountKind.Escrow || line.AmountMinor >= 0)
+            {
+                lines.Add(line);
+                continue;
+            }
+            var job = line.Account.OwnerId;
+            var balance = escrows.GetValueOrDefault(job);
+            var (fromEscrow, advanced) = EscrowRules.Draw(balance, -line.AmountMinor);
+            escrows[job] = new EscrowBalance(balance.HeldMinor - fromEscrow, balance.AdvancedMinor + advanced);
+            if (fromEscrow > 0)
+            {
+                lines.Add(line with { AmountMinor = -fromEscrow });
+            }
+            if (advanced > 0)
+            {
+                lines.Add(new LedgerLine(AccountRef.Advance(job, line.Account.Currency), -advanced));
+            }
+        }
+        return posting with { Lines = lines };
+    }
 
     private static LedgerPosting? Posting(EarningsAccrualRow row, AccrualTotals before, AccrualTotals after)
     {
-        var pay = after.AccruedMinor - before.AccruedMinor;
-        var platformFee = after.PlatformFeeMinor - before.PlatformFeeMinor;
-        var supplierFee = after.SupplierFeeMinor - before.SupplierFeeMinor;
-        var total = pay + platformFee + supplierFee;
+        var pay = MoneyMath.Subtract(after.AccruedMinor, before.AccruedMinor, "hourlyRate");
+        var platformFee = MoneyMath.Subtract(after.PlatformFeeMinor, before.PlatformFeeMinor, "fees");
+        var supplierFee = MoneyMath.Subtract(after.SupplierFeeMinor, before.SupplierFeeMinor, "fees");
+        var total = MoneyMath.Add(MoneyMath.Add(pay, platformFee, "fees"), supplierFee, "fees");
         if (total == 0)
         {
             return null;

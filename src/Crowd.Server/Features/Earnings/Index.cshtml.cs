@@ -14,12 +14,12 @@ using Microsoft.Extensions.Options;
 namespace Crowd.Server.Features.Earnings;
 
 [Authorize(Policy = Roles.Contributor)]
-public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, StripeClient stripe, IStringLocalizer<EarningsText> text,
-    ILogger<IndexModel> logger) : PageModel
+public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, StripeGateway stripe, PayoutAccountNumbers numbers,
+    IStringLocalizer<EarningsText> text, IStringLocalizer<PayoutsText> payoutText, ILogger<IndexModel> logger) : PageModel
 {
     public ContributorEarnings Earnings { get; private set; } = new([], [], []);
     public PayoutAccount? Method { get; private set; }
-    public DateTimeOffset? NextPayout { get; private set; }
+    public PayoutTiming? NextPayout { get; private set; }
     public bool StripeEnabled => options.Value.Payouts.Mode == PayoutMode.Stripe;
     public long MinimumMinor => options.Value.Payouts.MinimumMinor;
     public string? Saved { get; private set; }
@@ -30,6 +30,7 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
     public sealed class BankInput
     {
         public string? PayeeName { get; set; }
+        public PayoutAccountKind? Kind { get; set; } = PayoutAccountKind.BankCard;
         public string? AccountReference { get; set; }
     }
 
@@ -44,20 +45,13 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
 
     public async Task<IActionResult> OnPostBankAsync(CancellationToken ct)
     {
-        var errors = new List<FieldError>();
-        var payee = (Bank.PayeeName ?? "").Trim();
-        var reference = (Bank.AccountReference ?? "").Trim();
-        if (payee.Length is 0 or > 200)
-        {
-            errors.Add(new FieldError(nameof(Bank.PayeeName), "Enter the account holder's name, as the bank knows it."));
-        }
-        if (reference.Length is < 4 or > 200)
-        {
-            errors.Add(new FieldError(nameof(Bank.AccountReference), "Enter the bank card number, or the Alipay or WeChat Pay account, payouts go to."));
-        }
+        var (number, errors) = PayoutMethodRules.Validate(Bank.PayeeName, Bank.Kind, Bank.AccountReference);
         if (errors.Count > 0)
         {
-            ModelState.AddErrors(errors, text, nameof(Bank));
+            ModelState.AddErrors(errors.Select(e => e with
+            {
+                Field = e.Field switch { "payeeName" => nameof(Bank.PayeeName), "accountNumber" => nameof(Bank.AccountReference), _ => e.Field },
+            }), payoutText, nameof(Bank));
             await LoadAsync(ct);
             return Page();
         }
@@ -69,12 +63,15 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
             db.Add(method);
         }
         method.Provider = PayoutProvider.BankFile;
-        method.PayeeName = payee;
-        method.BankAccountReference = reference;
+        method.PayeeName = Bank.PayeeName!.Trim();
+        numbers.Store(method, Bank.Kind!.Value, number!);
         method.Onboarded = true;
         method.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(ct);
         Saved = text["Your payout method is saved. The next payout goes to this account."];
+        // The number is not shown again, not even in the form it was typed into.
+        ModelState.Clear();
+        Bank = new BankInput();
         await LoadAsync(ct);
         return Page();
     }
@@ -93,7 +90,7 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
             if (method?.StripeAccountId is null)
             {
                 var email = await db.Users.Where(u => u.Id == id).Select(u => u.Email).FirstAsync(ct);
-                var account = await stripe.CreateExpressAccountAsync(email ?? "", options.Value.Stripe.DefaultCountry, id, $"express-account-{id:N}", ct);
+                var account = await stripe.CreateExpressAccountAsync(email ?? "", options.Value.Stripe.DefaultCountry, id, ct);
                 if (method is null)
                 {
                     method = new PayoutAccount { ContributorId = id, PayeeName = User.Identity?.Name ?? "" };
@@ -101,16 +98,16 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
                 }
                 method.Provider = PayoutProvider.Stripe;
                 method.StripeAccountId = account.Id;
-                method.Onboarded = account.CanReceivePayouts;
+                method.Onboarded = StripeGateway.CanReceivePayouts(account);
                 method.UpdatedAt = time.GetUtcNow();
                 await db.SaveChangesAsync(ct);
             }
-            var here = $"{Request.Scheme}://{Request.Host}/Earnings";
-            var link = await stripe.CreateAccountLinkAsync(method.StripeAccountId!, new Uri(here + "?stripe=refresh"), new Uri(here + "?stripe=return"),
+            var here = new Uri(options.Value.PublicUrl!, "/Earnings");
+            var link = await stripe.CreateOnboardingLinkAsync(method.StripeAccountId!, new Uri(here + "?stripe=refresh"), new Uri(here + "?stripe=return"),
                 $"account-link-{id:N}-{time.GetUtcNow().ToUnixTimeSeconds() / 60}", ct);
             return Redirect(link.Url);
         }
-        catch (StripeException e)
+        catch (Exception e) when (StripeGateway.IsFailure(e))
         {
             logger.LogWarning("Stripe onboarding for contributor {ContributorId} failed: {Message}", id, e.Message);
             ModelState.AddModelError("", text["Stripe could not be reached. Try again in a few minutes."]);
@@ -129,12 +126,12 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
         }
         try
         {
-            method.Onboarded = (await stripe.GetAccountAsync(method.StripeAccountId!, ct)).CanReceivePayouts;
+            method.Onboarded = StripeGateway.CanReceivePayouts(await stripe.GetAccountAsync(method.StripeAccountId!, ct));
             method.Provider = PayoutProvider.Stripe;
             method.UpdatedAt = time.GetUtcNow();
             await db.SaveChangesAsync(ct);
         }
-        catch (StripeException e)
+        catch (Exception e) when (StripeGateway.IsFailure(e))
         {
             logger.LogWarning("Stripe account status for contributor {ContributorId} not read: {Message}", id, e.Message);
         }
@@ -145,6 +142,6 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
         var id = User.UserId();
         Earnings = await EarningsReport.ForContributorAsync(db, id, ct);
         Method = await db.Set<PayoutAccount>().AsNoTracking().FirstOrDefaultAsync(a => a.ContributorId == id, ct);
-        NextPayout = PayoutSchedule.Next(options.Value.Payouts.Cron, time.GetUtcNow());
+        NextPayout = PayoutTiming.Of(options.Value.Payouts.Cron, time.GetUtcNow());
     }
 }

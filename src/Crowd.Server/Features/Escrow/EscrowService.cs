@@ -24,9 +24,14 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         CancellationToken ct = default)
     {
         var errors = BudgetRules.Validate(targetHours, platformFeeBp, supplierFeeBp).ToList();
-        if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct))
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.HourlyRateMinor, j.Currency }).FirstOrDefaultAsync(ct);
+        if (job is null)
         {
             errors.Add(new FieldError("jobId", "There is no such job."));
+        }
+        else if (errors.Count == 0)
+        {
+            errors.AddRange(BudgetRules.ValidateTotal(targetHours, job.HourlyRateMinor, platformFeeBp, supplierFeeBp, job.Currency, "targetHours"));
         }
         if (errors.Count > 0)
         {
@@ -66,29 +71,51 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         var now = time.GetUtcNow();
         return await db.InTransactionAsync(async () =>
         {
-            // Serialises refunds of one job; the escrow balance read below is then the one refunded.
-            await db.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended('escrow:' || @job::text, 0))", ct, DbCommands.P("job", jobId));
-            var escrow = await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(jobId, job.Currency), ct);
-            if (escrow.Minor <= 0)
+            await LockAsync(jobId, ct);
+            var (repaid, refunded) = EscrowRules.Release(await LedgerQueries.EscrowAsync(db, jobId, ct));
+            if (repaid + refunded == 0)
             {
                 return new Money(0, job.Currency);
             }
             var count = await db.ScalarAsync<long>("SELECT count(*) FROM ledger_transactions WHERE kind = @kind AND reference = @reference", ct,
                 DbCommands.P("kind", (int)LedgerTransactionKind.EscrowRefunded), DbCommands.P("reference", $"refund job {jobId}"));
-            await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.EscrowRefunded, $"refund job {jobId}",
-                $"refund:{jobId}:{count + 1}", AccountRef.Escrow(jobId, job.Currency), AccountRef.External(job.Currency), escrow.Minor), now, ct);
-            await QueueStripeRefundsAsync(jobId, escrow, now, ct);
+            // What the platform advanced on the job is repaid from its escrow before the rest goes back to the requester.
+            var lines = new List<LedgerLine> { new(AccountRef.Escrow(jobId, job.Currency), -(repaid + refunded)) };
+            if (repaid > 0)
+            {
+                lines.Add(new LedgerLine(AccountRef.Advance(jobId, job.Currency), repaid));
+            }
+            if (refunded > 0)
+            {
+                lines.Add(new LedgerLine(AccountRef.External(job.Currency), refunded));
+            }
+            await LedgerWriter.PostAsync(db, new LedgerPosting(Guid.CreateVersion7(), LedgerTransactionKind.EscrowRefunded, $"refund job {jobId}",
+                $"refund:{jobId}:{count + 1}", lines), now, ct);
+            var refund = new Money(refunded, job.Currency);
+            if (refunded == 0)
+            {
+                return refund;
+            }
+            await QueueStripeRefundsAsync(jobId, refund, now, ct);
             db.Add(new EscrowNotice
             {
                 Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, CreatedAt = now,
                 Message = JobFunding.RefundedMessage,
             });
             await db.SaveChangesAsync(ct);
-            logger.LogInformation("Refunded {Amount} of unused escrow for closed job {JobId}", escrow, jobId);
-            return escrow;
+            logger.LogInformation("Refunded {Amount} of unused escrow for closed job {JobId}", refund, jobId);
+            return refund;
         }, ct);
     }
 
+    /// <summary>
+    /// Serialises every change to one job's escrow (accruals, fundings, refunds) inside the caller's transaction, so that
+    /// the balance read after it is the one the posting changes, and the database's bounds are never hit by a race.
+    /// </summary>
+    internal static Task LockAsync(CrowdDb db, Guid jobId, CancellationToken ct) =>
+        db.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended('escrow:' || @job::text, 0))", ct, DbCommands.P("job", jobId));
+
+    private Task LockAsync(Guid jobId, CancellationToken ct) => LockAsync(db, jobId, ct);
     // Escrow that came by Stripe goes back to the PaymentIntents it came from, newest first; the rest came by bank transfer
     // and goes back the same way. StripeRefunds sends the queued ones.
     private async Task QueueStripeRefundsAsync(Guid jobId, Money amount, DateTimeOffset now, CancellationToken ct)
@@ -145,28 +172,57 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         {
             errors.Add(new FieldError("currency", "This job is paid in {0}; record the transfer in {0}.", job.Currency));
         }
-        if (amount.Minor <= 0)
-        {
-            errors.Add(new FieldError("amount", "The amount must be more than zero."));
-        }
+        errors.AddRange(EscrowRules.ValidateFunding(amount.Minor, amount.Currency));
         if (string.IsNullOrWhiteSpace(reference) || reference.Length > 150)
         {
             errors.Add(new FieldError("reference", "Enter the bank's reference for the transfer (at most 150 characters)."));
         }
+        else if (TextRules.Check("reference", reference, TextKind.Line) is { } referenceText)
+        {
+            errors.Add(referenceText);
+        }
         if (errors.Count > 0)
         {
-            logger.LogWarning("Escrow funding for job {JobId} refused: {Errors}", jobId, string.Join(" ", errors.Select(e => e.Message)));
-            return new FundingResult(FundingOutcome.Refused, errors);
+            return Refused(jobId, errors);
         }
-        var posted = await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.EscrowFunded, description, key,
-            AccountRef.External(amount.Currency), AccountRef.Escrow(jobId, amount.Currency), amount.Minor), time.GetUtcNow(), ct);
-        var escrow = await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(jobId, amount.Currency), ct);
-        if (!posted)
+        return await db.InTransactionAsync(async () =>
         {
-            logger.LogWarning("Escrow funding {Key} for job {JobId} was recorded before; ignored", key, jobId);
-            return new FundingResult(FundingOutcome.AlreadyRecorded, [], escrow);
-        }
-        logger.LogInformation("Escrow of job {JobId} funded with {Amount} ({Description})", jobId, amount, description);
-        return new FundingResult(FundingOutcome.Recorded, [], escrow);
+            await LockAsync(jobId, ct);
+            var balance = await LedgerQueries.EscrowAsync(db, jobId, ct);
+            if (await db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM ledger_transactions WHERE idempotency_key = @key)", ct, DbCommands.P("key", key)))
+            {
+                logger.LogWarning("Escrow funding {Key} for job {JobId} was recorded before; ignored", key, jobId);
+                return new FundingResult(FundingOutcome.AlreadyRecorded, [], new Money(balance.NetMinor, amount.Currency));
+            }
+            var refused = EscrowRules.ValidateFunding(amount.Minor, amount.Currency, balance);
+            if (refused.Count > 0)
+            {
+                return Refused(jobId, refused);
+            }
+            var (repaid, held) = EscrowRules.Receive(balance, amount.Minor);
+            var lines = new List<LedgerLine> { new(AccountRef.External(amount.Currency), -amount.Minor) };
+            if (repaid > 0)
+            {
+                lines.Add(new LedgerLine(AccountRef.Advance(jobId, amount.Currency), repaid));
+            }
+            if (held > 0)
+            {
+                lines.Add(new LedgerLine(AccountRef.Escrow(jobId, amount.Currency), held));
+            }
+            if (!await LedgerWriter.PostAsync(db, new LedgerPosting(Guid.CreateVersion7(), LedgerTransactionKind.EscrowFunded, description, key, lines),
+                    time.GetUtcNow(), ct))
+            {
+                logger.LogWarning("Escrow funding {Key} for job {JobId} was recorded at the same time; ignored", key, jobId);
+                return new FundingResult(FundingOutcome.AlreadyRecorded, [], new Money(balance.NetMinor, amount.Currency));
+            }
+            logger.LogInformation("Escrow of job {JobId} funded with {Amount} ({Description})", jobId, amount, description);
+            return new FundingResult(FundingOutcome.Recorded, [], new Money(MoneyMath.Add(balance.NetMinor, amount.Minor, "amount"), amount.Currency));
+        }, ct);
+    }
+
+    private FundingResult Refused(Guid jobId, IReadOnlyList<FieldError> errors)
+    {
+        logger.LogWarning("Escrow funding for job {JobId} refused: {Errors}", jobId, string.Join(" ", errors.Select(e => e.Field + ": " + e.Message)));
+        return new FundingResult(FundingOutcome.Refused, errors);
     }
 }

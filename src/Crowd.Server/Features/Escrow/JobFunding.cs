@@ -6,8 +6,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Escrow;
 
+/// <summary>A job's money. Escrow is net of what the platform advanced, so it is negative while the requester owes the platform.</summary>
 public sealed record FundingStatus(Guid JobId, Money Budget, Money Escrow, Money Spent, Money Remaining, bool Covered, bool Paused, string? PauseReason)
 {
+    /// <summary>Pay the platform advanced when the escrow ran dry, not yet repaid by a funding.</summary>
+    public Money Advanced { get; init; }
+
     /// <summary>Whole hours of work (at the job's rate, with fees) the escrow still pays for.</summary>
     public long RemainingHours { get; init; }
 }
@@ -32,16 +36,17 @@ public static class JobFunding
             return null;
         }
         var budget = await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
-        var escrow = await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(jobId, job.Currency), ct);
+        var balance = await LedgerQueries.EscrowAsync(db, jobId, ct);
         var spent = await db.Set<Earnings.EarningsAccrualRow>().Where(a => a.JobId == jobId)
             .SumAsync(a => a.AccruedMinor + a.PlatformFeeMinor + a.SupplierFeeMinor, ct);
         var budgetMinor = budget is null ? 0 : BudgetRules.BudgetMinor(budget.TargetHours, job.HourlyRateMinor, budget.PlatformFeeBp, budget.SupplierFeeBp);
-        var remaining = Math.Max(0, budgetMinor - spent);
+        var remaining = Math.Max(0, MoneyMath.Subtract(budgetMinor, spent, "budget"));
         var hourCost = BudgetRules.NextHourMinor(1, job.HourlyRateMinor, budget?.PlatformFeeBp ?? 0, budget?.SupplierFeeBp ?? 0);
-        return new FundingStatus(jobId, new Money(budgetMinor, job.Currency), escrow, new Money(spent, job.Currency),
-            new Money(remaining, job.Currency), budget is not null && escrow.Minor >= remaining, budget?.PausedAt is not null, budget?.PauseReason)
+        return new FundingStatus(jobId, new Money(budgetMinor, job.Currency), new Money(balance.NetMinor, job.Currency), new Money(spent, job.Currency),
+            new Money(remaining, job.Currency), budget is not null && balance.NetMinor >= remaining, budget?.PausedAt is not null, budget?.PauseReason)
         {
-            RemainingHours = hourCost == 0 ? 0 : Math.Max(0, escrow.Minor) / hourCost,
+            Advanced = new Money(balance.AdvancedMinor, job.Currency),
+            RemainingHours = hourCost == 0 ? 0 : Math.Max(0, balance.NetMinor) / hourCost,
         };
     }
 
@@ -74,12 +79,12 @@ public static class JobFunding
             .GroupBy(a => a.JobId)
             .Select(g => new { JobId = g.Key, Minor = g.Sum(a => a.AccruedMinor + a.PlatformFeeMinor + a.SupplierFeeMinor) })
             .ToDictionaryAsync(x => x.JobId, x => x.Minor, ct);
-        var escrow = await LedgerQueries.EscrowBalancesAsync(db, ids, ct);
+        var escrow = await LedgerQueries.EscrowsAsync(db, ids, ct);
         return candidates
             .Where(c =>
             {
                 var budget = BudgetRules.BudgetMinor(c.TargetHours, c.HourlyRateMinor, c.PlatformFeeBp, c.SupplierFeeBp);
-                return escrow.GetValueOrDefault(c.Id) >= Math.Max(0, budget - spent.GetValueOrDefault(c.Id));
+                return escrow.GetValueOrDefault(c.Id).NetMinor >= Math.Max(0, MoneyMath.Subtract(budget, spent.GetValueOrDefault(c.Id), "budget"));
             })
             .Select(c => c.Id)
             .ToList();
@@ -97,9 +102,9 @@ public static class JobFunding
         {
             return false;
         }
-        var escrow = await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(jobId, job.Currency), ct);
+        var escrow = await LedgerQueries.EscrowAsync(db, jobId, ct);
         var needed = BudgetRules.NextHourMinor(peopleWorking, job.HourlyRateMinor, budget.PlatformFeeBp, budget.SupplierFeeBp);
-        var enough = escrow.Minor >= needed;
+        var enough = escrow.NetMinor >= needed;
         var now = time.GetUtcNow();
         if (!enough && budget.PausedAt is null)
         {

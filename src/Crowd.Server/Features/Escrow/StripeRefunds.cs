@@ -32,7 +32,7 @@ public sealed class EscrowRefund
 /// the money when the refund was queued; Stripe is called with the refund's id as Idempotency-Key, so a crash between the
 /// call and the update sends it once. A refund Stripe refuses for good puts the money back in the job's escrow.
 /// </summary>
-public sealed class StripeRefunds(CrowdDb db, StripeClient stripe, TimeProvider time, ILogger<StripeRefunds> logger)
+public sealed class StripeRefunds(CrowdDb db, StripeGateway stripe, TimeProvider time, ILogger<StripeRefunds> logger)
 {
     /// <summary>Sends the pending refunds of one job, or of every job; returns how many Stripe accepted.</summary>
     public async Task<int> SendPendingAsync(Guid? jobId = null, CancellationToken ct = default)
@@ -52,11 +52,11 @@ public sealed class StripeRefunds(CrowdDb db, StripeClient stripe, TimeProvider 
                 logger.LogInformation("Stripe refund {StripeRefundId} of {Amount} {Currency} for job {JobId} sent (PaymentIntent {Intent})",
                     answer.Id, refund.AmountMinor, refund.Currency, refund.JobId, refund.PaymentIntentId);
             }
-            catch (StripeException e) when (!e.IsTransient)
+            catch (Exception e) when (StripeGateway.IsRefusal(e))
             {
                 await FailAsync(refund, e.Message, ct);
             }
-            catch (StripeException e)
+            catch (Exception e) when (StripeGateway.IsTransient(e))
             {
                 logger.LogWarning("Stripe refund {RefundId} for job {JobId} not sent yet ({Message}); the next payout run retries it with the same key",
                     refund.Id, refund.JobId, e.Message);

@@ -12,6 +12,8 @@ public static class ExportsSetup
         var services = builder.Services;
         services.AddSingleton<ExportKeys>();
         services.AddScoped<DatasetExporter>();
+        services.AddScoped<DatasetSigningKeys>();
+        services.AddScoped<DeletionFeed>();
         services.AddScoped<ContributorExports>();
         services.AddSingleton<ContributorExportSignal>();
         var options = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>() ?? new CrowdOptions();
@@ -34,6 +36,22 @@ public static class ExportsSetup
             e.HasIndex(x => x.JobId);
             e.HasIndex(x => x.OrganisationId);
             e.HasOne<Jobs.Job>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+        });
+        builder.Entity<DatasetSigningKey>(e =>
+        {
+            e.ToTable("dataset_signing_keys");
+            e.HasKey(x => x.KeyId);
+            e.Property(x => x.KeyId).HasMaxLength(64);
+            e.Ignore(x => x.Published);
+        });
+        builder.Entity<DatasetDeletion>(e =>
+        {
+            e.ToTable("dataset_deletions");
+            e.HasKey(x => x.Seq);
+            e.Property(x => x.Seq).UseIdentityAlwaysColumn();
+            e.HasIndex(x => new { x.OrganisationId, x.Seq });
+            e.HasIndex(x => new { x.OrganisationId, x.ClipId, x.ExportId }).IsUnique();
             e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
         });
         builder.Entity<ContributorExport>(e =>

@@ -61,7 +61,10 @@ public sealed class JobForm
         Title ?? "", Description ?? "", Language ?? "", TakesPerPrompt, (int)Math.Round(ClipMinSeconds * 1000), (int)Math.Round(ClipMaxSeconds * 1000),
         MinSnrDb, MaxClippingPercent / 100, MinSpeechPercent / 100, EnvironmentNotes ?? "", new Money(rateMinor ?? 0, Currency ?? ""),
         Region ?? "", EstimatedSecondsPerClip, BuyerName ?? "", PurposeSpeechRecognition, PurposeVoiceCloning, RetentionDays, TargetHours,
-        PeerValidation, (int)Math.Round(SupplierFeePercent * 100));
+        PeerValidation, SupplierFeeBp);
+
+    /// <summary>The percentage as basis points; a figure far out of range stays out of range (and is refused) instead of overflowing.</summary>
+    public int SupplierFeeBp => (int)Math.Round(Math.Clamp(SupplierFeePercent, -1m, 101m) * 100);
 
     /// <summary>The form field that shows an error the rules report under an API field name.</summary>
     public static string FieldFor(string apiField) => apiField switch
@@ -77,8 +80,9 @@ public sealed class JobForm
 }
 
 [Authorize(Policy = Roles.Requester)]
+[RequestSizeLimit(PromptRules.MaxUploadRequestBytes)]
 public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, IStringLocalizer<RateFloorsText> floorText,
-    IOptions<CrowdOptions> options) : PageModel
+    IOptions<CrowdOptions> options, FundingPanels fundingPanels) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public Guid? Id { get; set; }
@@ -92,6 +96,10 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
     [BindProperty(SupportsGet = true)]
     public string? Done { get; set; }
 
+    /// <summary>What brought the requester back from paying (see <see cref="FundingPanel.Returned"/>).</summary>
+    [BindProperty(SupportsGet = true, Name = "funding")]
+    public string? Returned { get; set; }
+
     public Job? Job { get; private set; }
 
     public IReadOnlyList<RateFloor> Floors { get; private set; } = [];
@@ -101,8 +109,8 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
 
     public string RegionName(RateFloor floor) => floorText[floor.RegionName];
 
-    /// <summary>The saved job's budget and escrow; null for a new job.</summary>
-    public FundingStatus? Funding { get; private set; }
+    /// <summary>How the saved job can be funded; null for a new job, a job without a budget and a closed one.</summary>
+    public FundingPanel? FundingPanel { get; private set; }
 
     /// <summary>The platform fee the budget carries: the saved budget's, or today's for a job without one.</summary>
     public int PlatformFeeBp { get; private set; }
@@ -113,7 +121,9 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
         get
         {
             var rate = Currencies.ParseMajor(Form.HourlyRate?.Trim(), Form.Currency);
-            if (rate is not > 0 || Form.TargetHours is not (>= 1 and <= JobRules.MaxTargetHours) || !Currencies.IsSupported(Form.Currency))
+            if (rate is not (> 0 and <= JobRules.MaxHourlyRateMinor) || Form.TargetHours is not (>= 1 and <= JobRules.MaxTargetHours)
+                || !Currencies.IsSupported(Form.Currency) || Form.SupplierFeeBp is < 0 or > JobRules.MaxSupplierFeeBp
+                || BudgetRules.TryBudgetMinor(Form.TargetHours.Value, rate.Value, PlatformFeeBp, Form.SupplierFeeBp) is not { } budget)
             {
                 return null;
             }
@@ -121,7 +131,7 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             var pay = PayCalculator.PayForActiveTime(hours * PayCalculator.MsPerHour, rate.Value);
             var fee = PayCalculator.Fee(pay, PlatformFeeBp);
             return new BudgetPreview(hours, new Money(rate.Value, Form.Currency), new Money(pay, Form.Currency), PlatformFeeBp / 100m,
-                new Money(fee, Form.Currency), new Money(BudgetRules.BudgetMinor(hours, rate.Value, PlatformFeeBp, (int)Math.Round(Form.SupplierFeePercent * 100)), Form.Currency));
+                new Money(fee, Form.Currency), new Money(budget, Form.Currency));
         }
     }
 
@@ -144,6 +154,33 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
     public Task<IActionResult> OnPostSaveAsync(CancellationToken ct) => SaveAsync(publish: false, ct);
 
     public Task<IActionResult> OnPostPublishAsync(CancellationToken ct) => SaveAsync(publish: true, ct);
+
+    /// <summary>Publishes the saved job as it is, in one click once its escrow covers the budget.</summary>
+    public async Task<IActionResult> OnPostPublishFundedAsync(CancellationToken ct)
+    {
+        if (Id is null)
+        {
+            return NotFound();
+        }
+        var published = await jobs.PublishAsync(Org, Id.Value, ct);
+        switch (published.Kind)
+        {
+            case JobOutcomeKind.NotFound:
+                return NotFound();
+            case JobOutcomeKind.Ok:
+                return RedirectToPage(new { id = Id, done = "published" });
+        }
+        if (published.Kind is JobOutcomeKind.Closed or JobOutcomeKind.Conflict)
+        {
+            Report(published);
+        }
+        else
+        {
+            // The button sits outside the job's form: every reason goes at the top.
+            ModelState.AddErrors((published.Errors ?? []).Select(e => e with { Field = "" }), text);
+        }
+        return await OnGetAsync(ct);
+    }
 
     public async Task<IActionResult> OnPostCloseAsync(CancellationToken ct)
     {
@@ -238,7 +275,7 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             default:
                 var errors = outcome.Errors ?? [];
                 ModelState.AddErrors(errors.Select(e => e with { Field = "Form." + JobForm.FieldFor(e.Field) }), text);
-                if (outcome.Kind is JobOutcomeKind.BelowFloor or JobOutcomeKind.NoFloor or JobOutcomeKind.Unfunded)
+                if (outcome.Kind is JobOutcomeKind.BelowFloor or JobOutcomeKind.NoFloor or JobOutcomeKind.Unfunded or JobOutcomeKind.NoAssessment)
                 {
                     // Shown at the top as well: it is the reason the job is not live.
                     ModelState.AddErrors(errors.Select(e => e with { Field = "" }), text);
@@ -257,7 +294,8 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
     {
         Floors = await db.RateFloors.AsNoTracking().OrderBy(f => f.Region).ThenBy(f => f.Currency).ToListAsync(ct);
         // Loaded with the floors because every rendering of the page needs both.
-        Funding = Id is null ? null : await JobFunding.StatusAsync(db, Id.Value, ct);
+        Job ??= Id is null ? null : await LoadAsync(Id.Value, ct);
+        FundingPanel = Job is null ? null : await fundingPanels.ForJobAsync(Job, Returned, ct);
         PlatformFeeBp = (Id is null ? null : await db.Set<JobBudget>().Where(b => b.JobId == Id).Select(b => (int?)b.PlatformFeeBp).FirstOrDefaultAsync(ct))
             ?? options.Value.Payouts.PlatformFeeBp;
     }

@@ -47,6 +47,8 @@ public sealed class Job
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? PublishedAt { get; set; }
+    /// <summary>When the job closed; its impact assessments are kept three years from then.</summary>
+    public DateTimeOffset? ClosedAt { get; set; }
     public uint RowVersion { get; set; }
 }
 
@@ -58,6 +60,11 @@ public sealed class JobVersion
     public string TermsJson { get; set; } = "";
     public string TermsSha256 { get; set; } = "";
     public DateTimeOffset PublishedAt { get; set; }
+    /// <summary>The purposes this version asked consent for: a clip's dataset use is checked against its consent's version.</summary>
+    public bool PurposeSpeechRecognition { get; set; } = true;
+    public bool PurposeVoiceCloning { get; set; }
+    /// <summary>The approved impact assessment this version was published under.</summary>
+    public Guid? ImpactAssessmentId { get; set; }
 }
 
 public sealed class Prompt

@@ -75,7 +75,16 @@ public static partial class JobRules
     public const int MaxBuyerNameLength = 200;
     public const int MaxRetentionDays = 1_095;
     public const int MaxEnvironmentNotesLength = 2_000;
-    public const int MaxTargetHours = 100_000;
+    public const int MaxTargetHours = Escrow.BudgetRules.MaxTargetHours;
+
+    /// <summary>
+    /// The highest hourly rate any job may offer, whatever its region: 1,000,000.00 in a two-decimal currency. With at most
+    /// <see cref="MaxTargetHours"/> hours and fees of at most 100 % and 50 %, every budget stays under 10^15 minor units.
+    /// </summary>
+    public const long MaxHourlyRateMinor = 100_000_000;
+
+    /// <summary>A rate may be at most this many times its region's floor: a higher one is a typing mistake, not generosity.</summary>
+    public const int MaxRateToFloorRatio = 100;
 
     /// <summary>A BCP 47 language tag in its common shape: "en", "zh-CN", "zh-Hans-CN", "yue".</summary>
     public static bool IsLanguageTag(string? tag) =>
@@ -84,8 +93,8 @@ public static partial class JobRules
     public static List<FieldError> Validate(JobTerms t)
     {
         var errors = new List<FieldError>();
-        Text(errors, "title", t.Title, MaxTitleLength, required: true, "Give the job a title.");
-        Text(errors, "description", t.Description, MaxDescriptionLength, required: false, "");
+        Text(errors, "title", t.Title, TextKind.Line, MaxTitleLength, required: true, "Give the job a title.");
+        Text(errors, "description", t.Description, TextKind.Prose, MaxDescriptionLength, required: false, "");
         if (string.IsNullOrEmpty(t.Language))
         {
             errors.Add(new("language", "Enter the language to be recorded, like zh-CN or en."));
@@ -113,7 +122,7 @@ public static partial class JobRules
         Range(errors, "minSnrDb", t.MinSnrDb, 0, MaxSnrDb, "The minimum signal-to-noise ratio must be between 0 and {0} dB.", MaxSnrDb);
         Range(errors, "maxClippingRatio", t.MaxClippingRatio, 0, 1, "The maximum clipping ratio must be between 0 and 1 (0.005 means 0.5 %).");
         Range(errors, "minSpeechRatio", t.MinSpeechRatio, 0, 1, "The minimum speech ratio must be between 0 and 1 (0.3 means 30 %).");
-        Text(errors, "environmentNotes", t.EnvironmentNotes, MaxEnvironmentNotesLength, required: false, "");
+        Text(errors, "environmentNotes", t.EnvironmentNotes, TextKind.Prose, MaxEnvironmentNotesLength, required: false, "");
         if (!Currencies.IsSupported(t.Currency))
         {
             errors.Add(new("currency", "The currency \"{0}\" is not supported. Use one of: {1}.", t.Currency, string.Join(", ", Currencies.Supported)));
@@ -121,6 +130,11 @@ public static partial class JobRules
         if (t.HourlyRateMinor <= 0)
         {
             errors.Add(new("hourlyRate", "The hourly rate must be more than zero."));
+        }
+        else if (t.HourlyRateMinor > MaxHourlyRateMinor)
+        {
+            errors.Add(new("hourlyRate", "The hourly rate can be at most {0}. Check the figure: it looks like a typing mistake.",
+                Currencies.Format(new Money(MaxHourlyRateMinor, t.Currency))));
         }
         if (string.IsNullOrEmpty(t.Region))
         {
@@ -134,7 +148,7 @@ public static partial class JobRules
         {
             errors.Add(new("estimatedSecondsPerClip", "The estimated time per clip must be between 1 and {0} seconds.", MaxSecondsPerClip));
         }
-        Text(errors, "buyerName", t.BuyerName, MaxBuyerNameLength, required: true, "Name the buyer who will receive the recordings.");
+        Text(errors, "buyerName", t.BuyerName, TextKind.Line, MaxBuyerNameLength, required: true, "Name the buyer who will receive the recordings.");
         if (!t.PurposeSpeechRecognition && !t.PurposeVoiceCloning)
         {
             errors.Add(new("purposes", "Choose at least one purpose the recordings will be used for."));
@@ -183,7 +197,7 @@ public static partial class JobRules
             : [];
     }
 
-    private static void Text(List<FieldError> errors, string field, string value, int max, bool required, string missing)
+    private static void Text(List<FieldError> errors, string field, string value, TextKind kind, int max, bool required, string missing)
     {
         if (required && string.IsNullOrEmpty(value))
         {
@@ -192,6 +206,10 @@ public static partial class JobRules
         else if (value.Length > max)
         {
             errors.Add(new(field, "Keep this to {0} characters or fewer (it has {1}).", max, value.Length));
+        }
+        else if (TextRules.Check(field, value, kind) is { } error)
+        {
+            errors.Add(error);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
@@ -26,6 +27,8 @@ public enum JobOutcomeKind
     Conflict,
     /// <summary>The escrow does not yet hold the job's budget; the job cannot go live.</summary>
     Unfunded,
+    /// <summary>No approved impact assessment covers the terms; they cannot be published.</summary>
+    NoAssessment,
 }
 
 public sealed record JobOutcome(JobOutcomeKind Kind, Job? Job = null, IReadOnlyList<FieldError>? Errors = null, Money? Floor = null)
@@ -81,6 +84,11 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         var terms = before.With(request);
         var errors = JobRules.Validate(terms);
         errors.AddRange(JobRules.ValidateTargetHours(request.TargetHours, required: false));
+        if (errors.Count == 0 && (id is null || (terms.HourlyRateMinor, terms.Currency, terms.Region) != (before.HourlyRateMinor, before.Currency, before.Region))
+            && await AboveCeilingAsync(terms, ct) is { } tooHigh)
+        {
+            errors.Add(tooHigh);
+        }
         if (errors.Count > 0)
         {
             return JobOutcome.Invalid(errors);
@@ -111,6 +119,11 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
                 return refused;
             }
         }
+        var assessment = job.Status == JobStatus.Published ? await ImpactAssessments.LatestAsync(db, job.Id, ct) : null;
+        if (job.Status == JobStatus.Published && AssessmentRules.PublishRefusal(assessment, terms.PurposeSpeechRecognition, terms.PurposeVoiceCloning) is { } missing)
+        {
+            return new JobOutcome(JobOutcomeKind.NoAssessment, Errors: [missing]);
+        }
 
         terms.ApplyTo(job);
         job.UpdatedAt = now;
@@ -126,7 +139,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         if (job.Status == JobStatus.Published)
         {
             job.Version++;
-            db.JobVersions.Add(Snapshot(job, now));
+            db.JobVersions.Add(Snapshot(job, now, assessment!.Id));
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -199,12 +212,18 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         var funding = (await JobFunding.StatusAsync(db, id, ct))!;
         if (!funding.Covered)
         {
-            var needed = new Money(funding.Remaining.Minor - Math.Max(0, funding.Escrow.Minor), funding.Remaining.Currency);
+            var needed = new Money(MoneyMath.Subtract(funding.Remaining.Minor, Math.Max(0, funding.Escrow.Minor), "escrow"), funding.Remaining.Currency);
             return new JobOutcome(JobOutcomeKind.Unfunded, Errors:
             [
                 new("escrow", "Fund the job's escrow before publishing: {0} of {1} is still needed.",
                     Currencies.Format(needed), Currencies.Format(funding.Budget)),
             ]);
+        }
+        // Last, so that every other reason is named first: the assessment is reviewed against the job as it will go live.
+        var assessment = await ImpactAssessments.LatestAsync(db, id, ct);
+        if (AssessmentRules.PublishRefusal(assessment, job.PurposeSpeechRecognition, job.PurposeVoiceCloning) is { } missing)
+        {
+            return new JobOutcome(JobOutcomeKind.NoAssessment, Errors: [missing]);
         }
 
         var now = clock.GetUtcNow();
@@ -212,7 +231,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         job.Version++;
         job.PublishedAt = now;
         job.UpdatedAt = now;
-        db.JobVersions.Add(Snapshot(job, now));
+        db.JobVersions.Add(Snapshot(job, now, assessment!.Id));
         return await TrySaveAsync(ct) ? JobOutcome.Ok(job) : JobOutcome.Conflict;
     }
 
@@ -220,12 +239,13 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
     {
         var now = clock.GetUtcNow();
         await db.Jobs.Where(j => j.Id == id && j.OrganisationId == organisationId && j.Status != JobStatus.Closed)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Closed).SetProperty(j => j.UpdatedAt, now), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Closed).SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.ClosedAt, now), ct);
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
         if (job is null)
         {
             return JobOutcome.NotFound;
         }
+        await ImpactAssessments.KeepAfterCloseAsync(db, job.Id, job.ClosedAt ?? now, ct);
         // Closing again is harmless: a refund of an empty escrow moves nothing.
         await escrow.RefundOnCloseAsync(job.Id, ct);
         await refunds.SendPendingAsync(job.Id, ct);
@@ -248,6 +268,10 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
                     terms.Region, terms.Currency, string.Join(", ", known)),
             ]);
         }
+        if (!PayFloor.IsUnderCeiling(terms.HourlyRate, floor))
+        {
+            return JobOutcome.Invalid([AboveCeiling(terms.HourlyRate, floor, floorText)]);
+        }
         if (PayFloor.IsMetBy(terms.HourlyRate, floor))
         {
             return null;
@@ -258,6 +282,16 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
             BelowFloor(terms.HourlyRate, floor, floorText),
         ]);
     }
+
+    /// <summary>A rate above its region's ceiling (100 × the floor), or null when there is no floor yet or the rate is under it.</summary>
+    private async Task<FieldError?> AboveCeilingAsync(JobTerms terms, CancellationToken ct) =>
+        await FloorForAsync(terms.Region, terms.Currency, ct) is { } floor && !PayFloor.IsUnderCeiling(terms.HourlyRate, floor)
+            ? AboveCeiling(terms.HourlyRate, floor, floorText)
+            : null;
+
+    public static FieldError AboveCeiling(Money rate, RateFloor floor, IStringLocalizer floorText) =>
+        new("hourlyRate", "The hourly rate {0} is more than {1} times the floor for {2} ({3}): at most {4}. Check the figure: it looks like a typing mistake.",
+            Currencies.Format(rate), JobRules.MaxRateToFloorRatio, floorText[floor.RegionName].Value, floor.Region, Currencies.Format(PayFloor.Ceiling(floor)));
 
     public static FieldError BelowFloor(Money rate, RateFloor floor, IStringLocalizer floorText) =>
         new("hourlyRate", "The hourly rate {0} is below the floor for {1} ({2}): {3}. Raise the rate to at least {3}.",
@@ -309,7 +343,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
     }
 
     /// <summary>Every term a contributor consents to, serialised once; the hash is over exactly these bytes.</summary>
-    private static JobVersion Snapshot(Job job, DateTimeOffset now)
+    private static JobVersion Snapshot(Job job, DateTimeOffset now, Guid assessmentId)
     {
         var terms = new ConsentTerms(
             job.Id, job.Title, job.Description, job.Language, job.BuyerName,
@@ -326,6 +360,9 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
             TermsJson = json,
             TermsSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json))),
             PublishedAt = now,
+            PurposeSpeechRecognition = job.PurposeSpeechRecognition,
+            PurposeVoiceCloning = job.PurposeVoiceCloning,
+            ImpactAssessmentId = assessmentId,
         };
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
@@ -44,6 +45,7 @@ public static class JobsApi
     public static IServiceCollection AddJobs(this IServiceCollection services)
     {
         services.AddScoped<JobService>();
+        services.AddScoped<Assessments.ImpactAssessments>();
         services.AddScoped<RateFloors.RateFloorService>();
         return services;
     }
@@ -59,9 +61,11 @@ public static class JobsApi
         group.MapGet("/{id:guid}", Get);
         group.MapPut("/{id:guid}", Update);
         group.MapPut("/{id:guid}/prompts", PutPrompts)
-            .Accepts<string>("text/plain", "multipart/form-data");
+            .Accepts<string>("text/plain", "multipart/form-data")
+            .WithBodyLimit(PromptRules.MaxUploadRequestBytes);
         group.MapPost("/{id:guid}/publish", Publish);
         group.MapPost("/{id:guid}/close", Close);
+        app.MapAssessments();
         return app;
     }
 
@@ -152,6 +156,7 @@ public static class JobsApi
             case JobOutcomeKind.BelowFloor:
             case JobOutcomeKind.NoFloor:
             case JobOutcomeKind.Unfunded:
+            case JobOutcomeKind.NoAssessment:
                 var error = outcome.Errors![0];
                 var detail = text[error.Message, error.Arguments].Value;
                 var extensions = new Dictionary<string, object?>
@@ -167,6 +172,7 @@ public static class JobsApi
                     {
                         JobOutcomeKind.BelowFloor => "The hourly rate is below the floor",
                         JobOutcomeKind.Unfunded => "The escrow does not cover the budget",
+                        JobOutcomeKind.NoAssessment => "No approved impact assessment",
                         _ => "No rate floor for this region",
                     }]);
             case JobOutcomeKind.Closed:

@@ -110,9 +110,9 @@ public static class PromptParsing
             {
                 errors.Add(new(Field, "Line {0}: the reference before the tab is longer than {1} characters.", lineNumber, MaxExternalRefLength));
             }
-            if (line.Contains('\0'))
+            if ((TextRules.Find(line, TextKind.Line) ?? TextRules.Find(externalRef, TextKind.Line)) is { } fault)
             {
-                errors.Add(new(Field, "Line {0} contains a NUL character; the file may be UTF-16. Save it as UTF-8.", lineNumber));
+                errors.Add(LineError(lineNumber, fault));
             }
             else if (line.Length > PromptRules.MaxPromptLength && CodePoints(line) > PromptRules.MaxPromptLength)
             {
@@ -139,6 +139,20 @@ public static class PromptParsing
         }
         return (new PromptSet(prompts, PromptSet.Hash(prompts)), errors);
     }
+
+    private static FieldError LineError(int line, TextFault fault) => fault.Kind switch
+    {
+        TextFaultKind.Control when fault.CodePoint == 0 =>
+            new(Field, "Line {0} contains a NUL character; the file may be UTF-16. Save it as UTF-8.", line),
+        TextFaultKind.Control =>
+            new(Field, "Line {0} contains an invisible control character ({1}) at position {2}. Remove it and upload the file again.",
+                line, fault.CodePointName, fault.Position),
+        TextFaultKind.Bidi =>
+            new(Field, "Line {0} contains a text-direction control character ({1}) at position {2}, which can make the prompt read differently from what it says. Remove it and upload the file again.",
+                line, fault.CodePointName, fault.Position),
+        TextFaultKind.Broken => new(Field, "Line {0} contains a broken character at position {1}. Save the file as UTF-8 and upload it again.", line, fault.Position),
+        _ => new(Field, "Line {0} has no visible characters. Write the prompt or remove the line.", line),
+    };
 
     private static int CodePoints(ReadOnlySpan<char> text)
     {

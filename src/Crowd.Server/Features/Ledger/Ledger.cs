@@ -11,6 +11,11 @@ public enum LedgerAccountKind
     PaidOut = 6,
     /// <summary>Money outside the platform: bank transfers and card payments in, refunds out.</summary>
     External = 7,
+    /// <summary>
+    /// Pay the platform advanced for a job whose escrow ran dry, owned by the job: a balance at or below zero, what the
+    /// job's requester owes the platform. The job's next funding repays it first.
+    /// </summary>
+    PlatformAdvance = 8,
 }
 
 public enum LedgerTransactionKind
@@ -65,6 +70,7 @@ public readonly record struct AccountRef(LedgerAccountKind Kind, Guid OwnerId, s
     public static AccountRef InFlight(string currency) => new(LedgerAccountKind.PayoutsInFlight, Platform, currency);
     public static AccountRef PaidOut(string currency) => new(LedgerAccountKind.PaidOut, Platform, currency);
     public static AccountRef External(string currency) => new(LedgerAccountKind.External, Platform, currency);
+    public static AccountRef Advance(Guid jobId, string currency) => new(LedgerAccountKind.PlatformAdvance, jobId, currency);
 }
 
 public sealed record LedgerLine(AccountRef Account, long AmountMinor);

@@ -1,3 +1,4 @@
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Npgsql;
@@ -16,27 +17,36 @@ public static class LedgerQueries
         return new Money(sum, account.Currency);
     }
 
-    /// <summary>The escrow balance of each of these jobs, in the job's own currency, in one query; jobs with no entries are absent.</summary>
-    public static async Task<Dictionary<Guid, long>> EscrowBalancesAsync(CrowdDb db, Guid[] jobIds, CancellationToken ct = default)
+    /// <summary>
+    /// What each of these jobs' escrow holds and what the platform advanced on it, in the job's own currency, in one query;
+    /// jobs with neither are absent.
+    /// </summary>
+    public static async Task<Dictionary<Guid, EscrowBalance>> EscrowsAsync(CrowdDb db, Guid[] jobIds, CancellationToken ct = default)
     {
         await using var command = await db.CommandAsync("""
-            SELECT a.owner_id, sum(e.amount_minor)::bigint
+            SELECT a.owner_id,
+                   coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = @escrow), 0)::bigint,
+                   coalesce(-sum(e.amount_minor) FILTER (WHERE a.kind = @advance), 0)::bigint
             FROM ledger_accounts a
             JOIN jobs j ON j.id = a.owner_id AND j.currency = a.currency
             JOIN ledger_entries e ON e.account_id = a.id
-            WHERE a.kind = @kind AND a.owner_id = ANY(@jobs)
+            WHERE a.kind IN (@escrow, @advance) AND a.owner_id = ANY(@jobs)
             GROUP BY a.owner_id
             """, ct);
-        command.Parameters.Add(new NpgsqlParameter<int>("kind", (int)LedgerAccountKind.Escrow));
+        command.Parameters.Add(new NpgsqlParameter<int>("escrow", (int)LedgerAccountKind.Escrow));
+        command.Parameters.Add(new NpgsqlParameter<int>("advance", (int)LedgerAccountKind.PlatformAdvance));
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("jobs", jobIds));
-        var balances = new Dictionary<Guid, long>(jobIds.Length);
+        var balances = new Dictionary<Guid, EscrowBalance>(jobIds.Length);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            balances[reader.GetGuid(0)] = reader.GetInt64(1);
+            balances[reader.GetGuid(0)] = new EscrowBalance(reader.GetInt64(1), reader.GetInt64(2));
         }
         return balances;
     }
+
+    public static async Task<EscrowBalance> EscrowAsync(CrowdDb db, Guid jobId, CancellationToken ct = default) =>
+        (await EscrowsAsync(db, [jobId], ct)).GetValueOrDefault(jobId);
 
     /// <summary>Sum of every entry per currency: zero for every currency in a sound ledger.</summary>
     public static async Task<Dictionary<string, long>> TrialBalanceAsync(CrowdDb db, CancellationToken ct = default)

@@ -14,9 +14,16 @@ namespace Crowd.Server.Features.Payouts;
 public sealed class BatchesModel(BankBatches batches, PayoutRunner runner, TimeProvider time, IStringLocalizer<PayoutsText> text) : PageModel
 {
     public IReadOnlyList<BatchSummary> Batches { get; private set; } = [];
-    public Guid? Selected { get; private set; }
-    public IReadOnlyList<(Payout Payout, BankBatchLine Line)> Lines { get; private set; } = [];
+    public BatchSummary? Selected { get; private set; }
+    public IReadOnlyList<BatchLineView> Lines { get; private set; } = [];
     public string? Message { get; private set; }
+
+    public static string StageLabel(BatchStage stage) => stage switch
+    {
+        BatchStage.Written => "Written",
+        BatchStage.Sent => "Sent",
+        _ => "Done",
+    };
 
     public async Task OnGetAsync(Guid? batch, CancellationToken ct) => await LoadAsync(batch, ct);
 
@@ -31,24 +38,33 @@ public sealed class BatchesModel(BankBatches batches, PayoutRunner runner, TimeP
         var result = await runner.RunAsync("manual-" + time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), ct);
         Message = result.Outcome == PayoutRunOutcome.Busy
             ? text["A payout run is already in progress; try again when it has finished."]
-            : text["Payout run done: {0} payouts created, {1} sent, {2} failed, {3} contributors without a payout method.", result.Created, result.Sent, result.Failed,
-                result.SkippedWithoutMethod];
+            : text["Payout run done: {0} payouts created; {1} written to bank batches, to download and send below; {2} sent through Stripe; {3} failed; {4} contributors without a payout method.",
+                result.Created, result.Batched, result.Sent, result.Failed, result.SkippedWithoutMethod];
         await LoadAsync(null, ct);
         return Page();
     }
 
     public async Task<IActionResult> OnPostSentAsync(Guid batch, CancellationToken ct)
     {
-        Message = await batches.MarkSentAsync(batch, User.UserId(), ct) == BatchActionOutcome.Done
-            ? text["Batch marked sent. Confirm each line once the bank reports it paid."]
-            : text["Nothing changed: the batch was already marked sent."];
+        Message = await batches.MarkSentAsync(batch, User.UserId(), ct) switch
+        {
+            BatchActionOutcome.Done => text["Batch marked sent. Confirm each line once the bank reports it paid."],
+            BatchActionOutcome.NotFound => text["There is no such batch."],
+            _ => text["Nothing changed: the batch was already marked sent."],
+        };
         await LoadAsync(batch, ct);
         return Page();
     }
 
     public async Task<IActionResult> OnPostConfirmAllAsync(Guid batch, CancellationToken ct)
     {
-        Message = text["{0} lines confirmed paid.", await batches.ConfirmRemainingAsync(batch, ct)];
+        Message = await batches.FindAsync(batch, ct) switch
+        {
+            null => text["There is no such batch."],
+            { Stage: var stage } when !BankBatchFlow.Allows(stage, BatchAction.ConfirmRemaining) =>
+                text["Nothing changed: mark the batch sent first, and a line can be confirmed or failed only once."],
+            _ => text["{0} lines confirmed paid.", await batches.ConfirmRemainingAsync(batch, ct)],
+        };
         await LoadAsync(batch, ct);
         return Page();
     }
@@ -77,7 +93,7 @@ public sealed class BatchesModel(BankBatches batches, PayoutRunner runner, TimeP
     private async Task LoadAsync(Guid? batch, CancellationToken ct)
     {
         Batches = await batches.ListAsync(ct);
-        Selected = batch;
-        Lines = batch is { } id ? await batches.LinesAsync(id, ct) : [];
+        Selected = batch is { } id ? await batches.FindAsync(id, ct) : null;
+        Lines = Selected is { } selected ? await batches.LinesAsync(selected.Id, ct) : [];
     }
 }

@@ -52,14 +52,27 @@ public sealed class PayoutRun
     public DateTimeOffset? FinishedAt { get; set; }
 }
 
+/// <summary>What a bank-file payout method's account number is.</summary>
+public enum PayoutAccountKind
+{
+    BankCard = 1,
+    Alipay = 2,
+    WeChatPay = 3,
+}
+
 /// <summary>How a contributor is paid. Payouts go only to an onboarded method.</summary>
 public sealed class PayoutAccount
 {
     public Guid ContributorId { get; set; }
     public PayoutProvider Provider { get; set; }
     public string PayeeName { get; set; } = "";
-    /// <summary>Bank account number, Alipay or WeChat account, as the batch file's payee reference.</summary>
-    public string? BankAccountReference { get; set; }
+    public PayoutAccountKind? AccountKind { get; set; }
+    /// <summary>The bank card number or Alipay / WeChat Pay account, encrypted (see <see cref="PayoutAccountNumbers"/>).</summary>
+    public string? AccountNumberProtected { get; set; }
+    /// <summary>The account number's last four characters, the only part shown.</summary>
+    public string? AccountNumberLast4 { get; set; }
+    /// <summary>An account number stored in clear before numbers were encrypted; encrypted and cleared at start-up.</summary>
+    public string? LegacyAccountNumber { get; set; }
     public string? StripeAccountId { get; set; }
     /// <summary>The one currency the method accepts, when it is limited to one.</summary>
     public string? Currency { get; set; }

@@ -2,6 +2,7 @@ using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -17,7 +18,11 @@ public enum PayoutRunOutcome
     Busy,
 }
 
-public sealed record PayoutRunResult(PayoutRunOutcome Outcome, int Created, int Sent, int Failed, int SkippedWithoutMethod);
+/// <summary>What one run did: payouts created, lines written to bank batches (sent only once an admin sends the file), transfers Stripe accepted.</summary>
+public sealed record PayoutRunResult(PayoutRunOutcome Outcome, int Created, int Batched, int Sent, int Failed, int SkippedWithoutMethod)
+{
+    public static readonly PayoutRunResult Nothing = new(PayoutRunOutcome.Completed, 0, 0, 0, 0, 0);
+}
 
 /// <summary>
 /// One payout run: gather each contributor's payable above the minimum into one payout per contributor and currency
@@ -25,7 +30,7 @@ public sealed record PayoutRunResult(PayoutRunOutcome Outcome, int Created, int 
 /// creation is one transaction keyed by the run, sending is idempotent (Stripe Idempotency-Key = payout id; a bank
 /// batch line is the payout row itself), and a re-run first finishes whatever an earlier run left half-done.
 /// </summary>
-public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, PayoutFaults faults, StripeClient stripe,
+public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, PayoutFaults faults, StripeGateway stripe,
     ILogger<PayoutRunner> logger)
 {
     // One run at a time across every node; a crashed node's session lock goes with its connection.
@@ -95,7 +100,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
             if (!(await db.ScalarAsync<bool>("SELECT pg_try_advisory_lock(@k)", ct, DbCommands.P("k", LockKey))))
             {
                 logger.LogWarning("Payout run {RunKey} skipped: another payout run holds the payout lock", runKey);
-                return new PayoutRunResult(PayoutRunOutcome.Busy, 0, 0, 0, 0);
+                return PayoutRunResult.Nothing with { Outcome = PayoutRunOutcome.Busy };
             }
             try
             {
@@ -135,7 +140,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         if (finished)
         {
             logger.LogWarning("Payout run {RunKey} finished before; this start (attempt {Attempt}) does nothing", runKey, attempts);
-            return new PayoutRunResult(PayoutRunOutcome.AlreadyFinished, 0, 0, 0, 0);
+            return PayoutRunResult.Nothing with { Outcome = PayoutRunOutcome.AlreadyFinished };
         }
         if (attempts > 1)
         {
@@ -155,10 +160,11 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
             await faults.AtAsync(PayoutStep.AfterCreate, null, ct);
         }
 
-        var (sent, failed) = await SendPendingAsync(ct);
+        var (batched, sent, failed) = await SendPendingAsync(ct);
         await db.ExecuteAsync("UPDATE payout_runs SET finished_at = @now WHERE id = @id", ct, DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", runId));
-        logger.LogInformation("Payout run {RunKey} finished: {Created} payouts created, {Sent} sent, {Failed} failed", runKey, createdCount, sent, failed);
-        return new PayoutRunResult(PayoutRunOutcome.Completed, createdCount, sent, failed, skipped);
+        logger.LogInformation("Payout run {RunKey} finished: {Created} payouts created, {Batched} written to bank batches, {Sent} sent to Stripe, {Failed} failed",
+            runKey, createdCount, batched, sent, failed);
+        return new PayoutRunResult(PayoutRunOutcome.Completed, createdCount, batched, sent, failed, skipped);
     }
 
     private async Task<(int Created, int Skipped)> CreatePayoutsAsync(Guid runId, DateTimeOffset now, CancellationToken ct)
@@ -183,8 +189,9 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
     }
 
     /// <summary>Sends every payout not yet sent, of this run and of any earlier run a crash interrupted.</summary>
-    private async Task<(int Sent, int Failed)> SendPendingAsync(CancellationToken ct)
+    private async Task<(int Batched, int Sent, int Failed)> SendPendingAsync(CancellationToken ct)
     {
+        int batched;
         var sent = 0;
         var failed = 0;
         await faults.AtAsync(PayoutStep.BeforeProviderCall, null, ct);
@@ -192,7 +199,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         {
             var now = time.GetUtcNow();
             await db.ExecuteAsync(BatchInsertSql, ct, DbCommands.P("now", now));
-            sent += await db.ExecuteAsync(BatchUpdateSql, ct, DbCommands.P("now", now));
+            batched = await db.ExecuteAsync(BatchUpdateSql, ct, DbCommands.P("now", now));
             await tx.CommitAsync(ct);
         }
 
@@ -212,7 +219,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
                     break;
             }
         }
-        return (sent, failed);
+        return (batched, sent, failed);
     }
 
     /// <summary>
@@ -261,25 +268,26 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
             await PayoutTransitions.FailAsync(db, payout.Id, "No onboarded Stripe account.", time.GetUtcNow(), ct);
             return false;
         }
-        StripeTransfer transfer;
+        string transferId;
         try
         {
-            transfer = await stripe.CreateTransferAsync(payout.AmountMinor, payout.Currency, account.StripeAccountId, transferGroup,
+            transferId = (await stripe.CreateTransferAsync(new Money(payout.AmountMinor, payout.Currency), account.StripeAccountId, transferGroup,
                 new Dictionary<string, string>
                 {
                     ["payout_id"] = payout.Id.ToString(),
                     ["contributor_id"] = payout.ContributorId.ToString(),
                     ["job_ids"] = jobIds,
                 },
-                idempotencyKey: "payout-" + payout.Id.ToString("N"), ct);
+                idempotencyKey: "payout-" + payout.Id.ToString("N"), ct)).Id;
         }
-        catch (StripeException e) when (!e.IsTransient)
+        catch (Exception e) when (StripeGateway.IsRefusal(e))
         {
-            logger.LogWarning("Payout {PayoutId} refused by Stripe ({Kind} {Code}: {Message}); the money returns to payable", payout.Id, e.Kind, e.Code, e.Message);
-            await PayoutTransitions.FailAsync(db, payout.Id, $"Stripe: {e.Message}"[..Math.Min(500, e.Message.Length + 8)], time.GetUtcNow(), ct);
+            logger.LogWarning("Payout {PayoutId} refused by Stripe: {Message}; the money returns to payable", payout.Id, e.Message);
+            var reason = "Stripe: " + e.Message;
+            await PayoutTransitions.FailAsync(db, payout.Id, reason[..Math.Min(500, reason.Length)], time.GetUtcNow(), ct);
             return false;
         }
-        catch (StripeException e)
+        catch (Exception e) when (StripeGateway.IsTransient(e))
         {
             logger.LogWarning("Payout {PayoutId} not sent: Stripe unavailable after retries ({Message}); the next run sends it with the same idempotency key",
                 payout.Id, e.Message);
@@ -287,7 +295,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         }
         await faults.AtAsync(PayoutStep.AfterProviderCall, payout.Id, ct);
         await db.ExecuteAsync("UPDATE payouts SET state = 2, provider_reference = @ref, sent_at = @now WHERE id = @id AND state = 1", ct,
-            DbCommands.P("ref", transfer.Id), DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", payout.Id));
+            DbCommands.P("ref", transferId), DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", payout.Id));
         return true;
     }
 }

@@ -3,6 +3,7 @@ using Crowd.Server.Features.Payouts.BankFile;
 using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Scheduling;
+using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Payouts;
 
@@ -19,7 +20,14 @@ public static class PayoutsSetup
         services.AddScoped<StripeWebhooks>();
         services.AddScoped<EscrowService>();
         services.AddScoped<StripeRefunds>();
-        services.AddHttpClient<StripeClient>(http => http.Timeout = TimeSpan.FromSeconds(30));
+        services.AddScoped<BankTransfers>();
+        services.AddScoped<CardCheckout>();
+        services.AddScoped<FundedJobs>();
+        services.AddScoped<FundingPanels>();
+        services.AddSingleton(sp => StripeGateway.CreateClient(sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Stripe));
+        services.AddSingleton<StripeGateway>();
+        services.AddSingleton<PayoutAccountNumbers>();
+        services.AddHostedService<LegacyAccountNumberProtection>();
 
         var payouts = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Payouts ?? new PayoutOptions();
         builder.AddScheduledJob<PayoutJob>(PayoutJob.Name, payouts.Cron);
@@ -40,8 +48,8 @@ public static class PayoutsSetup
                 var outcome = await webhooks.ReceiveAsync(request.Headers["Stripe-Signature"].ToString(), buffer.ToArray(), ct);
                 return outcome switch
                 {
-                    WebhookOutcome.BadSignature => Results.Problem(statusCode: 400, title: "Signature refused",
-                        detail: "The Stripe-Signature header does not match a configured webhook secret, or its timestamp is outside the tolerance."),
+                    WebhookOutcome.Refused => Results.Problem(statusCode: 400, title: "Event refused",
+                        detail: "The Stripe-Signature header does not match a configured webhook secret, its timestamp is outside the tolerance, or the event is rendered for another API version than the one Stripe.net pins."),
                     WebhookOutcome.BadPayload => Results.Problem(statusCode: 400, title: "Not a Stripe event", detail: "The body is not a Stripe event object."),
                     _ => Results.Ok(new { received = true, outcome = outcome.ToString() }),
                 };

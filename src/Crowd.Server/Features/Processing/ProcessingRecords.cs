@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,7 +13,13 @@ public sealed record ProcessingCounts(int ConsentsGiven, int ConsentsWithdrawn, 
 public sealed record JobProcessingRecord(
     Guid JobId, string Title, string Status, string Controller, string Buyer, IReadOnlyList<string> Purposes,
     IReadOnlyList<string> DataSubjects, IReadOnlyList<DataCategory> DataCategories, IReadOnlyList<string> Recipients,
-    int RetentionDays, string Retention, IReadOnlyList<string> SecurityMeasures, ProcessingCounts Counts);
+    int RetentionDays, string Retention, IReadOnlyList<string> SecurityMeasures, ProcessingCounts Counts,
+    AssessmentRecord? ImpactAssessment = null);
+
+/// <summary>The job's impact assessment (PIPL art. 55, GDPR art. 35): the newest version, its answers and review, and how long it is kept.</summary>
+public sealed record AssessmentRecord(
+    Guid Id, int Version, string Status, AssessmentAnswers Answers, DateTimeOffset SubmittedAt, DateTimeOffset? ReviewedAt, string? ReviewReasons,
+    DateTimeOffset? KeepUntil);
 
 public sealed record ProcessingReport(DateTimeOffset GeneratedAt, string Processor, IReadOnlyList<JobProcessingRecord> Jobs);
 
@@ -70,6 +77,9 @@ public static class ProcessingRecords
                 .Join(db.Organisations, x => x.OrganisationId, o => o.Id, (x, o) => new { x.JobId, o.Name })
                 .Distinct().ToListAsync(ct))
             .ToLookup(x => x.JobId, x => x.Name);
+        var jobIds = jobs.Select(j => j.Id).ToArray();
+        var assessments = (await db.Set<ImpactAssessment>().AsNoTracking().Where(a => jobIds.Contains(a.JobId)).ToListAsync(ct))
+            .GroupBy(a => a.JobId).ToDictionary(g => g.Key, g => g.MaxBy(a => a.Version)!);
 
         return new ProcessingReport(now, Processor, jobs.Select(j =>
         {
@@ -89,7 +99,10 @@ public static class ProcessingRecords
                 j.RetentionDays,
                 $"Audio destroyed {j.RetentionDays} days after recording, or 3 years after the contributor's last interaction if earlier, or at once on withdrawal",
                 SecurityMeasures,
-                new ProcessingCounts(given?.Given ?? 0, given?.Withdrawn ?? 0, recorded?.Recorded ?? 0, recorded?.Destroyed ?? 0));
+                new ProcessingCounts(given?.Given ?? 0, given?.Withdrawn ?? 0, recorded?.Recorded ?? 0, recorded?.Destroyed ?? 0),
+                assessments.TryGetValue(j.Id, out var a)
+                    ? new AssessmentRecord(a.Id, a.Version, AssessmentResponse.StatusName(a.Status), a.Answers, a.SubmittedAt, a.ReviewedAt, a.ReviewReasons, a.KeepUntil)
+                    : null);
         }).ToList());
     }
 }

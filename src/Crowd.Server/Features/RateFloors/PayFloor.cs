@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Crowd.Server.Features.Jobs;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
 
@@ -14,6 +15,19 @@ public static class PayFloor
 
     public static bool IsMetBy(Money hourlyRate, RateFloor floor) =>
         string.Equals(hourlyRate.Currency, floor.Currency, StringComparison.Ordinal) && hourlyRate.Minor >= Of(floor).Minor;
+
+    /// <summary>
+    /// The highest rate a job in the floor's region may offer: <see cref="JobRules.MaxRateToFloorRatio"/> × the floor, and
+    /// never more than <see cref="JobRules.MaxHourlyRateMinor"/> (which is also the ceiling where a floor is zero).
+    /// </summary>
+    public static Money Ceiling(RateFloor floor)
+    {
+        var floorMinor = Of(floor).Minor;
+        var ceiling = floorMinor <= 0 ? JobRules.MaxHourlyRateMinor : (long)Int128.Min((Int128)floorMinor * JobRules.MaxRateToFloorRatio, JobRules.MaxHourlyRateMinor);
+        return new Money(ceiling, floor.Currency);
+    }
+
+    public static bool IsUnderCeiling(Money hourlyRate, RateFloor floor) => hourlyRate.Minor <= Ceiling(floor).Minor;
 }
 
 public sealed record RateFloorRequest(string? RegionName, Money? LegalMinimum, Money? MarketReference, string? Source);
@@ -32,6 +46,9 @@ public static partial class RateFloorRules
     public const int MaxRegionLength = 16;
     public const int MaxRegionNameLength = 100;
     public const int MaxSourceLength = 1_000;
+
+    /// <summary>The highest floor (legal minimum or market reference): a job may pay up to 100× its floor, within the absolute cap.</summary>
+    public const long MaxAmountMinor = JobRules.MaxHourlyRateMinor / JobRules.MaxRateToFloorRatio;
 
     /// <summary>ISO 3166-1 alpha-2, optionally with an ISO 3166-2 subdivision: "GB", "CN-BJ".</summary>
     public static bool IsRegionCode(string? region) =>
@@ -61,6 +78,10 @@ public static partial class RateFloorRules
         {
             errors.Add(new("regionName", "Keep the region name to {0} characters or fewer.", MaxRegionNameLength));
         }
+        else if (TextRules.Check("regionName", name, TextKind.Line) is { } nameText)
+        {
+            errors.Add(nameText);
+        }
 
         CheckAmount(errors, "legalMinimum", request.LegalMinimum, currency);
         CheckAmount(errors, "marketReference", request.MarketReference, currency);
@@ -74,6 +95,10 @@ public static partial class RateFloorRules
         {
             errors.Add(new("source", "Keep the source to {0} characters or fewer.", MaxSourceLength));
         }
+        else if (TextRules.Check("source", source, TextKind.Prose) is { } sourceText)
+        {
+            errors.Add(sourceText);
+        }
         return errors;
     }
 
@@ -86,6 +111,12 @@ public static partial class RateFloorRules
         else if (money.Minor < 0)
         {
             errors.Add(new(field, "The amount cannot be negative."));
+        }
+        else if (money.Minor > MaxAmountMinor)
+        {
+            errors.Add(new(field, "A floor can be at most {0}: jobs may pay up to {1} times their floor, and no rate can pass {2}.",
+                Currencies.Format(new Money(MaxAmountMinor, currency)), JobRules.MaxRateToFloorRatio,
+                Currencies.Format(new Money(JobRules.MaxHourlyRateMinor, currency))));
         }
         else if (money.Currency is not null && !string.Equals(money.Currency, currency, StringComparison.Ordinal))
         {

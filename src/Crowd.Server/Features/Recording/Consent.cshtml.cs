@@ -55,7 +55,7 @@ public sealed class ConsentModel(ConsentService consents, IStringLocalizer<Conse
 
     public async Task<IActionResult> OnPostGuardianAsync(Guid jobId, CancellationToken ct)
     {
-        var outcome = await consents.RequestGuardianAsync(jobId, User.UserId(), Signed(), RecordingSetup.BaseUrl(HttpContext.Request), ct);
+        var outcome = await consents.RequestGuardianAsync(jobId, User.UserId(), Signed(), ct);
         if (outcome.Kind != ConsentOutcomeKind.GuardianRequested)
         {
             return await RefusedAsync(jobId, outcome, ct);

@@ -6,9 +6,11 @@ using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Features.Recording.Tasks;
+using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Recording;
 
@@ -32,7 +34,10 @@ public static class RecordingSetup
         services.AddScoped<ConsentService>();
         services.AddSingleton<ClipPaths>();
         services.AddSingleton<ClipMasterKey>();
-        services.AddSingleton<IClipStore, DirectoryClipStore>();
+        // The directory by default; an S3-compatible bucket when one is configured.
+        services.AddSingleton<IClipStore>(sp => sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Clips.S3.Endpoint is null
+            ? new DirectoryClipStore(sp.GetRequiredService<ClipPaths>())
+            : new S3ClipStore(sp.GetRequiredService<IOptions<CrowdOptions>>()));
         services.AddSingleton<ClipVault>();
         return services;
     }
@@ -74,9 +79,9 @@ public static class RecordingSetup
     }
 
     private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> RequestGuardian(Guid jobId, ConsentRequest request,
-        ClaimsPrincipal user, HttpContext http, ConsentService consents, IStringLocalizer<ConsentText> text, CancellationToken ct)
+        ClaimsPrincipal user, ConsentService consents, IStringLocalizer<ConsentText> text, CancellationToken ct)
     {
-        var outcome = await consents.RequestGuardianAsync(jobId, user.UserId(), request, BaseUrl(http.Request), ct);
+        var outcome = await consents.RequestGuardianAsync(jobId, user.UserId(), request, ct);
         if (outcome.Kind == ConsentOutcomeKind.GuardianRequested)
         {
             return TypedResults.Accepted((string?)null);
@@ -84,8 +89,6 @@ public static class RecordingSetup
         var refusal = Refusal(outcome, request, text).Result;
         return refusal is ValidationProblem invalid ? invalid : (ProblemHttpResult)refusal;
     }
-
-    public static Uri BaseUrl(HttpRequest request) => new($"{request.Scheme}://{request.Host}");
 
     private static Results<ValidationProblem, ProblemHttpResult> Refusal(ConsentOutcome outcome, ConsentRequest request, IStringLocalizer<ConsentText> text) =>
         outcome.Kind switch

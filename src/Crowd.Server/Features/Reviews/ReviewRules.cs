@@ -103,6 +103,48 @@ public static class ReviewRules
         return errors;
     }
 
+    public const int MaxReferenceLength = 200;
+
+    /// <summary>What an admin may state as the purpose of listening to a clip: there is no other reason for them to.</summary>
+    public static readonly AudioPurpose[] AdminPurposes = [AudioPurpose.Appeal, AudioPurpose.Dispute, AudioPurpose.LegalRequest];
+
+    public static string PurposeCode(AudioPurpose purpose) => purpose switch
+    {
+        AudioPurpose.Review => "review",
+        AudioPurpose.Appeal => "appeal",
+        AudioPurpose.PeerValidation => "peer-validation",
+        AudioPurpose.Speaker => "speaker",
+        AudioPurpose.Dispute => "dispute",
+        _ => "legal-request",
+    };
+
+    /// <summary>
+    /// An admin's stated purpose must be on the list and true: "appeal" only when the clip's rejection was appealed;
+    /// "dispute" and "legal-request" name their case, so that the audit log says which one the read served.
+    /// </summary>
+    public static List<FieldError> ValidateAdminRead(string? purpose, string? reference, bool clipWasAppealed, out AudioPurpose chosen)
+    {
+        var code = purpose?.Trim();
+        var stated = AdminPurposes.Cast<AudioPurpose?>().FirstOrDefault(p => PurposeCode(p!.Value) == code);
+        chosen = stated ?? default;
+        if (stated is null)
+        {
+            return [new("purpose", "State why you are listening: purpose=appeal, dispute or legal-request. The purpose is written to the audit log.")];
+        }
+        if (stated == AudioPurpose.Appeal)
+        {
+            return clipWasAppealed
+                ? []
+                : [new("purpose", "This clip's rejection was not appealed, so listening to it is not for an appeal. State the purpose that is true: dispute or legal-request, with its reference.")];
+        }
+        var trimmed = reference?.Trim();
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxReferenceLength)
+        {
+            return [new("reference", "Give the reference of the dispute or legal request (a case or ticket number, at most {0} characters); it is written to the audit log.", MaxReferenceLength)];
+        }
+        return TextRules.Check("reference", trimmed, TextKind.Line) is { } error ? [error] : [];
+    }
+
     private static IEnumerable<FieldError> ValidateNote(string field, string? note, string whenMissing)
     {
         if (string.IsNullOrWhiteSpace(note))
@@ -112,6 +154,10 @@ public static class ReviewRules
         else if (note.Trim().Length > MaxNoteLength)
         {
             yield return new(field, "Keep the note under {0} characters.", MaxNoteLength);
+        }
+        else if (TextRules.Check(field, note, TextKind.Prose) is { } error)
+        {
+            yield return error;
         }
     }
 }

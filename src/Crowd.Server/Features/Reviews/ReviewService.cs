@@ -49,6 +49,16 @@ public enum AudioPurpose
     Appeal,
     PeerValidation,
     Speaker,
+    /// <summary>An admin looking into a dispute about the clip (a complaint, a coercion report), under its reference.</summary>
+    Dispute,
+    /// <summary>An admin answering a legal request (a court order, a regulator), under its reference.</summary>
+    LegalRequest,
+}
+
+/// <summary>Whether a read of a clip's audio may go ahead, and for what.</summary>
+public sealed record AudioAccess(AudioPurpose? Purpose, string? Reference = null, IReadOnlyList<FieldError>? Errors = null)
+{
+    public static readonly AudioAccess NotFound = new((AudioPurpose?)null);
 }
 
 /// <summary>
@@ -138,7 +148,8 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
     /// The clip's audio for someone allowed to hear it, with the read in the audit log; null when they may not
     /// (not found to them), or when the clip was withdrawn or its audio destroyed.
     /// </summary>
-    public async Task<byte[]?> ReadAudioAsync(Guid clipId, Guid userId, string actorKind, AudioPurpose purpose, CancellationToken ct)
+    public async Task<byte[]?> ReadAudioAsync(Guid clipId, Guid userId, string actorKind, AudioPurpose purpose, CancellationToken ct,
+        string? reference = null)
     {
         var clip = await db.Clips.AsNoTracking().SingleOrDefaultAsync(c => c.Id == clipId && c.WithdrawnAt == null && c.AudioDestroyedAt == null, ct);
         if (clip is null)
@@ -150,7 +161,8 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         {
             return null;
         }
-        await audit.AppendAsync(new AuditEvent(actorKind, userId, "audio.read", "clip", clipId.ToString(), PurposeText(purpose)), ct);
+        var details = reference is null ? "{}" : JsonSerializer.Serialize(new { purpose = ReviewRules.PurposeCode(purpose), reference }, s_json);
+        await audit.AppendAsync(new AuditEvent(actorKind, userId, "audio.read", "clip", clipId.ToString(), PurposeText(purpose), details), ct);
         return wav;
     }
 
@@ -159,32 +171,53 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         AudioPurpose.Review => "review",
         AudioPurpose.Appeal => "appeal",
         AudioPurpose.PeerValidation => "peer validation",
+        AudioPurpose.Dispute => "dispute",
+        AudioPurpose.LegalRequest => "legal request",
         _ => "speaker listening to their own clip",
     };
 
-    /// <summary>Why this user may hear this clip, or null when they may not.</summary>
-    public async Task<AudioPurpose?> AudioPurposeAsync(Guid clipId, Guid userId, Guid? organisationId, bool isAdmin, bool isRequester, bool isContributor,
-        PeerValidation peers, CancellationToken ct)
+    /// <summary>
+    /// Why this user may hear this clip. An admin has no standing reason to: they state one from a fixed list, and it must
+    /// be true (an appeal only where the clip's rejection was appealed; a dispute or legal request with its reference).
+    /// Everyone else's purpose follows from who they are to the clip. Not found when they may not hear it at all.
+    /// </summary>
+    public async Task<AudioAccess> AudioAccessAsync(Guid clipId, Guid userId, Guid? organisationId, bool isAdmin, bool isRequester, bool isContributor,
+        string? statedPurpose, string? reference, PeerValidation peers, CancellationToken ct)
     {
         var clip = await db.Clips.AsNoTracking().Where(c => c.Id == clipId && c.WithdrawnAt == null && c.AudioDestroyedAt == null)
             .Select(c => new { c.JobId, c.ContributorId, c.ReviewStatus }).SingleOrDefaultAsync(ct);
         if (clip is null)
         {
-            return null;
+            return AudioAccess.NotFound;
         }
         if (isAdmin)
         {
-            return AudioPurpose.Appeal;
+            var appealed = await db.Set<ClipRejection>().AnyAsync(r => r.ClipId == clipId && r.AppealedAt != null, ct);
+            var errors = ReviewRules.ValidateAdminRead(statedPurpose, reference, appealed, out var purpose);
+            return errors.Count > 0 ? new AudioAccess(null, Errors: errors) : new AudioAccess(purpose, purpose == AudioPurpose.Appeal ? null : reference!.Trim());
         }
-        if (isRequester && organisationId is { } org && await db.Jobs.AnyAsync(j => j.Id == clip.JobId && j.OrganisationId == org, ct))
+        var own = await OwnPurposeAsync(clip.JobId, clip.ContributorId, clip.ReviewStatus, userId, organisationId, isRequester, isContributor, peers, ct);
+        if (own is null)
+        {
+            return AudioAccess.NotFound;
+        }
+        return statedPurpose is null || ReviewRules.PurposeCode(own.Value) == statedPurpose.Trim()
+            ? new AudioAccess(own)
+            : new AudioAccess(null, Errors: [new("purpose", "You may listen to this clip only for {0}.", ReviewRules.PurposeCode(own.Value))]);
+    }
+
+    private async Task<AudioPurpose?> OwnPurposeAsync(Guid jobId, Guid contributorId, ClipReview status, Guid userId, Guid? organisationId,
+        bool isRequester, bool isContributor, PeerValidation peers, CancellationToken ct)
+    {
+        if (isRequester && organisationId is { } org && await db.Jobs.AnyAsync(j => j.Id == jobId && j.OrganisationId == org, ct))
         {
             return AudioPurpose.Review;
         }
-        if (isContributor && clip.ContributorId == userId)
+        if (isContributor && contributorId == userId)
         {
             return AudioPurpose.Speaker;
         }
-        if (isContributor && clip.ReviewStatus == ClipReview.Waiting && await peers.MayValidateAsync(clip.JobId, userId, ct))
+        if (isContributor && status == ClipReview.Waiting && await peers.MayValidateAsync(jobId, userId, ct))
         {
             return AudioPurpose.PeerValidation;
         }

@@ -50,7 +50,9 @@ public static class ReviewsApi
         return builder;
     }
 
-    public static string AudioUrl(Guid clipId) => $"/api/reviews/clips/{clipId}/audio";
+    /// <summary>Where a clip's audio is read; an admin's read names its purpose (see <see cref="ReviewRules.ValidateAdminRead"/>).</summary>
+    public static string AudioUrl(Guid clipId, AudioPurpose? purpose = null) =>
+        purpose is { } p ? $"/api/reviews/clips/{clipId}/audio?purpose={ReviewRules.PurposeCode(p)}" : $"/api/reviews/clips/{clipId}/audio";
 
     public static IEndpointRouteBuilder MapReviews(this IEndpointRouteBuilder app)
     {
@@ -96,12 +98,16 @@ public static class ReviewsApi
         ReviewService reviews, IStringLocalizer<ReviewsText> text, CancellationToken ct) =>
         ToResult(await reviews.RejectAsync(Org(user), user.UserId(), clipId, request.Reason, request.Note, ct), text);
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Audio(Guid clipId, ClaimsPrincipal user, ReviewService reviews,
-        PeerValidation peers, IStringLocalizer<ReviewsText> text, CancellationToken ct)
+    private static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Audio(Guid clipId, string? purpose, string? reference,
+        ClaimsPrincipal user, ReviewService reviews, PeerValidation peers, IStringLocalizer<ReviewsText> text, CancellationToken ct)
     {
-        var purpose = await reviews.AudioPurposeAsync(clipId, user.UserId(), user.OrganisationIdOrNull(), user.IsInRole(Roles.Admin),
-            user.IsInRole(Roles.Requester), user.IsInRole(Roles.Contributor), peers, ct);
-        var wav = purpose is { } p ? await reviews.ReadAudioAsync(clipId, user.UserId(), ActorKind(user, p), p, ct) : null;
+        var access = await reviews.AudioAccessAsync(clipId, user.UserId(), user.OrganisationIdOrNull(), user.IsInRole(Roles.Admin),
+            user.IsInRole(Roles.Requester), user.IsInRole(Roles.Contributor), purpose, reference, peers, ct);
+        if (access.Errors is { } errors)
+        {
+            return Problems.Validation(errors, text, "Say why you are listening.");
+        }
+        var wav = access.Purpose is { } p ? await reviews.ReadAudioAsync(clipId, user.UserId(), ActorKind(user, p), p, ct, access.Reference) : null;
         return wav is null
             ? Problems.Problem(StatusCodes.Status404NotFound, text, "Clip not found", "There is no clip with this id that you may listen to. It may have been withdrawn by its speaker.")
             : TypedResults.File(wav, "audio/wav");
@@ -109,7 +115,7 @@ public static class ReviewsApi
 
     public static string ActorKind(ClaimsPrincipal user, AudioPurpose purpose) => purpose switch
     {
-        AudioPurpose.Appeal => Roles.Admin,
+        AudioPurpose.Appeal or AudioPurpose.Dispute or AudioPurpose.LegalRequest => Roles.Admin,
         AudioPurpose.Review => Roles.Requester,
         _ => Roles.Contributor,
     };

@@ -11,7 +11,8 @@ public sealed record CellFigures(int Contributors, long ActiveMs, long PayMinor,
         facts.Select(f => f.ContributorId).Distinct().Count(), facts.Sum(f => f.ActiveMs), facts.Sum(f => f.PayMinor),
         facts.Sum(f => f.ClipsAccepted), facts.Sum(f => f.ClipsReviewed));
 
-    public CellFigures Plus(CellFigures other) => new(Contributors + other.Contributors, ActiveMs + other.ActiveMs, PayMinor + other.PayMinor,
+    public CellFigures Plus(CellFigures other) => new(Contributors + other.Contributors, checked(ActiveMs + other.ActiveMs),
+        Infrastructure.Money.MoneyMath.Add(PayMinor, other.PayMinor, "pay"),
         ClipsAccepted + other.ClipsAccepted, ClipsReviewed + other.ClipsReviewed);
 }
 

@@ -27,10 +27,18 @@ public sealed class CoercionReports(CrowdDb db, AuditLog audit, TimeProvider clo
         {
             errors.Add(new("namedParty", "Keep the name to at most {0} characters.", MaxNamedParty));
         }
+        else if (TextRules.Check("namedParty", named, TextKind.Line) is { } namedText)
+        {
+            errors.Add(namedText);
+        }
         var description = request.Description?.Trim() ?? "";
         if (description.Length == 0 || description.Length > MaxDescription)
         {
             errors.Add(new("description", "Describe what happened in at most {0} characters: who pressed you, how, and when.", MaxDescription));
+        }
+        else if (TextRules.Check("description", description, TextKind.Prose) is { } descriptionText)
+        {
+            errors.Add(descriptionText);
         }
         return errors;
     }
@@ -82,6 +90,10 @@ public sealed class CoercionReports(CrowdDb db, AuditLog audit, TimeProvider clo
         {
             return [new("reason", "Give the reason for the suspension (at most 2000 characters); it is kept in the audit trail.")];
         }
+        if (TextRules.Check("reason", reason, TextKind.Prose) is { } reasonText)
+        {
+            return [reasonText];
+        }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await SupplierAttributions.IsSuspendedAsync(db, supplier, ct))
         {
@@ -105,6 +117,10 @@ public sealed class CoercionReports(CrowdDb db, AuditLog audit, TimeProvider clo
         {
             return [new("reason", "Give the reason for reinstating the supplier (at most 2000 characters); it is kept in the audit trail.")];
         }
+        if (TextRules.Check("reason", reason, TextKind.Prose) is { } reasonText)
+        {
+            return [reasonText];
+        }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var suspension = await db.Set<SupplierSuspension>().FirstOrDefaultAsync(s => s.OrganisationId == supplierId && s.ReinstatedAt == null, ct);
         if (suspension is null)
@@ -124,6 +140,10 @@ public sealed class CoercionReports(CrowdDb db, AuditLog audit, TimeProvider clo
         if (string.IsNullOrWhiteSpace(outcome) || outcome.Trim().Length > 2000)
         {
             return [new("outcome", "Write the outcome (at most 2000 characters): what was found and what was done.")];
+        }
+        if (TextRules.Check("outcome", outcome, TextKind.Prose) is { } outcomeText)
+        {
+            return [outcomeText];
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var report = await db.Set<CoercionReport>().FirstOrDefaultAsync(r => r.Id == reportId && r.ClosedAt == null, ct);

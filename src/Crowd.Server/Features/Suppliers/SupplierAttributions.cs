@@ -56,6 +56,10 @@ public sealed class SupplierAttributions(CrowdDb db, AuditLog audit, TimeProvide
         {
             errors.Add(new("label", "Give the invitation a name of at most 100 characters, like the town or the course you hand it out in."));
         }
+        else if (TextRules.Check("label", label, TextKind.Line) is { } labelText)
+        {
+            errors.Add(labelText);
+        }
         if (jobId is { } job && !await db.Jobs.AnyAsync(j => j.Id == job && j.Status == JobStatus.Published, ct))
         {
             errors.Add(new("jobId", "Choose a job that is open on the job board, or leave the job empty to invite to the platform."));

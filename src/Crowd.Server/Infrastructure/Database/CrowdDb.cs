@@ -7,6 +7,7 @@ using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Exports;
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.RateFloors;
@@ -118,6 +119,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.HasKey(v => new { v.JobId, v.Version });
             e.Property(v => v.TermsSha256).HasMaxLength(64);
             e.HasOne<Job>().WithMany().HasForeignKey(v => v.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<ImpactAssessment>().WithMany().HasForeignKey(v => v.ImpactAssessmentId).OnDelete(DeleteBehavior.Restrict);
         });
 
         builder.Entity<Prompt>(e =>
@@ -151,7 +153,10 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapSuppliers();
         builder.MapWithdrawal();
         builder.MapExports();
+        builder.MapAssessments();
         builder.MapMail();
+        builder.MapSignInThrottles();
+        builder.MapJobFunding();
         builder.Entity<BirthDateChange>(e =>
         {
             e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",
@@ -228,7 +233,8 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
             e.ToTable("payout_accounts");
             e.HasKey(a => a.ContributorId);
             e.Property(a => a.PayeeName).HasMaxLength(200);
-            e.Property(a => a.BankAccountReference).HasMaxLength(200);
+            e.Property(a => a.LegacyAccountNumber).HasColumnName("bank_account_reference").HasMaxLength(200);
+            e.Property(a => a.AccountNumberLast4).HasMaxLength(4);
             e.Property(a => a.StripeAccountId).HasMaxLength(100);
             e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
             e.HasIndex(a => a.StripeAccountId).IsUnique();

@@ -12,6 +12,9 @@ public static class DatabaseSetup
         services.AddDbContextPool<CrowdDb>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<CrowdDatabase>().ConnectionString));
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddSingleton<KeyFiles>();
+        services.AddSingleton<IValidateOptions<CrowdOptions>, KeyPlacement>();
+        services.AddOptions<CrowdOptions>().ValidateOnStart();
         services.AddCrowdDataProtection();
         return services;
     }
@@ -21,17 +24,33 @@ public static class DatabaseSetup
     {
         var database = app.Services.GetRequiredService<CrowdDatabase>();
         await database.StartAsync(app.Lifetime.ApplicationStopping);
+        await using var scope = app.Services.CreateAsyncScope();
+        var encrypted = await DataProtectionSetup.EncryptStoredKeysAsync(scope.ServiceProvider.GetRequiredService<CrowdDb>(),
+            new KeyRingEncryptor(app.Services.GetRequiredService<KeyRingKey>()), app.Lifetime.ApplicationStopping);
+        if (encrypted > 0)
+        {
+            app.Logger.LogInformation("Encrypted {Count} data-protection keys that were stored in the clear", encrypted);
+        }
     }
 }
 
-/// <summary>Where the platform's database is: the configured server, or the embedded cluster it starts itself.</summary>
+/// <summary>
+/// Where the platform's database is: the configured server, or the embedded cluster it starts itself. Migrations run as
+/// the schema's owner (ConnectionStrings:CrowdOwner); the server runs as the application role (ConnectionStrings:Crowd).
+/// </summary>
 public sealed class CrowdDatabase(IConfiguration configuration, IOptions<CrowdOptions> options, IHostEnvironment environment,
     ILogger<CrowdDatabase> logger) : IAsyncDisposable
 {
     private EmbeddedPostgres? _embedded;
     private string? _connectionString;
+    private string? _ownerConnectionString;
 
+    /// <summary>The server's own connections: the application role, which can change rows but not the schema or its guards.</summary>
     public string ConnectionString => _connectionString
+        ?? throw new InvalidOperationException("The database has not been started; call UseCrowdDatabaseAsync first.");
+
+    /// <summary>The schema owner's connection, for changing the schema (migrations) and nothing else.</summary>
+    public string OwnerConnectionString => _ownerConnectionString
         ?? throw new InvalidOperationException("The database has not been started; call UseCrowdDatabaseAsync first.");
 
     public async Task StartAsync(CancellationToken ct)
@@ -40,19 +59,44 @@ public sealed class CrowdDatabase(IConfiguration configuration, IOptions<CrowdOp
         if (!string.IsNullOrWhiteSpace(configured))
         {
             _connectionString = configured;
+            var owner = configuration.GetConnectionString("CrowdOwner");
+            _ownerConnectionString = string.IsNullOrWhiteSpace(owner) ? configured : owner;
         }
         else
         {
             var dataDirectory = Path.Combine(RepositoryRoot(environment.ContentRootPath), options.Value.DataDirectory, "postgres");
             var started = System.Diagnostics.Stopwatch.StartNew();
             _embedded = await EmbeddedPostgres.StartAsync(dataDirectory, ct);
-            _connectionString = _embedded.ConnectionString();
-            await SchemaMigrator.EnsureDatabaseAsync(_connectionString, ct);
+            await _embedded.EnsureDatabaseAsync("crowd", ct);
+            _connectionString = _embedded.ConnectionString("crowd", DatabaseRole.Application);
+            _ownerConnectionString = _embedded.ConnectionString("crowd", DatabaseRole.Owner);
             logger.LogInformation("Embedded PostgreSQL ready on 127.0.0.1:{Port} in {Elapsed} ms, data in {DataDirectory}",
                 _embedded.Port, started.ElapsedMilliseconds, _embedded.DataDirectory);
         }
-        var applied = await SchemaMigrator.MigrateAsync(_connectionString, ct);
+        var runtimeRole = new Npgsql.NpgsqlConnectionStringBuilder(_connectionString).Username;
+        var ownerRole = new Npgsql.NpgsqlConnectionStringBuilder(_ownerConnectionString).Username;
+        var applicationRole = runtimeRole is not null && runtimeRole != ownerRole ? runtimeRole : null;
+        var applied = await SchemaMigrator.MigrateAsync(_ownerConnectionString, applicationRole, ct);
         logger.LogInformation("Schema up to date ({Applied} migrations applied now, {Total} known)", applied, SchemaMigrator.Migrations.Count);
+        await WarnWhenPrivilegedAsync(ct);
+    }
+
+    /// <summary>A server that owns the schema or is a superuser can switch off the audit log's guard: say so at every start.</summary>
+    private async Task WarnWhenPrivilegedAsync(CancellationToken ct)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new Npgsql.NpgsqlCommand("""
+            SELECT current_user, r.rolsuper OR EXISTS (SELECT 1 FROM pg_tables t WHERE t.tablename = 'audit_log' AND t.tableowner = current_user)
+            FROM pg_roles r WHERE r.rolname = current_user
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (await reader.ReadAsync(ct) && reader.GetBoolean(1))
+        {
+            logger.LogWarning("The server connects to PostgreSQL as {Role}, a superuser or the schema's owner: it could switch off the append-only " +
+                "guards of the audit log and the ledger. Run it as an application role (ConnectionStrings__Crowd) and migrations as the owner " +
+                "(ConnectionStrings__CrowdOwner); SECURITY.md has the SQL.", reader.GetString(0));
+        }
     }
 
     public async ValueTask DisposeAsync()

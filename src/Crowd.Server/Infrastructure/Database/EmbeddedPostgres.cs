@@ -6,14 +6,26 @@ using Npgsql;
 
 namespace Crowd.Server.Infrastructure.Database;
 
+/// <summary>Who connects: the cluster's superuser (set-up only), the schema's owner (migrations), or the application (the server at run time).</summary>
+public enum DatabaseRole
+{
+    Superuser,
+    Owner,
+    Application,
+}
+
 /// <summary>
 /// A PostgreSQL cluster the platform runs itself from the machine's PostgreSQL binaries, so that a
-/// newcomer needs no database set-up. It listens on a free loopback port only, authenticates with a
-/// generated password, and is reused across restarts: the data stays in its folder.
+/// newcomer needs no database set-up. It listens on a free loopback port only, authenticates with
+/// generated passwords, and is reused across restarts: the data stays in its folder. It has the roles
+/// production has (SECURITY.md): an owner that runs migrations and an application role the server runs as,
+/// neither of them a superuser.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     private const string Superuser = "crowd";
+    public const string OwnerRole = "crowd_owner";
+    public const string ApplicationRole = "crowd_app";
     private readonly string _dataDirectory;
     private readonly bool _throwaway;
     private readonly string _binDirectory;
@@ -32,14 +44,104 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public string Password { get; private set; } = "";
     public string DataDirectory => _dataDirectory;
 
-    public string ConnectionString(string database = "crowd") => new NpgsqlConnectionStringBuilder
+    private string _ownerPassword = "";
+    private string _applicationPassword = "";
+
+    public string ConnectionString(string database = "crowd", DatabaseRole role = DatabaseRole.Superuser) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
         Port = Port,
-        Username = Superuser,
-        Password = Password,
+        Username = role switch { DatabaseRole.Owner => OwnerRole, DatabaseRole.Application => ApplicationRole, _ => Superuser },
+        Password = role switch { DatabaseRole.Owner => _ownerPassword, DatabaseRole.Application => _applicationPassword, _ => Password },
         Database = database,
     }.ConnectionString;
+
+    /// <summary>
+    /// Creates the database owned by the owner role when it is missing. A database an earlier version created belongs
+    /// to the superuser with everything in it; it is handed to the owner role, so the server can stop running as superuser.
+    /// </summary>
+    public async Task EnsureDatabaseAsync(string database, CancellationToken ct = default)
+    {
+        await using (var cluster = new NpgsqlConnection(ConnectionString("postgres")))
+        {
+            await cluster.OpenAsync(ct);
+            await using var find = new NpgsqlCommand("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = @n", cluster);
+            find.Parameters.AddWithValue("n", database);
+            var owner = (string?)await find.ExecuteScalarAsync(ct);
+            if (owner is null)
+            {
+                await ExecuteAsync(cluster, $"CREATE DATABASE \"{database}\" OWNER {OwnerRole}", ct);
+                return;
+            }
+            if (owner == OwnerRole)
+            {
+                return;
+            }
+            await ExecuteAsync(cluster, $"ALTER DATABASE \"{database}\" OWNER TO {OwnerRole}", ct);
+        }
+        await using var connection = new NpgsqlConnection(ConnectionString(database));
+        await connection.OpenAsync(ct);
+        // Tables first: their identity and serial sequences follow them; then what stands alone.
+        await ExecuteAsync(connection, $$"""
+            DO $$
+            DECLARE item record;
+            BEGIN
+                FOR item IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND pg_get_userbyid(c.relowner) <> '{{OwnerRole}}'
+                LOOP
+                    EXECUTE format('ALTER TABLE %s OWNER TO {{OwnerRole}}', item.name);
+                END LOOP;
+                FOR item IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                            WHERE n.nspname = 'public' AND c.relkind = 'S' AND pg_get_userbyid(c.relowner) <> '{{OwnerRole}}'
+                LOOP
+                    EXECUTE format('ALTER SEQUENCE %s OWNER TO {{OwnerRole}}', item.name);
+                END LOOP;
+                FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                            WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '{{OwnerRole}}'
+                LOOP
+                    EXECUTE format('ALTER ROUTINE %s OWNER TO {{OwnerRole}}', item.name);
+                END LOOP;
+            END $$
+            """, ct);
+    }
+
+    /// <summary>The owner and application roles, with the passwords kept beside the cluster (created on first use).</summary>
+    private async Task EnsureRolesAsync(CancellationToken ct)
+    {
+        _ownerPassword = await RolePasswordAsync("owner-password", ct);
+        _applicationPassword = await RolePasswordAsync("application-password", ct);
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync(ct);
+        foreach (var (role, password) in new[] { (OwnerRole, _ownerPassword), (ApplicationRole, _applicationPassword) })
+        {
+            await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_roles WHERE rolname = @r", connection);
+            exists.Parameters.AddWithValue("r", role);
+            var verb = await exists.ExecuteScalarAsync(ct) is null ? "CREATE" : "ALTER";
+            // The passwords are generated hex, so they can stand in the statement (utility statements take no parameters).
+            await ExecuteAsync(connection,
+                $"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '{password}'", ct);
+        }
+    }
+
+    private async Task<string> RolePasswordAsync(string fileName, CancellationToken ct)
+    {
+        var file = Path.Combine(_dataDirectory, fileName);
+        if (!File.Exists(file))
+        {
+            await File.WriteAllTextAsync(file, Convert.ToHexString(RandomNumberGenerator.GetBytes(24)), ct);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+        return (await File.ReadAllTextAsync(file, ct)).Trim();
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
 
     /// <summary>Starts (creating on first use) the durable cluster that keeps the platform's data.</summary>
     public static Task<EmbeddedPostgres> StartAsync(string dataDirectory, CancellationToken ct = default) =>
@@ -70,6 +172,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (running is { } port && await AnswersAsync(port, ct))
         {
             Port = port;
+            await EnsureRolesAsync(ct);
             return this;
         }
 
@@ -83,6 +186,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
         await RunAsync("pg_ctl", ["start", "-w", "-t", "60", "-D", clusterDirectory,
             "-l", Path.Combine(_dataDirectory, "postgres.log"), "-o", settings], ct);
+        await EnsureRolesAsync(ct);
         return this;
     }
 

@@ -16,7 +16,14 @@ public static class SchemaMigrator
 
     public static IReadOnlyList<(string Id, string Sql)> Migrations { get; } = LoadMigrations();
 
-    public static async Task<int> MigrateAsync(string connectionString, CancellationToken ct = default)
+    public static Task<int> MigrateAsync(string connectionString, CancellationToken ct = default) =>
+        MigrateAsync(connectionString, applicationRole: null, ct);
+
+    /// <summary>
+    /// Applies pending migrations as the connection's role (the schema's owner) and, when the server runs as another
+    /// role, grants that application role what it needs on every table, the new ones included.
+    /// </summary>
+    public static async Task<int> MigrateAsync(string connectionString, string? applicationRole, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
@@ -65,6 +72,13 @@ public static class SchemaMigrator
                 }
                 await tx.CommitAsync(ct);
                 count++;
+            }
+            if (applicationRole is not null)
+            {
+                // Under the lock: concurrent GRANTs on one table fail with "tuple concurrently updated".
+                await using var grant = new NpgsqlCommand("SELECT crowd_grant_application_role(@role)", connection);
+                grant.Parameters.AddWithValue("role", applicationRole);
+                await grant.ExecuteNonQueryAsync(ct);
             }
             return count;
         }

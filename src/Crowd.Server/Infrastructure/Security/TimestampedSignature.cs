@@ -5,9 +5,10 @@ using System.Text;
 namespace Crowd.Server.Infrastructure.Security;
 
 /// <summary>
-/// The webhook signature scheme Stripe uses and Crowd's own webhooks follow: HMAC-SHA256 with a shared secret of
-/// <c>UNIX_SECONDS + "." + raw body</c>, sent as <c>t=UNIX_SECONDS,v1=HEX</c>. The timestamp is signed, so a receiver
-/// that refuses old ones cannot be fed a captured delivery later.
+/// How Crowd signs its own webhooks, in the scheme Stripe uses for its webhooks (so a receiver can check it with a Stripe
+/// library): HMAC-SHA256 with a shared secret of <c>UNIX_SECONDS + "." + raw body</c>, sent as <c>t=UNIX_SECONDS,v1=HEX</c>.
+/// The timestamp is signed, so a receiver that refuses old ones cannot be fed a captured delivery later. Stripe's own
+/// webhooks to Crowd are checked by Stripe.net (see StripeWebhooks).
 /// </summary>
 public static class TimestampedSignature
 {

@@ -16,9 +16,18 @@ public static class WebSetup
     public static WebApplicationBuilder AddCrowdWeb(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<CrowdOptions>().Bind(builder.Configuration.GetSection(CrowdOptions.Section));
+        var production = builder.Environment.IsProduction();
+        services.AddOptions<CrowdOptions>().Bind(builder.Configuration.GetSection(CrowdOptions.Section))
+            .PostConfigure(o => o.PublicUrl ??= production ? null : CrowdOptions.DevelopmentPublicUrl)
+            .Validate(o => o.PublicUrl is not null,
+                "Crowd:PublicUrl (environment Crowd__PublicUrl) must be set in Production to the address people reach Crowd at, like https://crowd.example.org: links in mail are built from it.")
+            .Validate(o => o.PublicUrl is null || (o.PublicUrl.IsAbsoluteUri && o.PublicUrl.Scheme is "https" or "http" && o.PublicUrl.Query.Length == 0 && o.PublicUrl.Fragment.Length == 0),
+                "Crowd:PublicUrl must be an absolute http or https address without query or fragment, like https://crowd.example.org.")
+            .ValidateOnStart();
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+        services.AddExceptionHandler<Money.AmountOutOfRangeHandler>();
         services.AddLocalization();
         // Razor escapes every non-ASCII character by default, which triples the size of a Chinese page and hides its text
         // from anyone reading the source; HTML-significant characters are still escaped.
@@ -33,6 +42,7 @@ public static class WebSetup
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddOpenApi();
+        services.AddCrowdRequestLimits();
         services.Configure<RequestLocalizationOptions>(o =>
         {
             o.DefaultRequestCulture = new RequestCulture("en");
@@ -54,6 +64,22 @@ public static class WebSetup
                 await Results.Problem(statusCode: 429, title: text["Too many requests"],
                     detail: text["Too many requests. Wait a moment and try again."]).ExecuteAsync(context.HttpContext);
             };
+            // Authentication runs before the limiter, so a wrong, malformed or revoked API key is counted here before it
+            // becomes a 401: guessing keys from one address ends in 429s.
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                if (context.User.Identity?.IsAuthenticated == true || !context.Request.Path.StartsWithSegments("/api")
+                    || Features.ApiKeys.ApiKeyFormat.FromRequest(context.Request) is null)
+                {
+                    return RateLimitPartition.GetNoLimiter("");
+                }
+                var limits = context.RequestServices.GetRequiredService<IOptions<CrowdOptions>>().Value.RateLimits;
+                return RateLimitPartition.GetFixedWindowLimiter("bad-key " + ClientAddress(context), _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limits.FailedApiKeysPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                });
+            });
             o.AddPolicy(AuthLimit, context =>
             {
                 // Only attempts count: showing the sign-in or sign-up page again must not use up a person's tries.
@@ -92,13 +118,16 @@ public static class WebSetup
             app.UseExceptionHandler();
             app.UseHsts();
         }
+        app.UseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseRequestLocalization();
         app.UseStaticFiles();
+        app.UseSameOriginChecks();
         app.UseRouting();
         app.UseAuthentication();
-        app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseCrowdRequestLimits();
         app.UseAntiforgery();
 
         app.MapOpenApi();
@@ -114,13 +143,18 @@ public static class WebSetup
                 http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
                     CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(chosen)),
                     new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, HttpOnly = true, SameSite = SameSiteMode.Lax });
-                return Results.LocalRedirect(string.IsNullOrEmpty(returnUrl) || !returnUrl.StartsWith('/') ? "/" : returnUrl);
+                return Results.LocalRedirect(IsLocalUrl(returnUrl) ? returnUrl! : "/");
             })
             .ExcludeFromDescription();
         return app;
     }
 
-    private static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>A path on this site ("/Jobs?page=2"), never "//evil.example" or "/\\evil.example", which browsers read as another host.</summary>
+    public static bool IsLocalUrl(string? url) =>
+        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'))
+        && !url.Any(char.IsControl);
+
+    public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 }
 
 /// <summary>Texts shared by every page and error (layout, generic problems). Translations in WebText.zh-Hans.resx.</summary>

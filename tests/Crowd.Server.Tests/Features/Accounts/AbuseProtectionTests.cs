@@ -10,45 +10,6 @@ namespace Crowd.Server.Tests.Features.Accounts;
 public sealed class AbuseProtectionTests(CrowdApp app) : IClassFixture<CrowdApp>
 {
     [Fact]
-    public async Task FiveWrongPasswordsLockTheAccountSoEvenTheRightPasswordGets423()
-    {
-        var user = await app.CreateUserAsync(Roles.Contributor);
-        var client = app.AnonymousClient();
-
-        for (var attempt = 1; attempt <= 4; attempt++)
-        {
-            (await client.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(user.Email, "wrong password " + attempt)))
-                .StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        }
-        (await client.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(user.Email, "wrong password 5")))
-            .StatusCode.ShouldBe((HttpStatusCode)423);
-
-        var withRightPassword = await client.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(user.Email, TestAccounts.Password));
-
-        withRightPassword.StatusCode.ShouldBe((HttpStatusCode)423);
-        var problem = (await withRightPassword.Content.ReadFromJsonAsync<ProblemDetails>())!;
-        problem.Title.ShouldBe("Account locked");
-        problem.Detail.ShouldBe("Too many wrong passwords. The account is locked for 15 minutes; try again later.");
-        withRightPassword.Headers.Contains("Set-Cookie").ShouldBeFalse();
-    }
-
-    [Fact]
-    public async Task TheSignInPageSaysTheAccountIsLockedAfterFiveWrongPasswords()
-    {
-        var user = await app.CreateUserAsync(Roles.Contributor);
-        var client = app.AnonymousClient();
-        for (var attempt = 1; attempt <= 5; attempt++)
-        {
-            await client.SubmitAsync("/Account/SignIn", ("Email", user.Email), ("Password", "wrong password"));
-        }
-
-        var response = await client.SubmitAsync("/Account/SignIn", ("Email", user.Email), ("Password", TestAccounts.Password));
-
-        response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await response.Content.ReadAsStringAsync()).ShouldContain("Too many wrong passwords. The account is locked for 15 minutes; try again later.");
-    }
-
-    [Fact]
     public async Task PostingTheSignUpPageWithoutItsAntiforgeryTokenIsRejected()
     {
         var email = TestAccounts.NewEmail("csrf");

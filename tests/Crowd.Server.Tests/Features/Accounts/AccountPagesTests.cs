@@ -47,7 +47,7 @@ public sealed class AccountPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
     [InlineData(Roles.Contributor, null, "/")]
     [InlineData(Roles.Requester, "Acme Speech AI", "/Jobs")]
     [InlineData(Roles.Supplier, "Good Recruiters Ltd", "/")]
-    public async Task PostingTheSignUpFormCreatesTheAccountSignsInAndRedirects(string role, string? organisation, string expectedLocation)
+    public async Task PostingTheSignUpFormCreatesTheAccountAndSigningInThenLeadsOn(string role, string? organisation, string expectedLocation)
     {
         var email = TestAccounts.NewEmail(role);
         var client = app.AnonymousClient();
@@ -57,7 +57,14 @@ public sealed class AccountPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
             ("Role", role), ("OrganisationName", organisation ?? "ignored for contributors"));
 
         response.StatusCode.ShouldBe(HttpStatusCode.Redirect);
-        response.Headers.Location!.ToString().ShouldBe(expectedLocation);
+        var signInPage = response.Headers.Location!.ToString();
+        signInPage.ShouldBe("/Account/SignIn?signedUp=true&returnUrl=" + Uri.EscapeDataString(expectedLocation));
+        (await client.GetPageAsync(signInPage)).ShouldContain("data-testid=\"signed-up\"");
+        (await client.GetAsync("/api/accounts/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var token = await client.AntiforgeryTokenAsync(signInPage);
+        using var signedIn = await client.PostFormAsync(signInPage, token,
+            ("Email", email), ("Password", TestAccounts.Password), ("ReturnUrl", expectedLocation));
+        signedIn.Headers.Location!.ToString().ShouldBe(expectedLocation);
         var me = (await client.GetFromJsonAsync<AccountResponse>("/api/accounts/me"))!;
         me.Email.ShouldBe(email);
         me.Roles.ShouldBe([role]);

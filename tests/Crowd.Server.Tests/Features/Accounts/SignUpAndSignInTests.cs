@@ -20,7 +20,7 @@ public sealed class SignUpAndSignInTests(CrowdApp app) : IClassFixture<CrowdApp>
 
         var signUp = await client.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest(
             email, TestAccounts.Password, "Li Wei", new DateOnly(1999, 5, 17), role, organisation));
-        signUp.StatusCode.ShouldBe(HttpStatusCode.Created);
+        signUp.StatusCode.ShouldBe(HttpStatusCode.Accepted);
 
         var signedIn = await app.SignedInClientAsync(email);
         var me = await signedIn.GetFromJsonAsync<AccountResponse>("/api/accounts/me");

@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Audit;
+using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,7 @@ public sealed class AuditLogTests(CrowdApp app) : IClassFixture<CrowdApp>
     {
         await AppendAsync(5);
 
-        (await app.WithDbAsync(db => AuditLog.VerifyAsync(db, CancellationToken.None))).ShouldBeNull();
+        (await app.VerifyAuditLogAsync()).ShouldBeNull();
     }
 
     [Fact]
@@ -21,7 +22,7 @@ public sealed class AuditLogTests(CrowdApp app) : IClassFixture<CrowdApp>
     {
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => AppendAsync(10)));
 
-        (await app.WithDbAsync(db => AuditLog.VerifyAsync(db, CancellationToken.None))).ShouldBeNull();
+        (await app.VerifyAuditLogAsync()).ShouldBeNull();
     }
 
     [Fact]
@@ -42,24 +43,116 @@ public sealed class AuditLogTests(CrowdApp app) : IClassFixture<CrowdApp>
     [MemberData(nameof(Fields))]
     public async Task VerificationFindsAChangeInAnyFieldOfAnyEntry(string field)
     {
-        await using var isolated = new CrowdApp();
-        await isolated.InitializeAsync();
-        await using (var scope = isolated.Services.CreateAsyncScope())
-        {
-            var log = scope.ServiceProvider.GetRequiredService<AuditLog>();
-            for (var i = 0; i < 6; i++)
-            {
-                await log.AppendAsync(new AuditEvent("user", Guid.NewGuid(), "audio.read", "clip", Guid.NewGuid().ToString(),
-                    "review", """{"bytes":1024}"""), CancellationToken.None);
-            }
-        }
+        await using var isolated = await IsolatedLogAsync(entries: 6);
 
         await TamperAsync(isolated.ConnectionString, seq: 4, field);
 
-        var broken = await isolated.WithDbAsync(db => AuditLog.VerifyAsync(db, CancellationToken.None));
+        var broken = await isolated.VerifyAuditLogAsync();
         broken.ShouldNotBeNull();
         broken.Seq.ShouldBe(4, $"the first broken link is the changed entry ({broken.Problem})");
     }
+
+    public static TheoryData<AuditForgery.Recompute, long, string> Forgeries => new()
+    {
+        { AuditForgery.Recompute.Sha256, 4, "hash" },
+        { AuditForgery.Recompute.GuessedKey, 4, "hash" },
+        { AuditForgery.Recompute.Unkeyed, 4, "key" },
+        { AuditForgery.Recompute.WholeLogUnkeyed, 1, "key" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Forgeries))]
+    public async Task AnAttackerWithFullDatabaseAccessWhoRewritesAnEntryAndRecomputesTheChainWithoutTheKeyIsDetected(
+        AuditForgery.Recompute how, long brokenAt, string link)
+    {
+        await using var isolated = await IsolatedLogAsync(entries: 6);
+
+        await AuditForgery.RewriteAsync(isolated.ConnectionString, seq: 4, how);
+
+        var broken = await isolated.VerifyAuditLogAsync();
+        broken.ShouldNotBeNull();
+        (broken.Seq, broken.Link).ShouldBe((brokenAt, link), broken.Problem);
+    }
+
+    [Fact]
+    public async Task TheSameRewriteRecomputedWithThePlatformsKeyWouldPassWhichIsWhyTheKeyStaysOutOfTheDatabase()
+    {
+        await using var isolated = await IsolatedLogAsync(entries: 6);
+
+        await AuditForgery.RewriteAsync(isolated.ConnectionString, seq: 4, AuditForgery.Recompute.TheKey,
+            isolated.Services.GetRequiredService<AuditKey>().Key);
+
+        (await isolated.VerifyAuditLogAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task TheServerDoesNotExtendALogRebuiltWithoutTheKey()
+    {
+        await using var isolated = await IsolatedLogAsync(entries: 3);
+        await AuditForgery.RewriteAsync(isolated.ConnectionString, seq: 2, AuditForgery.Recompute.WholeLogUnkeyed);
+
+        await using var scope = isolated.Services.CreateAsyncScope();
+        var append = () => scope.ServiceProvider.GetRequiredService<AuditLog>().AppendAsync(AuditEvent.BySystem("test.event", "test", "x"), CancellationToken.None);
+
+        (await Should.ThrowAsync<AuditChainUnkeyedException>(append)).Message.ShouldContain("run crowd audit verify");
+        (await isolated.WithDbAsync(db => db.AuditLog.CountAsync())).ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task EntriesWrittenBeforeTheChainWasKeyedAreSealedAtStartAndStayChecked()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await WriteUnkeyedAsync(database, count: 4);
+
+        await using var server = new SharedDatabaseApp(database);
+        await server.InitializeAsync();
+        await using (var scope = server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<AuditLog>().AppendAsync(AuditEvent.BySystem("test.event", "test", "after"), CancellationToken.None);
+        }
+
+        var entries = await server.WithDbAsync(db => db.AuditLog.AsNoTracking().OrderBy(e => e.Seq).ToListAsync());
+        entries.Select(e => e.Keyed).ShouldBe([false, false, false, false, true, true]);
+        (entries[4].Action, entries[4].SubjectId).ShouldBe(("audit.chain_keyed", "4"));
+        (await server.VerifyAuditLogAsync()).ShouldBeNull();
+        await TamperAsync(database, seq: 2, "reason");
+        (await server.VerifyAuditLogAsync())!.Seq.ShouldBe(2, "an entry from before the key is still covered by the chain");
+    }
+
+    /// <summary>Entries as versions before the keyed chain wrote them: plain SHA-256 links.</summary>
+    private static async Task WriteUnkeyedAsync(string database, int count)
+    {
+        await using var db = new CrowdDb(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(database).Options);
+        var previous = AuditChain.Genesis;
+        for (var seq = 1; seq <= count; seq++)
+        {
+            var entry = new AuditEntry
+            {
+                Seq = seq, At = AuditChain.ToStoredPrecision(DateTimeOffset.UtcNow), ActorKind = "system", Action = "test.event",
+                SubjectType = "test", SubjectId = seq.ToString(System.Globalization.CultureInfo.InvariantCulture), PrevHash = previous,
+            };
+            entry.Hash = AuditChain.Hash([], previous, entry);
+            db.AuditLog.Add(entry);
+            previous = entry.Hash;
+        }
+        await db.SaveChangesAsync();
+    }
+
+    private static async Task<CrowdApp> IsolatedLogAsync(int entries)
+    {
+        var isolated = new CrowdApp();
+        await isolated.InitializeAsync();
+        await using var scope = isolated.Services.CreateAsyncScope();
+        var log = scope.ServiceProvider.GetRequiredService<AuditLog>();
+        for (var i = 0; i < entries; i++)
+        {
+            await log.AppendAsync(new AuditEvent("user", Guid.NewGuid(), "audio.read", "clip", Guid.NewGuid().ToString(), "review", """{"bytes":1024}"""),
+                CancellationToken.None);
+        }
+        return isolated;
+    }
+
+    private sealed class SharedDatabaseApp(string connectionString) : CrowdApp(connectionString);
 
     private static async Task TamperAsync(string connectionString, long seq, string field)
     {

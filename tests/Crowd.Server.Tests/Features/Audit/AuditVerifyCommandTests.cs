@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Infrastructure;
@@ -10,6 +11,9 @@ namespace Crowd.Server.Tests.Features.Audit;
 /// <summary>`crowd audit verify`, run as the real command-line tool against a real database.</summary>
 public sealed class AuditVerifyCommandTests
 {
+    /// <summary>The audit key the logs here are written with; the command gets it as the server would, from Crowd__Keys__Audit.</summary>
+    private static readonly byte[] s_key = RandomNumberGenerator.GetBytes(32);
+
     [Fact]
     public async Task ACleanLogVerifiesWithExitCodeZero()
     {
@@ -70,6 +74,49 @@ public sealed class AuditVerifyCommandTests
     }
 
     [Fact]
+    public async Task WithoutTheAuditKeyItDoesNotVouchForTheLog()
+    {
+        var database = await LogAsync(entries: 2);
+
+        var (exit, output) = await CrowdAsync(["audit", "verify", "--connection", database], new Dictionary<string, string> { [AuditKeyVariable] = "" });
+
+        exit.ShouldBe(2);
+        output.ShouldContain("No audit key: pass --key-file (the server's keys/audit.key) or set Crowd__Keys__Audit");
+    }
+
+    [Fact]
+    public async Task TheKeyCanComeFromTheServersKeyFile()
+    {
+        var database = await LogAsync(entries: 3);
+        var keyFile = Path.Combine(Path.GetTempPath(), "crowd-audit-" + Guid.NewGuid().ToString("N")[..8] + ".key");
+        await File.WriteAllTextAsync(keyFile, Convert.ToBase64String(s_key));
+        try
+        {
+            var (exit, output) = await CrowdAsync(["audit", "verify", "--connection", database, "--key-file", keyFile],
+                new Dictionary<string, string> { [AuditKeyVariable] = "" });
+
+            exit.ShouldBe(0, output);
+            output.ShouldContain("OK: 3 entries");
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
+    }
+
+    [Fact]
+    public async Task AnEntryRewrittenWithItsChainRecomputedWithoutTheKeyIsReported()
+    {
+        var database = await LogAsync(entries: 6);
+        await AuditForgery.RewriteAsync(database, seq: 4, AuditForgery.Recompute.Unkeyed);
+
+        var (exit, output) = await CrowdAsync(["audit", "verify", "--connection", database]);
+
+        exit.ShouldBe(1, output);
+        output.ShouldContain("BROKEN at seq 4 (key)");
+    }
+
+    [Fact]
     public async Task ARemovedEntryIsReportedAsMissing()
     {
         var database = await LogAsync(entries: 5);
@@ -85,7 +132,7 @@ public sealed class AuditVerifyCommandTests
     {
         var database = await TestPostgres.CreateDatabaseAsync();
         await using var db = new CrowdDb(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(database).Options);
-        var log = new AuditLog(db, TimeProvider.System);
+        var log = new AuditLog(db, TimeProvider.System, new AuditKey(s_key));
         for (var i = 0; i < entries; i++)
         {
             await log.AppendAsync(new AuditEvent("user", Guid.NewGuid(), "audio.read", "clip", Guid.NewGuid().ToString(), "review",
@@ -104,6 +151,8 @@ public sealed class AuditVerifyCommandTests
         await command.ExecuteNonQueryAsync();
     }
 
+    private const string AuditKeyVariable = "Crowd__Keys__Audit";
+
     private static async Task<(int Exit, string Output)> CrowdAsync(string[] args, IDictionary<string, string>? environment = null)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
@@ -120,6 +169,7 @@ public sealed class AuditVerifyCommandTests
             start.ArgumentList.Add(arg);
         }
         start.Environment.Remove("ConnectionStrings__Crowd");
+        start.Environment[AuditKeyVariable] = Convert.ToBase64String(s_key);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -99,7 +99,10 @@ public sealed class EarningsAccrualTests(ITestOutputHelper output) : IAsyncLifet
         (await LedgerQueries.BalanceAsync(db, AccountRef.Payable(contributor, "CNY"))).Minor.ShouldBe(4000);
         (await LedgerQueries.BalanceAsync(db, AccountRef.PlatformFee("CNY"))).Minor.ShouldBeGreaterThanOrEqualTo(400);
         (await LedgerQueries.BalanceAsync(db, AccountRef.SupplierFee(supplier, "CNY"))).Minor.ShouldBe(200);
-        (await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(job.Id, "CNY"))).Minor.ShouldBe(-4600);
+        // The escrow was never funded: it stays at zero and the platform advanced pay and fees, which the requester owes.
+        (await LedgerQueries.BalanceAsync(db, AccountRef.Escrow(job.Id, "CNY"))).Minor.ShouldBe(0);
+        (await LedgerQueries.BalanceAsync(db, AccountRef.Advance(job.Id, "CNY"))).Minor.ShouldBe(-4600);
+        (await JobFunding.StatusAsync(db, job.Id))!.Escrow.Minor.ShouldBe(-4600);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using Crowd.Server.Tests.Features.Recording;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Crowd.Server.Tests.Features.Exports;
 
@@ -78,6 +79,43 @@ public sealed class DatasetExportTests(ExportsApp app) : IClassFixture<ExportsAp
         var audit = await app.WithDbAsync(db => db.AuditLog.Where(e => e.SubjectId == recognition.Id.ToString()).ToListAsync());
         audit.Select(e => (e.Action, e.Reason, e.ActorKind)).ShouldBe([("dataset.exported", "dataset export", "apikey"), ("audio.read", "dataset export", "apikey")], ignoreOrder: true);
         audit[0].Details.ShouldContain("\"clipCount\":2");
+    }
+
+    [Fact]
+    public async Task EachClipIsExportedOnlyForThePurposesOfTheJobVersionItsSpeakerConsentedTo()
+    {
+        // Version 1 asked only for voice cloning; version 2 added speech recognition.
+        var v1 = await RecordingTestData.PublishedJobAsync(app, prompts: 4, adjust: j => (j.PurposeSpeechRecognition, j.PurposeVoiceCloning) = (false, true));
+        var owner = await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == v1.Id).Select(j => new { j.OrganisationId, j.CreatedByUserId }).SingleAsync());
+        var buyer = new Buyer(v1, ExportTestData.KeyClient(app, await ExportTestData.ApiKeyAsync(app, owner.OrganisationId, owner.CreatedByUserId)),
+            owner.OrganisationId);
+        var underV1 = await RecordingTestData.ContributorAsync(app);
+        var v1Clip = await ExportTestData.ClipAsync(app, v1, underV1.Id, await ExportTestData.ConsentAsync(app, v1, underV1.Id, voiceCloning: true), 0);
+        await app.WithDbAsync(async db =>
+        {
+            await db.Jobs.Where(j => j.Id == v1.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Version, 2).SetProperty(j => j.PurposeSpeechRecognition, true));
+            db.JobVersions.Add(new Crowd.Server.Features.Jobs.JobVersion
+            {
+                JobId = v1.Id, Version = 2, TermsJson = "{}", TermsSha256 = new string('2', 64), PublishedAt = DateTimeOffset.UtcNow,
+                PurposeSpeechRecognition = true, PurposeVoiceCloning = true,
+            });
+            await db.SaveChangesAsync();
+        });
+        var v2 = v1 with { Version = 2 };
+        var underV2 = await RecordingTestData.ContributorAsync(app);
+        var v2Clip = await ExportTestData.ClipAsync(app, v2, underV2.Id, await ExportTestData.ConsentAsync(app, v2, underV2.Id, voiceCloning: true), 1);
+
+        var recognition = await ExportAsync(buyer, "speech-recognition");
+        var cloning = await ExportAsync(buyer, "voice-cloning");
+
+        (await ManifestClipsAsync(buyer, recognition.Id)).Select(l => l.GetProperty("clipId").GetGuid())
+            .ShouldBe([v2Clip.Id], "the version-1 speaker never consented to speech recognition, whatever the job asks now");
+        var cloned = await ManifestClipsAsync(buyer, cloning.Id);
+        cloned.Select(l => l.GetProperty("clipId").GetGuid()).ShouldBe([v1Clip.Id, v2Clip.Id], ignoreOrder: true);
+        cloned.Single(l => l.GetProperty("clipId").GetGuid() == v1Clip.Id).GetProperty("purposes").EnumerateArray().Select(p => p.GetString())
+            .ShouldBe(["voice-cloning"]);
+        DatasetRules.IsExportable(new ClipConsentFacts(ClipReview.Accepted, false, false, false, true, false, true), DatasetUse.SpeechRecognition)
+            .ShouldBeFalse();
     }
 
     [Fact]
@@ -187,6 +225,27 @@ public sealed class DatasetExportTests(ExportsApp app) : IClassFixture<ExportsAp
         await ShouldBeRefusedAsync(buyer, jsonl, morePurposes, signature, "manifest.tsv was changed after the platform signed it: do not trust its clips, buyer or purposes.");
         await ShouldBeRefusedAsync(buyer, jsonl, tsv, forged, "signature.json was not made by this platform, or was changed: the manifest cannot be trusted.");
         (await buyer.Client.GetStringAsync(export.ManifestJsonl)).ShouldBe(jsonl, "verifying changes nothing");
+    }
+
+    [Fact]
+    public async Task ExportsSignedBeforeEd25519WithTheHmacStillVerifyAtThePlatform()
+    {
+        var buyer = await JobAsync();
+        var speaker = await RecordingTestData.ContributorAsync(app);
+        await ExportTestData.ClipAsync(app, buyer.Job, speaker.Id, await ExportTestData.ConsentAsync(app, buyer.Job, speaker.Id), 0);
+        var export = await ExportAsync(buyer);
+        var jsonl = await buyer.Client.GetStringAsync(export.ManifestJsonl);
+        var tsv = await buyer.Client.GetStringAsync(export.ManifestTsv);
+        var key = app.Services.GetRequiredService<ExportKeys>().SigningKey.ToArray();
+        string Sha(string text) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+        string Legacy(string signedJsonl) => JsonSerializer.Serialize(new ManifestSignature("crowd-dataset-signature/1", export.Id, "HMAC-SHA256", Sha(signedJsonl), Sha(tsv),
+            Convert.ToHexStringLower(HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes($"crowd-dataset/1\n{export.Id:D}\n{Sha(signedJsonl)}\n{Sha(tsv)}")))),
+            DatasetManifest.Json);
+
+        (await buyer.Client.PostAsJsonAsync("/api/datasets/verify", new { manifestJsonl = jsonl, manifestTsv = tsv, signature = Legacy(jsonl) }))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+        await ShouldBeRefusedAsync(buyer, jsonl.Replace("Acme Speech AI", "Someone Else", StringComparison.Ordinal), tsv, Legacy(jsonl),
+            "manifest.jsonl was changed after the platform signed it: do not trust its clips, buyer or purposes.");
     }
 
     private static async Task ShouldBeRefusedAsync(Buyer buyer, string jsonl, string tsv, string signature, string detail)

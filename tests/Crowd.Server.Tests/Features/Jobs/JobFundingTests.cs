@@ -85,6 +85,7 @@ public sealed class JobFundingTests(CrowdApp app) : IClassFixture<CrowdApp>
         (await app.WithDbAsync(db => db.JobVersions.CountAsync(v => v.JobId == job.Id))).ShouldBe(0);
 
         (await app.WithDbAsync(db => JobsTestData.FundAsync(db, job.Id))).ShouldBe(new Money(112_000, "CNY"));
+        await app.ApprovedAssessmentAsync(requester.Client, job.Id);
         var published = await requester.Client.PostAsync($"/api/jobs/{job.Id}/publish", null);
 
         published.StatusCode.ShouldBe(HttpStatusCode.OK);

@@ -63,13 +63,27 @@ public sealed partial class JobPagesTests(CrowdApp app) : IClassFixture<CrowdApp
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
         html.ShouldContain("Fund the job's escrow before publishing: 1,320.00 CNY of 1,320.00 CNY is still needed.");
         html.ShouldContain("40 hours at 30.00 CNY an hour is 1,200.00 CNY of pay, plus the platform fee of 10 % (120.00 CNY): a budget of 1,320.00 CNY.");
-        html.ShouldContain("The escrow holds 0.00 CNY of the 1,320.00 CNY budget.");
+        html.ShouldContain("The escrow holds 0.00 CNY of the 1,320.00 CNY budget: 1,320.00 CNY is still needed before the job can go live.");
         var job = await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Title == title));
         job.Status.ShouldBe(JobStatus.Draft);
 
         await app.WithDbAsync(db => JobsTestData.FundAsync(db, job.Id));
         var funded = WebUtility.HtmlDecode(await requester.Client.GetStringAsync($"/Jobs/Edit?id={job.Id}"));
         funded.ShouldContain("The escrow holds 1,320.00 CNY, which covers the budget.");
+    }
+
+    [Fact]
+    public async Task WithoutAStripeKeyAnUnfundedJobOffersTheBankTransferWithItsReferenceAndNoCard()
+    {
+        var requester = await app.RequesterAsync();
+        var job = await requester.Client.CreateJobAsync();
+
+        var html = WebUtility.HtmlDecode(await requester.Client.GetStringAsync($"/Jobs/Edit?id={job.Id}"));
+
+        html.ShouldContain("Pay by bank transfer");
+        html.ShouldMatch("data-testid=\"payment-reference\">CW-[0-9A-Z]{4}-[0-9A-Z]{4}<");
+        html.ShouldContain("Ask the platform for its bank details, and quote the payment reference.");
+        html.ShouldNotContain("data-testid=\"pay-by-card\"");
     }
 
     [Fact]

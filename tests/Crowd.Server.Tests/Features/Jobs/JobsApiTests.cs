@@ -33,6 +33,7 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
 
         await requester.Client.PutPromptsAsync(draft.Id, "p1\t今天天气很好。\n\n p2\t我们明天去公园。\r\n没有编号的一句。\n");
         (await app.WithDbAsync(db => JobsTestData.FundAsync(db, draft.Id))).ShouldBe(new Money(132_000, "CNY"));
+        await app.ApprovedAssessmentAsync(requester.Client, draft.Id);
         var publish = await requester.Client.PostAsync($"/api/jobs/{draft.Id}/publish", null);
 
         publish.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -339,6 +340,7 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
         var job = await requester.Client.CreateJobAsync();
         await requester.Client.PutPromptsAsync(job.Id, "一句话。");
         await app.WithDbAsync(db => JobsTestData.FundAsync(db, job.Id));
+        await app.ApprovedAssessmentAsync(requester.Client, job.Id);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => requester.Client.PostAsync($"/api/jobs/{job.Id}/publish", null)));
 

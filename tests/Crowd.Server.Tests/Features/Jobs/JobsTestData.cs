@@ -32,12 +32,16 @@ public static class JobsTestData
         response.EnsureSuccessStatusCode();
     }
 
-    /// <summary>A created, funded and published job, as a requester and the admin recording their bank transfer leave it.</summary>
+    /// <summary>
+    /// A created, funded and published job, as a requester, the admin recording their bank transfer and the admin approving
+    /// its impact assessment leave it.
+    /// </summary>
     public static async Task<JobResponse> PublishedJobAsync(this HttpClient client, CrowdApp app, JobRequest? request = null)
     {
         var job = await client.CreateJobAsync(request);
         await client.PutPromptsAsync(job.Id, "今天天气很好。\n我们明天去公园。\n");
         await app.WithDbAsync(db => FundAsync(db, job.Id));
+        await app.ApprovedAssessmentAsync(client, job.Id);
         var published = await client.PostAsync($"/api/jobs/{job.Id}/publish", null);
         published.EnsureSuccessStatusCode();
         return (await published.Content.ReadFromJsonAsync<JobResponse>())!;

@@ -1,9 +1,15 @@
+using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Payouts.BankFile;
 using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure;
+using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Mail;
 using Crowd.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -35,23 +41,40 @@ public sealed class PayoutHarness(string connectionString, FakeTime time, Uri? s
     public CrowdOptions Options { get; } = new()
     {
         Payouts = new PayoutOptions { MinimumMinor = 100, Mode = mode },
-        Stripe = new StripeOptions { SecretKey = "sk_test_crowd", ApiBase = stripeBase ?? new Uri("http://127.0.0.1:9/"), RetryBaseDelayMs = 1, MaxRetries = 2,
+        Stripe = new StripeOptions { SecretKey = FakeStripe.SecretKey, ApiBase = stripeBase ?? new Uri("http://127.0.0.1:9/"), MaxRetries = 2,
             WebhookSecrets = ["whsec_old", "whsec_new"] },
     };
 
-    public PayoutFaults Faults => field ??= new PayoutFaults(Microsoft.Extensions.Options.Options.Create(Options), NullLogger<PayoutFaults>.Instance);
+    private IOptions<CrowdOptions> Wrapped => Microsoft.Extensions.Options.Options.Create(Options);
 
-    public StripeClient Stripe(HttpClient? http = null) =>
-        new(http ?? new HttpClient(), Microsoft.Extensions.Options.Options.Create(Options), NullLogger<StripeClient>.Instance);
+    public PayoutFaults Faults => field ??= new PayoutFaults(Wrapped, NullLogger<PayoutFaults>.Instance);
 
-    public PayoutRunner Runner(CrowdDb db) =>
-        new(db, Microsoft.Extensions.Options.Options.Create(Options), time, Faults, Stripe(), NullLogger<PayoutRunner>.Instance);
+    /// <summary>Built from <see cref="Options"/> as they are when called, as the server builds its one client at start-up.</summary>
+    public StripeGateway Stripe() => new(StripeGateway.CreateClient(Options.Stripe));
 
-    public BankBatches Batches(CrowdDb db) => new(db, time, Faults, NullLogger<BankBatches>.Instance);
+    public PayoutAccountNumbers Numbers { get; } = new(new EphemeralDataProtectionProvider(), NullLogger<PayoutAccountNumbers>.Instance);
 
-    public StripeWebhooks Webhooks(CrowdDb db) =>
-        new(db, Microsoft.Extensions.Options.Options.Create(Options), time, new Crowd.Server.Features.Escrow.EscrowService(db, time, NullLogger<Crowd.Server.Features.Escrow.EscrowService>.Instance),
-            NullLogger<StripeWebhooks>.Instance);
+    public PayoutRunner Runner(CrowdDb db) => new(db, Wrapped, time, Faults, Stripe(), NullLogger<PayoutRunner>.Instance);
+
+    public BankBatches Batches(CrowdDb db) => new(db, time, Faults, Numbers, NullLogger<BankBatches>.Instance);
+
+    public EscrowService Escrow(CrowdDb db) => new(db, time, NullLogger<EscrowService>.Instance);
+
+    public StripeRefunds Refunds(CrowdDb db) => new(db, Stripe(), time, NullLogger<StripeRefunds>.Instance);
+
+    public Outbox Outbox(CrowdDb db) => new(db, time, new MailSignal());
+
+    public FundedJobs Funded(CrowdDb db)
+    {
+        var localizers = new ResourceManagerStringLocalizerFactory(
+            Microsoft.Extensions.Options.Options.Create(new LocalizationOptions()), NullLoggerFactory.Instance);
+        var jobs = new JobService(db, time, new StringLocalizer<RateFloorsText>(localizers), Escrow(db), Refunds(db), Wrapped);
+        return new FundedJobs(db, jobs, Outbox(db), Wrapped, time, new StringLocalizer<EscrowText>(localizers), NullLogger<FundedJobs>.Instance);
+    }
+
+    public StripeWebhooks Webhooks(CrowdDb db) => new(db, Wrapped, time, Escrow(db), Funded(db), NullLogger<StripeWebhooks>.Instance);
+
+    public BankTransfers BankTransfers(CrowdDb db) => new(db, Escrow(db), Funded(db), NullLogger<BankTransfers>.Instance);
 
     public CrowdDb Db() => MoneyWorld.Open(connectionString);
 

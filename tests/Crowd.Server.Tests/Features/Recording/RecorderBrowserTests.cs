@@ -18,6 +18,9 @@ public sealed class RecorderApp : RecordingApp, IAsyncLifetime
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>What the content security policy blocked in any page of these tests; each test ends by checking it is empty.</summary>
+    public Browser.CspWatch Csp { get; } = new();
+
     /// <summary>A browser whose microphone plays the given WAV file; closed with the fixture.</summary>
     public async Task<IBrowser> BrowserWithMicrophoneAsync(string wav)
     {
@@ -78,6 +81,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         ((bool?)settings["autoGainControl"]).ShouldBe(false);
         ((int)settings["contextSampleRate"]!).ShouldBeGreaterThan(16_000);
         output.WriteLine($"Stored clip {clip.Id}: {clip.DurationMs} ms, metrics {clip.Metrics}, browser {clip.BrowserSettings}");
+        app.Csp.ShouldBeClean();
     }
 
     [Fact]
@@ -123,6 +127,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
 
         var browser = await app.BrowserWithMicrophoneAsync(await TestAudio.SpeechCaptureWavAsync());
         var context = await browser.NewContextAsync(new() { BaseURL = app.BaseUrl, Locale = "en-GB" });
+        await app.Csp.WatchAsync(context);
         (await context.APIRequest.PostAsync("/api/accounts/signin",
             new() { DataObject = new { email = requester.Email, password = Infrastructure.TestAccounts.Password } })).Ok.ShouldBeTrue();
         var requesterPage = await context.NewPageAsync();
@@ -130,6 +135,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         await Expect(requesterPage.Locator("[data-testid^='notice-']")).ToHaveCountAsync(1);
         await Expect(requesterPage.Locator("[data-testid^='notice-']")).ToContainTextAsync(clip.Id.ToString());
         await ShotAsync(requesterPage, "withdraw-requester-notice");
+        app.Csp.ShouldBeClean();
     }
 
     [Fact]
@@ -143,6 +149,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         (await page.GetByTestId("verdict").GetAttributeAsync("data-reasons"))!.ShouldContain("too_noisy");
         await Expect(page.GetByTestId("submit")).ToBeDisabledAsync();
         await Expect(page.GetByTestId("rerecord")).ToBeEnabledAsync();
+        app.Csp.ShouldBeClean();
     }
 
     private async Task<(IPage Page, TestJob Job, Guid User)> RecordAsync(string wav, string name)
@@ -151,6 +158,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         var user = await RecordingTestData.ContributorAsync(app);
         var browser = await app.BrowserWithMicrophoneAsync(wav);
         var context = await browser.NewContextAsync(new() { BaseURL = app.BaseUrl, Permissions = ["microphone"], Locale = "en-GB" });
+        await app.Csp.WatchAsync(context);
         var signIn = await context.APIRequest.PostAsync("/api/accounts/signin",
             new() { DataObject = new { email = user.Email, password = Infrastructure.TestAccounts.Password } });
         signIn.Ok.ShouldBeTrue();

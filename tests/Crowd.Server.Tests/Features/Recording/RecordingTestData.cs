@@ -25,7 +25,7 @@ public class RecordingApp : CrowdApp
         builder.UseSetting("Crowd:DataDirectory", DataDirectory);
         // Recording tests open many connections at once (50 parallel claims); give them back to the shared test
         // cluster soon after, so that the other test classes do not run out of connections.
-        builder.UseSetting("ConnectionStrings:Crowd", ConnectionString + ";Connection Idle Lifetime=2;Connection Pruning Interval=1");
+        builder.UseSetting("ConnectionStrings:Crowd", ApplicationConnectionString + ";Connection Idle Lifetime=2;Connection Pruning Interval=1");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.SignalR", "Critical");
         builder.UseSetting("Crowd:Recording:MaxTakeSeconds", "20");
     }
@@ -92,6 +92,8 @@ public static class RecordingTestData
                 TermsJson = terms,
                 TermsSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(terms))),
                 PublishedAt = now,
+                PurposeSpeechRecognition = job.PurposeSpeechRecognition,
+                PurposeVoiceCloning = job.PurposeVoiceCloning,
             });
             db.Prompts.AddRange(promptRows);
             await db.SaveChangesAsync();

@@ -32,7 +32,8 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
         {
             var http = server.Client();
             (await http.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest(email, TestAccounts.Password, "Wang Fang",
-                new DateOnly(1995, 3, 2), Roles.Contributor))).StatusCode.ShouldBe(HttpStatusCode.Created);
+                new DateOnly(1995, 3, 2), Roles.Contributor))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            (await http.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(email, TestAccounts.Password))).StatusCode.ShouldBe(HttpStatusCode.OK);
             var consent = await Consent.ConsentTestData.ScreenAsync(http, jobId);
             (await Consent.ConsentTestData.ConsentAsync(http, jobId, consent, "Wang Fang")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 

@@ -69,7 +69,7 @@ public sealed class AutoAcceptTests(RecordingApp app) : IClassFixture<RecordingA
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
         var options = Options.Create(new CrowdOptions { Reviews = new ReviewOptions { AutoAcceptDays = days } });
-        await new AutoAccept(db, new AuditLog(db, clock), clock, options).RunAsync(CancellationToken.None);
+        await new AutoAccept(db, new AuditLog(db, clock, app.Services.GetRequiredService<AuditKey>()), clock, options).RunAsync(CancellationToken.None);
     }
 
     private Task<ClipReview> StatusAsync(Guid clip) => app.WithDbAsync(db => db.Clips.Where(c => c.Id == clip).Select(c => c.ReviewStatus).SingleAsync());

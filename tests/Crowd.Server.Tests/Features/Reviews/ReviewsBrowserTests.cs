@@ -87,6 +87,7 @@ public sealed class ReviewsBrowserTests(ReviewsBrowserApp app, ITestOutputHelper
         await Shot(contributor, "reviews-4-decided");
         (await StatusAsync(clip)).ShouldBe(ClipReview.Accepted);
         (await app.WithDbAsync(async db => (await LedgerQueries.BalanceAsync(db, AccountRef.Payable(speaker.Id, "CNY"))).Minor)).ShouldBe(600);
+        app.Csp.ShouldBeClean();
     }
 
     [Fact]
@@ -118,18 +119,10 @@ public sealed class ReviewsBrowserTests(ReviewsBrowserApp app, ITestOutputHelper
         await Expect(contributor.GetByTestId("appeal-state")).ToContainTextAsync("申诉未获支持");
         await Expect(contributor.GetByTestId("appeal-state")).ToContainTextAsync("您的时间报酬保持不变");
         await Shot(contributor, "reviews-5-upheld-zh");
+        app.Csp.ShouldBeClean();
     }
 
-    private async Task<IPage> SignedInPageAsync(string email, string locale = "en-US")
-    {
-        var page = await app.NewPageAsync(locale);
-        await page.GotoAsync("/Account/SignIn");
-        await page.FillAsync("#email", email);
-        await page.FillAsync("#password", TestAccounts.Password);
-        await page.GetByTestId("signin-submit").ClickAsync();
-        await Expect(page.GetByTestId("signed-in-as")).ToBeVisibleAsync();
-        return page;
-    }
+    private Task<IPage> SignedInPageAsync(string email, string locale = "en-US") => app.SignedInPageAsync(email, locale);
 
     private Task<ClipReview> StatusAsync(Guid clip) => app.WithDbAsync(db => db.Clips.Where(c => c.Id == clip).Select(c => c.ReviewStatus).SingleAsync());
 

@@ -49,17 +49,22 @@ public sealed class SupplierPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
 
         var landing = await client.GetPageAsync($"/join/{code}");
         landing.ShouldContain(WebUtility.HtmlEncode(supplier.Name));
+        var email = TestAccounts.NewEmail("invited");
         var signUp = await client.SubmitAsync($"/Account/SignUp?invite={code}",
-            ("Email", TestAccounts.NewEmail("invited")), ("Password", TestAccounts.Password), ("DisplayName", "Li Na"),
+            ("Email", email), ("Password", TestAccounts.Password), ("DisplayName", "Li Na"),
             ("DateOfBirth", "2003-05-01"), ("Role", Roles.Contributor), ("Invite", code));
 
         signUp.StatusCode.ShouldBe(HttpStatusCode.Redirect);
-        signUp.Headers.Location!.ToString().ShouldBe($"/Account/Supplier/Join?code={code}");
-        var screen = WebUtility.HtmlDecode(await client.GetPageAsync(signUp.Headers.Location.ToString()));
+        var signInPage = signUp.Headers.Location!.ToString();
+        signInPage.ShouldBe("/Account/SignIn?signedUp=true&returnUrl=" + Uri.EscapeDataString($"/Account/Supplier/Join?code={code}"));
+        using var signedIn = await client.PostFormAsync(signInPage, await client.AntiforgeryTokenAsync(signInPage),
+            ("Email", email), ("Password", TestAccounts.Password), ("ReturnUrl", $"/Account/Supplier/Join?code={code}"));
+        signedIn.Headers.Location!.ToString().ShouldBe($"/Account/Supplier/Join?code={code}");
+        var screen = WebUtility.HtmlDecode(await client.GetPageAsync(signedIn.Headers.Location.ToString()));
         screen.ShouldContain("What the supplier will never see");
         screen.ShouldContain("Whether you took or declined any job");
         screen.ShouldContain("Only totals over at least 5 contributors");
-        var chinese = await client.GetPageAsync(signUp.Headers.Location.ToString(), "zh-CN");
+        var chinese = await client.GetPageAsync(signedIn.Headers.Location.ToString(), "zh-CN");
         chinese.ShouldContain("供应商永远看不到什么");
     }
 

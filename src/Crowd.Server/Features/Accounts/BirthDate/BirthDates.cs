@@ -50,6 +50,10 @@ public static class BirthDateRules
         {
             errors.Add(new("reason", "Keep the reason to {0} characters or fewer.", MaxReasonLength));
         }
+        else if (TextRules.Check("reason", reason, TextKind.Prose) is { } reasonText)
+        {
+            errors.Add(reasonText);
+        }
         return errors;
     }
 }

@@ -14,7 +14,9 @@ public sealed class DatasetExport
     public long TotalBytes { get; set; }
     public string ManifestJsonl { get; set; } = "";
     public string ManifestTsv { get; set; } = "";
-    /// <summary>The text of signature.json.</summary>
+    /// <summary>The text of signature.json: Ed25519 over the metadata files' SHA-256 (HMAC-SHA256 on exports made before).</summary>
     public string Signature { get; set; } = "";
+    public string CroissantJson { get; set; } = "";
+    public string DatasheetMd { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Crowd.Server.Features.Audit;
+using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
 using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Exports.Datasets;
@@ -37,21 +39,28 @@ public sealed record ClipRead(ClipReadKind Kind, byte[]? Wav = null, string? Sha
 
 /// <summary>One row of the exportable-clips query: the facts the manifest needs, nothing else.</summary>
 public sealed record ExportableClipRow(
-    Guid Id, Guid ContributorId, Guid ConsentId, int ConsentJobVersion, bool ConsentVoiceCloning, int DurationMs, int SampleRate,
-    long SizeBytes, string Sha256, string Metrics, string PromptText, string? PromptRef);
+    Guid Id, Guid ContributorId, Guid ConsentId, int ConsentJobVersion, bool ConsentVoiceCloning, bool VersionSpeechRecognition,
+    bool VersionVoiceCloning, int DurationMs, int SampleRate, long SizeBytes, string Sha256, string Metrics, string PromptText, string? PromptRef);
 
 /// <summary>Builds dataset exports (manifest, signature, recipients, audit) and serves their clips.</summary>
-public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit, ClipVault vault, TimeProvider clock)
+/// <summary>What reading one clip of an export needs, and whether it may be read at all.</summary>
+public sealed record ExportClipRow(string StorageKey, byte[]? WrappedKey, string Sha256, bool Gone);
+
+public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, DatasetSigningKeys signingKeys, AuditLog audit, ClipVault vault, TimeProvider clock)
 {
-    public async Task<DatasetOutcome> CreateAsync(ExportCaller caller, Guid jobId, DatasetUse use, CancellationToken ct)
+
+    /// <param name="publicBase">The platform's address, for the dataset's URL in croissant.json.</param>
+    public async Task<DatasetOutcome> CreateAsync(ExportCaller caller, Guid jobId, DatasetUse use, CancellationToken ct, Uri? publicBase = null)
     {
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.OrganisationId == caller.OrganisationId, ct);
         if (job is null)
         {
             return new(DatasetOutcomeKind.JobNotFound);
         }
-        // Whether the job asked for the use at all; the consent's own opt-in is checked per clip by the query.
-        if (!DatasetRules.Covers(use, job.PurposeSpeechRecognition, job.PurposeVoiceCloning, consentVoiceCloning: true))
+        // Whether any version of the job asked consent for the use; each clip's own version and opt-in are checked by the query.
+        var versions = await db.JobVersions.AsNoTracking().Where(v => v.JobId == jobId)
+            .Select(v => new { v.PurposeSpeechRecognition, v.PurposeVoiceCloning }).ToListAsync(ct);
+        if (!versions.Any(v => DatasetRules.Covers(use, v.PurposeSpeechRecognition, v.PurposeVoiceCloning, consentVoiceCloning: true)))
         {
             return new(DatasetOutcomeKind.UseNotConsented);
         }
@@ -67,20 +76,38 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
         var now = clock.GetUtcNow();
         var exportId = Guid.CreateVersion7();
         var pseudonyms = keys.ForJob(jobId);
-        var purposes = new Dictionary<bool, string[]>
+        var purposes = new Dictionary<(bool, bool, bool), string[]>();
+        var clips = rows.Select(r =>
         {
-            [false] = DatasetRules.Purposes(job.PurposeSpeechRecognition, job.PurposeVoiceCloning, false),
-            [true] = DatasetRules.Purposes(job.PurposeSpeechRecognition, job.PurposeVoiceCloning, true),
-        };
-        var clips = rows.Select(r => new ManifestClip(r.Id, DatasetManifest.FileOf(r.Id), r.PromptText, r.PromptRef, r.DurationMs, r.SampleRate,
-            r.SizeBytes, pseudonyms.Of(r.ContributorId), r.ConsentId, r.ConsentJobVersion, purposes[r.ConsentVoiceCloning], r.Sha256,
-            ParseMetrics(r.Metrics))).ToList();
+            var key = (r.VersionSpeechRecognition, r.VersionVoiceCloning, r.ConsentVoiceCloning);
+            if (!purposes.TryGetValue(key, out var consented))
+            {
+                purposes[key] = consented = DatasetRules.Purposes(key.Item1, key.Item2, key.Item3);
+            }
+            return new ManifestClip(r.Id, DatasetManifest.FileOf(r.Id), r.PromptText, r.PromptRef, r.DurationMs, r.SampleRate,
+                r.SizeBytes, pseudonyms.Of(r.ContributorId), r.ConsentId, r.ConsentJobVersion, consented, r.Sha256, ParseMetrics(r.Metrics));
+        }).ToList();
         var header = new ManifestHeader(DatasetManifest.Format, exportId, jobId, job.Title, job.Language,
             new ManifestBuyer(caller.OrganisationId, organisation, job.BuyerName), DatasetRules.Name(use), DatasetRules.Licence, now,
             clips.Count, clips.Sum(c => c.SizeBytes));
         var jsonl = DatasetManifest.Jsonl(header, clips);
         var tsv = DatasetManifest.Tsv(header, clips);
-        var signature = DatasetManifest.Sign(exportId, jsonl, tsv, keys.SigningKey);
+        var floor = await db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == job.Region && f.Currency == job.Currency, ct);
+        var facts = new DatasetFacts(header, clips, job.Description,
+            new Uri(publicBase ?? new Uri("https://crowd.invalid/"), $"/api/datasets/{exportId:D}"),
+            new Money(job.HourlyRateMinor, job.Currency.Trim()), floor is null ? null : PayFloor.Of(floor), job.Region, job.MinSnrDb,
+            job.MaxClippingRatio, job.MinSpeechRatio, job.ClipMinMs, job.ClipMaxMs, job.RetentionDays, job.PeerValidation,
+            DatasetSignature.Sha256(jsonl), DatasetSignature.Sha256(tsv));
+        var croissant = DatasetDocuments.Croissant(facts);
+        var datasheet = DatasetDocuments.Datasheet(facts);
+        var (keyId, privateKey) = await signingKeys.CurrentAsync(ct);
+        var signature = DatasetSignature.Sign(exportId,
+            [
+                new SignedFile(DatasetManifest.JsonlFile, facts.ManifestJsonlSha256), new SignedFile(DatasetManifest.TsvFile, facts.ManifestTsvSha256),
+                new SignedFile(DatasetDocuments.CroissantFile, DatasetSignature.Sha256(croissant)),
+                new SignedFile(DatasetDocuments.DatasheetFile, DatasetSignature.Sha256(datasheet)),
+            ], keyId, privateKey, clock.GetUtcNow());
+        CryptographicOperations.ZeroMemory(privateKey);
         var export = new DatasetExport
         {
             Id = exportId,
@@ -93,7 +120,9 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
             TotalBytes = header.TotalBytes,
             ManifestJsonl = jsonl,
             ManifestTsv = tsv,
-            Signature = DatasetManifest.SignatureText(signature),
+            Signature = DatasetSignature.Text(signature),
+            CroissantJson = croissant,
+            DatasheetMd = datasheet,
             CreatedAt = now,
         };
         db.Add(export);
@@ -104,7 +133,7 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
             SELECT id, {caller.OrganisationId}, {exportId}, {now} FROM unnest({ids}) AS id
             """, ct);
 
-        var details = new { jobId, use = header.Use, clipCount = ids.Length, clipIdsSha256 = ClipIdsHash(ids), manifestSha256 = signature.ManifestJsonlSha256 };
+        var details = new { jobId, use = header.Use, clipCount = ids.Length, clipIdsSha256 = ClipIdsHash(ids), manifestSha256 = facts.ManifestJsonlSha256, signingKey = keyId };
         await audit.AppendAsync(caller.Audit("dataset.exported", "dataset_export", exportId.ToString(), "dataset export", details), ct);
         // One entry for the export run rather than one per clip: it names every clip (by the hash of their ids, the ids
         // themselves are in clip_recipients) whose audio the organisation may now read, who and why. Downloads are reads
@@ -116,7 +145,8 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
     }
 
     /// <summary>
-    /// The exportable clips of a job for a use: <see cref="DatasetRules.IsExportable"/> as one query. The rows stay locked FOR
+    /// The exportable clips of a job for a use: <see cref="DatasetRules.IsExportable"/> as one query, with the purposes of the
+    /// job version each clip's consent was given to. The rows stay locked FOR
     /// SHARE until the export commits, so a withdrawal that lands meanwhile waits and then finds this export among the recipients.
     /// </summary>
     public static Task<List<ExportableClipRow>> ExportableClipsAsync(CrowdDb db, Guid jobId, DatasetUse use, CancellationToken ct)
@@ -124,20 +154,21 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
         var voiceCloning = use == DatasetUse.VoiceCloning;
         return db.Database.SqlQuery<ExportableClipRow>($"""
             SELECT c.id AS "Id", c.contributor_id AS "ContributorId", c.consent_id AS "ConsentId", cs.job_version AS "ConsentJobVersion",
-                   cs.voice_cloning AS "ConsentVoiceCloning", c.duration_ms AS "DurationMs", c.sample_rate AS "SampleRate",
+                   cs.voice_cloning AS "ConsentVoiceCloning", v.purpose_speech_recognition AS "VersionSpeechRecognition",
+                   v.purpose_voice_cloning AS "VersionVoiceCloning", c.duration_ms AS "DurationMs", c.sample_rate AS "SampleRate",
                    c.size_bytes AS "SizeBytes", c.sha256 AS "Sha256", c.metrics::text AS "Metrics", p.text AS "PromptText",
                    p.external_ref AS "PromptRef"
             FROM clips c
             JOIN consents cs ON cs.id = c.consent_id
+            JOIN job_versions v ON v.job_id = cs.job_id AND v.version = cs.job_version
             JOIN prompts p ON p.id = c.prompt_id
-            JOIN jobs j ON j.id = c.job_id
             WHERE c.job_id = {jobId}
               AND c.review_status = {(int)ClipReview.Accepted}
               AND c.withdrawn_at IS NULL
               AND c.audio_destroyed_at IS NULL
               AND c.wrapped_key IS NOT NULL
               AND cs.withdrawn_at IS NULL
-              AND CASE WHEN {voiceCloning} THEN j.purpose_voice_cloning AND cs.voice_cloning ELSE j.purpose_speech_recognition END
+              AND CASE WHEN {voiceCloning} THEN v.purpose_voice_cloning AND cs.voice_cloning ELSE v.purpose_speech_recognition END
             ORDER BY p.ordinal, c.id
             FOR SHARE OF c, cs
             """).ToListAsync(ct);
@@ -149,22 +180,24 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, AuditLog audit,
     /// <summary>A clip of an export, decrypted: only to the organisation it went to, and only while its consent is live.</summary>
     public async Task<ClipRead> ReadClipAsync(Guid organisationId, Guid exportId, Guid clipId, CancellationToken ct)
     {
+        // Only what the read needs: a dataset download asks for thousands of clips, one query each.
         var found = await (
                 from r in db.ClipRecipients
                 join c in db.Clips on r.ClipId equals c.Id
                 join cs in db.Consents on c.ConsentId equals cs.Id
                 where r.ExportId == exportId && r.ClipId == clipId && r.OrganisationId == organisationId
-                select new { Clip = c, ConsentWithdrawn = cs.WithdrawnAt != null })
+                select new ExportClipRow(c.StorageKey, c.WrappedKey, c.Sha256,
+                    c.WithdrawnAt != null || c.AudioDestroyedAt != null || cs.WithdrawnAt != null))
             .AsNoTracking().FirstOrDefaultAsync(ct);
         if (found is null)
         {
             return new(ClipReadKind.NotFound);
         }
-        var clip = found.Clip;
-        if (clip.WithdrawnAt is not null || clip.AudioDestroyedAt is not null || found.ConsentWithdrawn)
+        if (found.Gone)
         {
             return new(ClipReadKind.Gone);
         }
+        var clip = new Clip { Id = clipId, StorageKey = found.StorageKey, WrappedKey = found.WrappedKey, Sha256 = found.Sha256 };
         var wav = await vault.ReadAsync(clip, ct);
         return wav is null ? new(ClipReadKind.Gone) : new(ClipReadKind.Ok, wav, clip.Sha256);
     }

@@ -18,7 +18,7 @@ public sealed record ManifestClip(
     Guid ClipId, string File, string Prompt, string? PromptRef, int DurationMs, int SampleRate, long SizeBytes, string Speaker,
     Guid ConsentId, int ConsentJobVersion, string[] Purposes, string Sha256, JsonElement Metrics);
 
-/// <summary>signature.json: an HMAC-SHA256 by the platform over the export id and both manifest files.</summary>
+/// <summary>signature.json of exports made before Ed25519: an HMAC-SHA256 by the platform over the export id and both manifest files.</summary>
 public sealed record ManifestSignature(string Format, Guid ExportId, string Algorithm, string ManifestJsonlSha256, string ManifestTsvSha256, string Signature);
 
 public enum ManifestCheck
@@ -27,6 +27,8 @@ public enum ManifestCheck
     Unreadable,
     JsonlChanged,
     TsvChanged,
+    CroissantChanged,
+    DatasheetChanged,
     SignatureChanged,
 }
 
@@ -34,6 +36,8 @@ public enum ManifestCheck
 public static class DatasetManifest
 {
     public const string Format = "crowd-dataset/1";
+    public const string JsonlFile = DatasetSignature.JsonlFile;
+    public const string TsvFile = DatasetSignature.TsvFile;
     public const string SignatureFormat = "crowd-dataset-signature/1";
     public const string Algorithm = "HMAC-SHA256";
 
@@ -84,16 +88,7 @@ public static class DatasetManifest
         return text.ToString();
     }
 
-    public static ManifestSignature Sign(Guid exportId, string jsonl, string tsv, ReadOnlySpan<byte> key)
-    {
-        var jsonlSha = Sha256(jsonl);
-        var tsvSha = Sha256(tsv);
-        return new ManifestSignature(SignatureFormat, exportId, Algorithm, jsonlSha, tsvSha, Mac(exportId, jsonlSha, tsvSha, key));
-    }
-
-    public static string SignatureText(ManifestSignature signature) => JsonSerializer.Serialize(signature, Json) + "\n";
-
-    /// <summary>Which part, if any, no longer matches what the platform signed.</summary>
+    /// <summary>Which part of an HMAC-signed (version 1) export, if any, no longer matches what the platform signed.</summary>
     public static ManifestCheck Verify(string jsonl, string? tsv, string signatureText, ReadOnlySpan<byte> key)
     {
         ManifestSignature? signature;

@@ -10,10 +10,13 @@ public enum DatasetUse
     VoiceCloning = 2,
 }
 
-/// <summary>The facts about one clip that decide whether a dataset may carry it.</summary>
+/// <summary>
+/// The facts about one clip that decide whether a dataset may carry it. The purposes are those of the job version the
+/// clip's consent was given to, not the job's current ones: a later version cannot widen what a speaker agreed to.
+/// </summary>
 public sealed record ClipConsentFacts(
     ClipReview Review, bool ClipWithdrawn, bool AudioDestroyed, bool ConsentWithdrawn, bool ConsentVoiceCloning,
-    bool JobSpeechRecognition, bool JobVoiceCloning);
+    bool ConsentedVersionSpeechRecognition, bool ConsentedVersionVoiceCloning);
 
 /// <summary>
 /// The one rule for what a dataset may contain. Pure; <see cref="DatasetExporter"/> runs the same rule as one query
@@ -61,5 +64,5 @@ public static class DatasetRules
         && !clip.ClipWithdrawn
         && !clip.AudioDestroyed
         && !clip.ConsentWithdrawn
-        && Covers(use, clip.JobSpeechRecognition, clip.JobVoiceCloning, clip.ConsentVoiceCloning);
+        && Covers(use, clip.ConsentedVersionSpeechRecognition, clip.ConsentedVersionVoiceCloning, clip.ConsentVoiceCloning);
 }

@@ -12,44 +12,63 @@ public enum BatchActionOutcome
 }
 
 public sealed record BatchSummary(Guid Id, Guid RunId, string RunKey, string Currency, BankBatchState State, DateTimeOffset CreatedAt, DateTimeOffset? SentAt,
-    int Lines, long TotalMinor, int Settled, int Failed);
+    int Lines, long TotalMinor, int Settled, int Failed)
+{
+    public BatchStage Stage => BankBatchFlow.Stage(State, Lines - Settled - Failed);
+}
 
-/// <summary>The admin's side of bank-file payouts: download, mark sent, confirm or fail each line.</summary>
-public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faults, ILogger<BankBatches> logger)
+/// <summary>A line as the admin's page shows it: the account number masked.</summary>
+public sealed record BatchLineView(Payout Payout, string Payee, PayoutAccountKind? Kind, string? AccountLast4);
+
+/// <summary>The admin's side of bank-file payouts: download, mark sent, confirm or fail each line, as <see cref="BankBatchFlow"/> allows.</summary>
+public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faults, PayoutAccountNumbers numbers, ILogger<BankBatches> logger)
 {
     public async Task<IReadOnlyList<BatchSummary>> ListAsync(CancellationToken ct = default) =>
-        await db.Set<BankPayoutBatch>().AsNoTracking()
+        await Summaries(db.Set<BankPayoutBatch>()).Take(100).ToListAsync(ct);
+
+    public Task<BatchSummary?> FindAsync(Guid batchId, CancellationToken ct = default) =>
+        Summaries(db.Set<BankPayoutBatch>().Where(b => b.Id == batchId)).FirstOrDefaultAsync(ct);
+
+    /// <summary>Newest first.</summary>
+    private IQueryable<BatchSummary> Summaries(IQueryable<BankPayoutBatch> batches) =>
+        batches.AsNoTracking()
             .Join(db.Set<PayoutRun>(), b => b.RunId, r => r.Id, (b, r) => new { b, r.RunKey })
             .OrderByDescending(x => x.b.CreatedAt)
-            .Take(100)
             .Select(x => new BatchSummary(x.b.Id, x.b.RunId, x.RunKey, x.b.Currency, x.b.State, x.b.CreatedAt, x.b.SentAt,
                 db.Set<Payout>().Count(p => p.BatchId == x.b.Id),
                 db.Set<Payout>().Where(p => p.BatchId == x.b.Id).Sum(p => p.AmountMinor),
                 db.Set<Payout>().Count(p => p.BatchId == x.b.Id && p.State == PayoutState.Settled),
-                db.Set<Payout>().Count(p => p.BatchId == x.b.Id && p.State == PayoutState.Failed)))
-            .ToListAsync(ct);
+                db.Set<Payout>().Count(p => p.BatchId == x.b.Id && p.State == PayoutState.Failed)));
 
-    public async Task<IReadOnlyList<(Payout Payout, BankBatchLine Line)>> LinesAsync(Guid batchId, CancellationToken ct = default)
-    {
-        var rows = await db.Set<Payout>().AsNoTracking().Where(p => p.BatchId == batchId)
-            .GroupJoin(db.Set<PayoutAccount>(), p => p.ContributorId, a => a.ContributorId, (p, a) => new { p, a })
-            .SelectMany(x => x.a.DefaultIfEmpty(), (x, a) => new { x.p, Payee = a != null ? a.PayeeName : "", Reference = a != null ? a.BankAccountReference : null })
-            .OrderBy(x => x.p.Id)
-            .ToListAsync(ct);
-        return rows.Select(r => (r.p, new BankBatchLine(r.Payee, r.Reference ?? "", r.p.AmountMinor, r.p.Currency, r.p.Id))).ToList();
-    }
+    public async Task<IReadOnlyList<BatchLineView>> LinesAsync(Guid batchId, CancellationToken ct = default) =>
+        (await LineRowsAsync(batchId, ct)).Select(r => new BatchLineView(r.Payout, r.Payee, r.Kind, r.Last4)).ToList();
 
+    /// <summary>The file for the bank: the one place account numbers are read in full.</summary>
     public async Task<string?> CsvAsync(Guid batchId, CancellationToken ct = default)
     {
         if (!await db.Set<BankPayoutBatch>().AnyAsync(b => b.Id == batchId, ct))
         {
             return null;
         }
-        return BankBatchFile.Csv((await LinesAsync(batchId, ct)).Select(l => l.Line));
+        var lines = (await LineRowsAsync(batchId, ct))
+            .Select(r => new BankBatchLine(r.Payee, numbers.Reveal(r.Protected, r.Legacy) ?? "", r.Payout.AmountMinor, r.Payout.Currency, r.Payout.Id));
+        logger.LogInformation("Bank payout batch {BatchId} downloaded with its account numbers", batchId);
+        return BankBatchFile.Csv(lines);
     }
+
+    private sealed record LineRow(Payout Payout, string Payee, PayoutAccountKind? Kind, string? Last4, string? Protected, string? Legacy);
+
+    private async Task<List<LineRow>> LineRowsAsync(Guid batchId, CancellationToken ct) =>
+        await db.Set<Payout>().AsNoTracking().Where(p => p.BatchId == batchId)
+            .OrderBy(p => p.Id)
+            .GroupJoin(db.Set<PayoutAccount>(), p => p.ContributorId, a => a.ContributorId, (p, a) => new { p, a })
+            .SelectMany(x => x.a.DefaultIfEmpty(), (x, a) => new LineRow(x.p, a != null ? a.PayeeName : "", a != null ? a.AccountKind : null,
+                a != null ? a.AccountNumberLast4 : null, a != null ? a.AccountNumberProtected : null, a != null ? a.LegacyAccountNumber : null))
+            .ToListAsync(ct);
 
     public async Task<BatchActionOutcome> MarkSentAsync(Guid batchId, Guid adminUserId, CancellationToken ct = default)
     {
+        // Written is the one stage that allows it (BankBatchFlow); the update's condition is that stage.
         var changed = await db.Set<BankPayoutBatch>().Where(b => b.Id == batchId && b.State == BankBatchState.Written)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.State, BankBatchState.Sent).SetProperty(b => b.SentAt, time.GetUtcNow())
                 .SetProperty(b => b.SentByUserId, adminUserId), ct);
@@ -72,7 +91,7 @@ public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faul
     /// <summary>Confirms every line of a sent batch that is not failed.</summary>
     public async Task<int> ConfirmRemainingAsync(Guid batchId, CancellationToken ct = default)
     {
-        if (!await db.Set<BankPayoutBatch>().AnyAsync(b => b.Id == batchId && b.State == BankBatchState.Sent, ct))
+        if (await FindAsync(batchId, ct) is not { } batch || !BankBatchFlow.Allows(batch.Stage, BatchAction.ConfirmRemaining))
         {
             return 0;
         }
@@ -87,16 +106,17 @@ public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faul
 
     private async Task<BatchActionOutcome> LineAsync(Guid payoutId, string action, Func<DateTimeOffset, CancellationToken, Task<int>> move, CancellationToken ct)
     {
-        var inSentBatch = await db.Set<Payout>().Where(p => p.Id == payoutId)
-            .Join(db.Set<BankPayoutBatch>(), p => p.BatchId, b => b.Id, (p, b) => b.State)
-            .ToListAsync(ct);
-        if (inSentBatch.Count == 0)
+        var line = await db.Set<Payout>().Where(p => p.Id == payoutId)
+            .Join(db.Set<BankPayoutBatch>(), p => p.BatchId, b => b.Id, (p, b) => new { p.State, p.BatchId, Batch = b.State })
+            .FirstOrDefaultAsync(ct);
+        if (line is null)
         {
             return BatchActionOutcome.NotFound;
         }
-        if (inSentBatch[0] != BankBatchState.Sent)
+        var open = await db.Set<Payout>().CountAsync(p => p.BatchId == line.BatchId && p.State == PayoutState.Sent, ct);
+        if (!BankBatchFlow.LineCanBeSettled(BankBatchFlow.Stage(line.Batch, open), line.State))
         {
-            logger.LogWarning("Bank payout line {PayoutId}: {Action} refused, its batch is not marked sent", payoutId, action);
+            logger.LogWarning("Bank payout line {PayoutId}: {Action} refused, its batch is not sent or the line is already settled or failed", payoutId, action);
             return BatchActionOutcome.NothingToDo;
         }
         return await db.InTransactionAsync(async () =>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Security;
 using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Recording.Clips;
@@ -40,14 +41,12 @@ public sealed class DirectoryClipStore(ClipPaths paths) : IClipStore
     }
 }
 
-/// <summary>The data directory's clip folder and master-key file.</summary>
+/// <summary>The data directory's clip folder.</summary>
 public sealed class ClipPaths(IOptions<CrowdOptions> options, IHostEnvironment environment)
 {
     public string DataDirectory { get; } = Path.Combine(CrowdDatabase.RepositoryRoot(environment.ContentRootPath), options.Value.DataDirectory);
 
     public string Root => Path.Combine(DataDirectory, options.Value.Clips.Directory);
-
-    public string MasterKeyFile => Path.Combine(DataDirectory, "clip-master.key");
 
     public string BlobPath(string key)
     {
@@ -59,43 +58,14 @@ public sealed class ClipPaths(IOptions<CrowdOptions> options, IHostEnvironment e
     }
 }
 
-/// <summary>The master key that wraps every clip key: from configuration, or generated once and kept (0600) in the data directory.</summary>
-public sealed class ClipMasterKey
+/// <summary>
+/// The master key that wraps every clip key: Crowd:Clips:MasterKey, or generated once into the keys folder, apart from
+/// the clips (earlier versions kept it in the data directory itself; it is moved on first start).
+/// </summary>
+public sealed class ClipMasterKey(IOptions<CrowdOptions> options, KeyFiles keys)
 {
-    private readonly byte[] _key;
-
-    public ClipMasterKey(IOptions<CrowdOptions> options, ClipPaths paths, ILogger<ClipMasterKey> logger)
-    {
-        var configured = options.Value.Clips.MasterKey;
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            _key = Convert.FromBase64String(configured);
-            if (_key.Length != 32)
-            {
-                throw new InvalidOperationException("Crowd:Clips:MasterKey must be 32 bytes, base64-encoded.");
-            }
-            return;
-        }
-        var file = paths.MasterKeyFile;
-        if (File.Exists(file))
-        {
-            _key = Convert.FromBase64String(File.ReadAllText(file).Trim());
-            return;
-        }
-        Directory.CreateDirectory(paths.DataDirectory);
-        _key = RandomNumberGenerator.GetBytes(32);
-        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var stream = new FileStream(file, create))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(Convert.ToBase64String(_key));
-        }
-        logger.LogWarning("No Crowd:Clips:MasterKey configured: generated one in {File}. Configure a managed key in production.", file);
-    }
+    private readonly byte[] _key = keys.Load("clip-master.key", options.Value.Clips.MasterKey, "Crowd:Clips:MasterKey",
+        formerFile: Path.Combine(keys.DataDirectory, "clip-master.key"));
 
     public ReadOnlySpan<byte> Key => _key;
 }

@@ -8,7 +8,7 @@ namespace Crowd.Server.Features.Recording.Consent;
 /// <summary>Everything a consent text says about one version of a job's terms.</summary>
 public sealed record ConsentTerms(
     Guid JobId, string Title, int Version, string TermsSha256, string Buyer, bool SpeechRecognition, bool VoiceCloning,
-    int RetentionDays, Money HourlyRate, int SupplierFeeBp);
+    int RetentionDays, Money HourlyRate, int SupplierFeeBp, bool PeerValidation = false);
 
 /// <summary>A rendered consent text and the SHA-256 of its UTF-8 bytes, by which it is stored and referred to.</summary>
 public sealed record RenderedConsent(string Culture, string Body, string Sha256)
@@ -58,6 +58,10 @@ public static class ConsentDocument
         {
             yield return "- Voice cloning / speech synthesis (making a voice that sounds like yours): ONLY if you tick the separate box for it. It is off unless you tick it, and you can consent to the rest without it.";
         }
+        if (t.PeerValidation)
+        {
+            yield return "- Peer validation: other contributors of this job listen to your recordings to check that they match the prompt. They see no name, only the recording.";
+        }
         yield return $"How long they are kept: {t.RetentionDays} days, or 3 years after your last activity on Crowd if that comes first; then the audio is destroyed.";
         yield return $"Pay: {Currencies.Format(t.HourlyRate)} per hour of active work (recording, listening back, recording again, setting up the microphone).";
         if (t.SupplierFeeBp > 0)
@@ -83,6 +87,10 @@ public static class ConsentDocument
         if (t.VoiceCloning)
         {
             yield return "- 声音克隆／语音合成（制作听起来像您的声音）：仅在您勾选单独的复选框时才允许。不勾选即不允许，您可以只同意其余部分。";
+        }
+        if (t.PeerValidation)
+        {
+            yield return "- 同伴校验：此任务的其他参与者会收听您的录音，检查是否与提示文本一致。他们看不到您的姓名，只听到录音。";
         }
         yield return $"保存期限：{t.RetentionDays} 天，或您在 Crowd 上最后一次活动后 3 年，以先到者为准；之后音频将被销毁。";
         yield return $"报酬：每小时有效工作 {Currencies.Format(t.HourlyRate)}（录音、回听、重录、调试麦克风）。";

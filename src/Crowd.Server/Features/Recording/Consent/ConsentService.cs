@@ -117,10 +117,9 @@ public sealed class ConsentService(
     /// A minor's signed request for their guardian's consent: stored with a single-use link (only its hash is kept)
     /// that goes to the guardian through the outbox. Nothing is live until the guardian confirms.
     /// </summary>
-    public async Task<ConsentOutcome> RequestGuardianAsync(Guid jobId, Guid contributorId, ConsentRequest request, Uri baseUrl, CancellationToken ct)
+    public async Task<ConsentOutcome> RequestGuardianAsync(Guid jobId, Guid contributorId, ConsentRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(baseUrl);
         var checkedRequest = await CheckAsync(jobId, contributorId, request, ct);
         if (checkedRequest.Refusal is { } refused)
         {
@@ -133,7 +132,8 @@ public sealed class ConsentService(
         }
         var minor = await db.Users.AsNoTracking().Where(u => u.Id == contributorId).Select(u => new { u.Email, u.DisplayName }).SingleAsync(ct);
         var email = request.GuardianEmail?.Trim() ?? "";
-        if (email.Length == 0 || email.Length > 256 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
+        if (email.Length == 0 || email.Length > 256 || TextRules.Find(email, TextKind.Line) is not null
+            || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
         {
             return Invalid(job, age, new FieldError("guardianEmail", "Enter your parent's or guardian's email address, like name@example.com."));
         }
@@ -158,7 +158,8 @@ public sealed class ConsentService(
             RequestedAt = now,
             ExpiresAt = now.AddDays(options.Value.Recording.GuardianLinkDays),
         };
-        var link = new Uri(options.Value.Mail.PublicBaseUrl ?? baseUrl, "/Guardian/" + token);
+        // From configuration, never from the request: a forged Host header must not send a guardian to another site.
+        var link = new Uri(options.Value.PublicUrl!, "/Guardian/" + token);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await StoreTextAsync(shown, ct);
         db.GuardianConsents.Add(guardian);
@@ -210,6 +211,10 @@ public sealed class ConsentService(
         {
             return new GuardianOutcome(state, [new FieldError("guardianName", "Keep the name to {0} characters or fewer.", ConsentRules.MaxSignatureLength)]);
         }
+        if (TextRules.Check("guardianName", name, TextKind.Line) is { } nameText)
+        {
+            return new GuardianOutcome(state, [nameText]);
+        }
         var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == request!.JobId, ct);
         var terms = (await TermsAsync(job.Id, ct))!.Value.Terms;
 
@@ -254,7 +259,7 @@ public sealed class ConsentService(
         // The requester's supplier fee on this job, charged for the work of contributors who chose a supplier.
         var fee = await db.Set<JobBudget>().Where(b => b.JobId == jobId).Select(b => b.SupplierFeeBp).SingleOrDefaultAsync(ct);
         return (job, new ConsentTerms(job.Id, job.Title, job.Version, termsSha, job.BuyerName, job.PurposeSpeechRecognition, job.PurposeVoiceCloning,
-            job.RetentionDays, new Money(job.HourlyRateMinor, job.Currency.Trim()), fee));
+            job.RetentionDays, new Money(job.HourlyRateMinor, job.Currency.Trim()), fee, job.PeerValidation));
     }
 
     private sealed record Checked(ConsentOutcome? Refusal, (Job Job, ConsentTerms Terms, RenderedConsent Shown, AgeGroup Age)? Accepted = null);
@@ -284,6 +289,10 @@ public sealed class ConsentService(
         if (string.IsNullOrWhiteSpace(request.Signature))
         {
             errors.Add(new("signature", "Type your full name to sign."));
+        }
+        else if (TextRules.Check("signature", request.Signature, TextKind.Line) is { } signatureText)
+        {
+            errors.Add(signatureText);
         }
         else if (!ConsentRules.SignatureMatches(request.Signature, user.DisplayName))
         {

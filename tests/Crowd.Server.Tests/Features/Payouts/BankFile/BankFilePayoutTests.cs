@@ -35,7 +35,8 @@ public sealed class BankFilePayoutTests : IAsyncLifetime
 
         var result = await h.Runner(db).RunAsync("2026-11-21T09:00:00Z");
 
-        result.ShouldBe(new PayoutRunResult(PayoutRunOutcome.Completed, 1, 1, 0, 2));
+        result.ShouldBe(new PayoutRunResult(PayoutRunOutcome.Completed, Created: 1, Batched: 1, Sent: 0, Failed: 0, SkippedWithoutMethod: 2),
+            "a line in a bank file is written, not sent, until an admin sends the file");
         var payout = await db.Set<Payout>().SingleAsync();
         (payout.ContributorId, payout.AmountMinor, payout.State).ShouldBe((paid, 4500L, PayoutState.Sent));
         (await LedgerQueries.BalanceAsync(db, AccountRef.Payable(paid, "CNY"))).Minor.ShouldBe(0);

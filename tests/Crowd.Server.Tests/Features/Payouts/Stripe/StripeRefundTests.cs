@@ -5,7 +5,6 @@ using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Crowd.Server.Tests.Features.Payouts.Stripe;
 
@@ -23,10 +22,11 @@ public sealed class StripeRefundTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _stripe.DisposeAsync();
 
-    private EscrowService Escrow(CrowdDb db) => new(db, _time, NullLogger<EscrowService>.Instance);
+    private PayoutHarness H => new(_db, _time, _stripe.BaseAddress);
 
-    private StripeRefunds Refunds(CrowdDb db) =>
-        new(db, new PayoutHarness(_db, _time, _stripe.BaseAddress).Stripe(), _time, NullLogger<StripeRefunds>.Instance);
+    private EscrowService Escrow(CrowdDb db) => H.Escrow(db);
+
+    private StripeRefunds Refunds(CrowdDb db) => H.Refunds(db);
 
     /// <summary>A closed USD job funded by a bank transfer of 50.00 and two card payments (pi_a 30.00, then pi_b 40.00).</summary>
     private async Task<Guid> ClosedJobFundedThreeWaysAsync(CrowdDb db)
@@ -58,7 +58,7 @@ public sealed class StripeRefundTests : IAsyncLifetime
         var first = requests[0];
         first.Method.ShouldBe("POST");
         first.Header("Authorization").ShouldBe("Bearer sk_test_crowd");
-        first.Header("Stripe-Version").ShouldNotBeNullOrEmpty();
+        first.Header("Stripe-Version").ShouldBe(FakeStripe.PinnedApiVersion);
         first.Form.ShouldBe(new Dictionary<string, string>
         {
             ["payment_intent"] = "pi_b", ["amount"] = "4000", ["reason"] = "requested_by_customer",

@@ -90,6 +90,24 @@ public sealed class ConsentTests(RecordingApp app) : IClassFixture<RecordingApp>
     }
 
     [Fact]
+    public async Task PeerValidationIsNamedOnTheConsentScreenAsAUseOfTheAudioInBothLanguagesWhenTheJobUsesIt()
+    {
+        var withPeers = await RecordingTestData.PublishedJobAsync(app, adjust: j => j.PeerValidation = true);
+        var withoutPeers = await RecordingTestData.PublishedJobAsync(app);
+        var (client, _) = await SignedInContributorAsync(app);
+
+        (await client.GetPageAsync($"/Recording/{withPeers.Id}/Consent")).ShouldContain(
+            "Peer validation: other contributors of this job listen to your recordings to check that they match the prompt.");
+        (await client.GetPageAsync($"/Recording/{withPeers.Id}/Consent", "zh-CN")).ShouldContain("同伴校验：此任务的其他参与者会收听您的录音");
+        (await client.GetPageAsync($"/Recording/{withoutPeers.Id}/Consent")).ShouldNotContain("Peer validation");
+        var screen = await ScreenAsync(client, withPeers.Id);
+        (await ConsentAsync(client, withPeers.Id, screen, "Test contributor")).IsSuccessStatusCode.ShouldBeTrue();
+        var stored = await app.WithDbAsync(db => db.ConsentTexts.Where(t => db.Consents.Any(c => c.JobId == withPeers.Id && c.TextSha256 == t.Sha256))
+            .Select(t => t.Body).SingleAsync());
+        stored.ShouldContain("Peer validation", Case.Sensitive, "the stored text a consent rests on names the use");
+    }
+
+    [Fact]
     public async Task OptingInToVoiceCloningOnAJobThatDoesNotAskForItIsRefused()
     {
         var job = await RecordingTestData.PublishedJobAsync(app);

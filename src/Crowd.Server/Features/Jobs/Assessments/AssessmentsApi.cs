@@ -1,0 +1,107 @@
+using System.Security.Claims;
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Infrastructure.Web;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+
+namespace Crowd.Server.Features.Jobs.Assessments;
+
+public sealed record AssessmentResponse(
+    Guid Id, Guid JobId, int Version, string Status, bool PurposeSpeechRecognition, bool PurposeVoiceCloning, AssessmentAnswers Answers,
+    DateTimeOffset SubmittedAt, DateTimeOffset? ReviewedAt, string? ReviewReasons, DateTimeOffset? KeepUntil)
+{
+    public static AssessmentResponse From(ImpactAssessment a) => new(a.Id, a.JobId, a.Version, StatusName(a.Status), a.PurposeSpeechRecognition,
+        a.PurposeVoiceCloning, a.Answers, a.SubmittedAt, a.ReviewedAt, a.ReviewReasons, a.KeepUntil);
+
+    public static string StatusName(AssessmentStatus status) => status switch
+    {
+        AssessmentStatus.Waiting => "waiting",
+        AssessmentStatus.Approved => "approved",
+        _ => "sent-back",
+    };
+}
+
+public static class AssessmentsApi
+{
+    public static IEndpointRouteBuilder MapAssessments(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/api/jobs/{jobId:guid}/assessment").WithTags("Impact assessments")
+            .RequireAuthorization(Roles.Requester)
+            .RequireRateLimiting(WebSetup.ApiLimit)
+            .DisableAntiforgery();
+        jobs.MapGet("/", History);
+        jobs.MapPost("/", Submit);
+
+        var admin = app.MapGroup("/api/admin/assessments").WithTags("Impact assessments")
+            .RequireAuthorization(Roles.Admin)
+            .RequireRateLimiting(WebSetup.ApiLimit)
+            .DisableAntiforgery();
+        admin.MapGet("/", async (ImpactAssessments assessments, CancellationToken ct) =>
+            TypedResults.Ok((await assessments.WaitingAsync(ct)).Select(AssessmentResponse.From).ToArray()));
+        admin.MapPost("/{assessmentId:guid}/review", Review);
+        return app;
+    }
+
+    private static async Task<Ok<AssessmentResponse[]>> History(Guid jobId, ClaimsPrincipal user, ImpactAssessments assessments, CancellationToken ct) =>
+        TypedResults.Ok((await assessments.HistoryAsync(Org(user), jobId, ct)).Select(AssessmentResponse.From).ToArray());
+
+    private static async Task<Results<Created<AssessmentResponse>, ValidationProblem, ProblemHttpResult>> Submit(
+        Guid jobId, AssessmentAnswers answers, ClaimsPrincipal user, ImpactAssessments assessments, IStringLocalizer<AssessmentsText> text, CancellationToken ct)
+    {
+        var outcome = await assessments.SubmitAsync(Org(user), user.UserId(), jobId, answers, ct);
+        return outcome.Kind switch
+        {
+            AssessmentOutcomeKind.Ok => TypedResults.Created($"/api/jobs/{jobId}/assessment", AssessmentResponse.From(outcome.Assessment!)),
+            AssessmentOutcomeKind.Invalid => Problems.Validation(outcome.Errors!, text, "The impact assessment needs attention."),
+            AssessmentOutcomeKind.JobClosed => Problems.Problem(StatusCodes.Status409Conflict, text, "Job closed",
+                "This job is closed: its assessments are kept as they are."),
+            _ => Problems.Problem(StatusCodes.Status404NotFound, text, "Job not found", "No job with this id belongs to your organisation."),
+        };
+    }
+
+    private static async Task<Results<Ok<AssessmentResponse>, ValidationProblem, ProblemHttpResult>> Review(
+        Guid assessmentId, AssessmentReviewRequest review, ClaimsPrincipal user, ImpactAssessments assessments, IStringLocalizer<AssessmentsText> text,
+        CancellationToken ct)
+    {
+        var outcome = await assessments.ReviewAsync(user.UserId(), assessmentId, review, ct);
+        return outcome.Kind switch
+        {
+            AssessmentOutcomeKind.Ok => TypedResults.Ok(AssessmentResponse.From(outcome.Assessment!)),
+            AssessmentOutcomeKind.Invalid => Problems.Validation(outcome.Errors!, text),
+            AssessmentOutcomeKind.AlreadyReviewed => Problems.Problem(StatusCodes.Status409Conflict, text, "Already reviewed",
+                "This version was already reviewed. The requester submits a new version to change it."),
+            _ => Problems.Problem(StatusCodes.Status404NotFound, text, "Assessment not found", "No impact assessment has this id."),
+        };
+    }
+
+    private static Guid Org(ClaimsPrincipal user) =>
+        user.OrganisationIdOrNull() ?? throw new InvalidOperationException("The requester policy guarantees an organisation.");
+
+    /// <summary>The assessments' part of the EF model; it mirrors Migrations/0100_impact_assessments.sql.</summary>
+    internal static void MapAssessments(this ModelBuilder builder)
+    {
+        builder.Entity<ImpactAssessment>(e =>
+        {
+            e.ToTable("impact_assessments", t => t.HasCheckConstraint("ck_impact_assessments_reviewed", "(status = 0) = (reviewed_at IS NULL)"));
+            foreach (var answer in new[]
+                     {
+                         nameof(ImpactAssessment.PurposeAndNecessity), nameof(ImpactAssessment.DataCollected), nameof(ImpactAssessment.RiskVoiceCloning),
+                         nameof(ImpactAssessment.RiskReidentification), nameof(ImpactAssessment.RiskMinors), nameof(ImpactAssessment.RiskDeepSynthesis),
+                         nameof(ImpactAssessment.Safeguards), nameof(ImpactAssessment.Retention), nameof(ImpactAssessment.Recipients),
+                         nameof(ImpactAssessment.ReviewReasons),
+                     })
+            {
+                e.Property(answer).HasMaxLength(AssessmentRules.MaxAnswerLength);
+            }
+            e.Ignore(a => a.Answers);
+            e.HasIndex(a => new { a.JobId, a.Version }).IsUnique();
+            e.HasIndex(a => a.Status);
+            e.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(a => a.SubmittedByUserId).OnDelete(DeleteBehavior.Restrict);
+        });
+    }
+}
+
+/// <summary>Texts of impact assessments. Translations in AssessmentsText.zh-Hans.resx.</summary>
+public sealed class AssessmentsText;
