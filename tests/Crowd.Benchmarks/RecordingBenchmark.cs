@@ -11,6 +11,7 @@ using System.Threading.Channels;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Infrastructure.Database;
@@ -146,7 +147,8 @@ public static class RecordingBenchmark
                 .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JobResponse>())!;
             var prompts = string.Join('\n', Enumerable.Range(1, contributors + 10).Select(i => $"Benchmark sentence number {i}."));
             (await api.PutAsync($"/api/jobs/{job.Id}/prompts", new StringContent(prompts, System.Text.Encoding.UTF8, "text/plain"))).EnsureSuccessStatusCode();
-            await FundAsync(admin, job.Id, job.Budget!.Total);
+            await AssessAsync(api, admin, job.Id);
+            await FundAsync(admin, job.Title, job.Budget!.Total);
             (await api.PostAsync($"/api/jobs/{job.Id}/publish", null)).EnsureSuccessStatusCode();
             jobs.Add(job.Id);
         }
@@ -184,23 +186,42 @@ public static class RecordingBenchmark
         return [.. recorders.OrderBy(r => r.Node).ThenBy(r => r.JobId)];
     }
 
-    private static async Task FundAsync(HttpClient admin, Guid jobId, Money amount)
+    /// <summary>The requester submits the job's impact assessment and the admin approves it, as publishing requires.</summary>
+    private static async Task AssessAsync(HttpClient api, HttpClient admin, Guid jobId)
     {
-        var page = await admin.GetStringAsync("/Escrow/Fund");
+        var submitted = (await (await api.PostAsJsonAsync($"/api/jobs/{jobId}/assessment", new AssessmentAnswers(
+                PurposeAndNecessity: "Measuring how many people can record at once; read speech of many speakers is the workload.",
+                DataCollected: "Generated audio of prompted sentences and its quality metrics. No real person's voice.",
+                RiskVoiceCloning: "None: the audio is generated, and voice cloning is not a purpose of this job.",
+                RiskReidentification: "None: the speakers are generated accounts.",
+                RiskMinors: "None: every account is an adult's.",
+                Safeguards: "Per-clip encryption; the database and clips are thrown away after the run.",
+                Retention: "30 days, and the whole database is deleted when the benchmark ends.",
+                Recipients: "Bench Speech AI, the buyer named on the consent screen.")))
+            .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<AssessmentResponse>())!;
+        (await admin.PostAsJsonAsync($"/api/admin/assessments/{submitted.Id}/review", new AssessmentReviewRequest(true, null))).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The admin finds the job's payment reference among the jobs waiting for money and records its bank transfer.</summary>
+    private static async Task FundAsync(HttpClient admin, string title, Money amount)
+    {
+        var page = WebUtility.HtmlDecode(await admin.GetStringAsync("/Escrow/Fund"));
+        var reference = Regex.Matches(page, "data-testid=\"waiting-([^\"]+)\"(.*?)</tr>", RegexOptions.Singleline)
+            .Where(m => m.Groups[2].Value.Contains(title, StringComparison.Ordinal)).Select(m => m.Groups[1].Value).Single();
         var token = Regex.Match(page, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
         var form = new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = token,
-            ["JobId"] = jobId.ToString(),
+            ["PaymentReference"] = reference,
             ["Amount"] = (amount.Minor / 100m).ToString("0.00", CultureInfo.InvariantCulture),
             ["Currency"] = amount.Currency,
-            ["Reference"] = "BENCH-" + jobId.ToString("N")[..8],
+            ["BankReference"] = "BENCH-" + reference,
         });
         var response = await admin.PostAsync("/Escrow/Fund", form);
         var body = await response.Content.ReadAsStringAsync();
-        if (!body.Contains("Recorded.", StringComparison.Ordinal))
+        if (!body.Contains("Recorded for", StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"Funding job {jobId} was not recorded: HTTP {(int)response.StatusCode}");
+            throw new InvalidOperationException($"Funding job {title} ({reference}) was not recorded: HTTP {(int)response.StatusCode}");
         }
     }
 
@@ -497,6 +518,8 @@ internal sealed class NodeProcess : IAsyncDisposable
         start.ArgumentList.Add(address.ToString());
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__Console__FormatterName"] = "simple";
+        // Production refuses to start without the address people reach it at; browsers' origins are checked against it.
+        start.Environment["Crowd__PublicUrl"] = address.ToString();
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

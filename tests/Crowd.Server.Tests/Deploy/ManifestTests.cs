@@ -34,10 +34,10 @@ public sealed class ManifestTests
 
     private static IEnumerable<YamlMappingNode> Items(YamlNode node) => ((YamlSequenceNode)node).Children.Cast<YamlMappingNode>();
 
-    /// <summary>Whether an environment variable names a setting the server binds: ConnectionStrings__Crowd or a CrowdOptions property path.</summary>
+    /// <summary>Whether an environment variable names a setting the server binds: its two connection strings or a CrowdOptions property path.</summary>
     private static bool ServerReads(string variable)
     {
-        if (variable == "ConnectionStrings__Crowd")
+        if (variable is "ConnectionStrings__Crowd" or "ConnectionStrings__CrowdOwner")
         {
             return true;
         }
@@ -87,12 +87,15 @@ public sealed class ManifestTests
         ports["http"].ShouldBe("8080");
         S(env["ASPNETCORE_URLS"], "value").ShouldBe("http://0.0.0.0:8080");
         ports["silo"].ShouldBe(S(env["Crowd__Orleans__SiloPort"], "value"));
-        foreach (var secret in new[] { "ConnectionStrings__Crowd", "Crowd__Clips__MasterKey", "Crowd__Admin__Password" })
+        foreach (var secret in new[] { "ConnectionStrings__Crowd", "ConnectionStrings__CrowdOwner", "Crowd__Clips__MasterKey",
+                     "Crowd__Keys__DataProtection", "Crowd__Keys__Audit", "Crowd__Admin__Password" })
         {
             S(At(env[secret], "valueFrom", "secretKeyRef"), "name").ShouldBe("crowd", $"{secret} comes from the secret");
         }
         env.Values.ShouldAllBe(e => ((YamlMappingNode)e).Children.ContainsKey(new YamlScalarNode("value")) || ((YamlMappingNode)e).Children.ContainsKey(new YamlScalarNode("valueFrom")));
         env.Keys.Where(k => k.Contains("__", StringComparison.Ordinal)).ShouldAllBe(k => ServerReads(k), "every setting is one the server binds");
+        Uri.TryCreate(S(env["Crowd__PublicUrl"], "value"), UriKind.Absolute, out var publicUrl).ShouldBeTrue();
+        publicUrl!.Scheme.ShouldBe("https");
         S(env["Crowd__Orleans__Kubernetes"], "value").ShouldBe("true");
         foreach (var (variable, field) in new[] { ("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"), ("POD_IP", "status.podIP") })
         {

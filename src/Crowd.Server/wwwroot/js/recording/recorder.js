@@ -138,6 +138,8 @@ const connection = new signalR.HubConnectionBuilder()
 connection.on('frame', (frame) => {
   const f = camel(frame);
   if (f.takeId !== state.takeId) return;
+  // How much of the take the server has analysed (100 ms chunks), for the page and for tests that wait on it.
+  root.dataset.heardMs = String((f.seq + 1) * 100);
   showLevel(f.rmsDbfs);
   showHints(f.hints);
 });
@@ -285,6 +287,7 @@ async function record() {
     state.chunks = [];
     state.passed = false;
     state.maxLevel = -100;
+    root.dataset.heardMs = '0';
     ui.verdict.hidden = true;
     ui.verdict.dataset.passed = '';
     ui.hints.dataset.seen = '';
