@@ -250,13 +250,11 @@ public sealed class RecordingOptions
     public int CheckpointSeconds { get; set; } = 10;
 
     /// <summary>
-    /// Audio seconds one stream may deliver per second of wall time, averaged over the burst: a browser catching up after
-    /// a stall sends faster than real time for a moment, a client sending 250 ms chunks every 55 ms does not get far.
+    /// How far a take's audio may run ahead of the wall time since the take began, in seconds. A microphone cannot get
+    /// ahead at all, so a backlog after a stall or a reconnect is accepted at any speed; a client sending 250 ms chunks
+    /// every 55 ms is stopped within a second.
     /// </summary>
-    public double AudioSecondsPerSecond { get; set; } = 2;
-
-    /// <summary>Audio seconds a stream may send at once (a take starting with a backlog, a reconnect resending).</summary>
-    public double AudioBurstSeconds { get; set; } = 1;
+    public double AudioAheadSeconds { get; set; } = 1;
 
     /// <summary>The largest chunk accepted, in samples (250 ms at 16 kHz).</summary>
     public int MaxChunkSamples { get; set; } = 4_000;

@@ -7,12 +7,17 @@ public sealed class AudioRateLimiterTests
 {
     private readonly FakeTime _clock = new();
 
-    private AudioRateLimiter Limiter() => new(secondsPerSecond: 2, burstSeconds: 1, sampleRate: 16_000, _clock);
+    private AudioRateLimiter StartedTake()
+    {
+        var limiter = new AudioRateLimiter(aheadSeconds: 1, sampleRate: 16_000, _clock);
+        limiter.Start();
+        return limiter;
+    }
 
     [Fact]
     public void QuarterSecondChunksEvery55MillisecondsAreRefusedWithinASecond()
     {
-        var limiter = Limiter();
+        var limiter = StartedTake();
         var accepted = 0;
         while (accepted < 100 && limiter.TryTake(4_000))
         {
@@ -20,13 +25,13 @@ public sealed class AudioRateLimiterTests
             _clock.Advance(TimeSpan.FromMilliseconds(55));
         }
 
-        accepted.ShouldBeLessThan(10, "4.5× real time drains a one-second burst in well under a second");
+        accepted.ShouldBeLessThan(10, "4.5× real time gets one second ahead in well under a second");
     }
 
     [Fact]
     public void RealTimeAudioIsAcceptedForAsLongAsItLasts()
     {
-        var limiter = Limiter();
+        var limiter = StartedTake();
 
         for (var i = 0; i < 6_000; i++) // ten minutes of 100 ms chunks
         {
@@ -38,7 +43,7 @@ public sealed class AudioRateLimiterTests
     [Fact]
     public void ABrowserCatchingUpAtTwiceRealTimeAfterAStallIsAccepted()
     {
-        var limiter = Limiter();
+        var limiter = StartedTake();
         _clock.Advance(TimeSpan.FromSeconds(2)); // a stall: 20 chunks wait in the browser
 
         for (var i = 0; i < 40; i++)
@@ -49,9 +54,23 @@ public sealed class AudioRateLimiterTests
     }
 
     [Fact]
+    public void AStalledConnectionDeliveringFiveSecondsOfBacklogAtOnceIsAccepted()
+    {
+        var limiter = StartedTake();
+        _clock.Advance(TimeSpan.FromSeconds(5)); // the network or the server stalled; the microphone did not
+
+        for (var i = 0; i < 50; i++)
+        {
+            limiter.TryTake(1_600).ShouldBeTrue($"chunk {i}");
+        }
+        limiter.TryTake(16_000).ShouldBeTrue("one more second: the take may run one second ahead");
+        limiter.TryTake(1_600).ShouldBeFalse("but no further");
+    }
+
+    [Fact]
     public void SmallChunksCountByTheirAudioNotByTheirNumber()
     {
-        var limiter = Limiter();
+        var limiter = StartedTake();
         var accepted = 0;
         while (accepted < 1_000 && limiter.TryTake(160))
         {
@@ -59,6 +78,18 @@ public sealed class AudioRateLimiterTests
             _clock.Advance(TimeSpan.FromMilliseconds(2)); // 10 ms of audio every 2 ms: 5× real time
         }
 
-        accepted.ShouldBeInRange(100, 200, "a one-second burst is 100 such chunks, refilled at two seconds per second");
+        accepted.ShouldBeInRange(120, 130, "one second ahead after about 125 such chunks: 1.25 s of audio in 0.25 s");
+    }
+
+    [Fact]
+    public void ANewTakeStartsFromNothing()
+    {
+        var limiter = StartedTake();
+        limiter.TryTake(16_000).ShouldBeTrue();
+        limiter.TryTake(1_600).ShouldBeFalse();
+
+        limiter.Start();
+
+        limiter.TryTake(16_000).ShouldBeTrue();
     }
 }

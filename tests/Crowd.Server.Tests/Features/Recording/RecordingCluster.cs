@@ -56,7 +56,7 @@ public sealed class RecordingCluster : IAsyncDisposable
                 ["Crowd__Orleans__AdvertisedAddress"] = "127.0.0.1",
                 ["Crowd__Orleans__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
                 ["Crowd__Recording__CheckpointSeconds"] = "1",
-                ["Crowd__Recording__AudioBurstSeconds"] = "60",
+                ["Crowd__Recording__AudioAheadSeconds"] = "60",
                 ["Crowd__RateLimits__AuthPerMinute"] = "100000",
                 ["Crowd__RateLimits__ApiPerSecond"] = "100000",
                 ["Crowd__Scheduler__Enabled"] = "false",
@@ -78,32 +78,8 @@ public sealed class RecordingCluster : IAsyncDisposable
     public CrowdDb Db() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(ConnectionString).Options);
 
     /// <summary>A published, funded job with its prompts, as a requester leaves it after publishing.</summary>
-    public async Task<Guid> PublishedJobAsync(int prompts, int takesPerPrompt = 1, int maxTakesPerSpeaker = 200)
-    {
-        await using var db = Db();
-        var now = DateTimeOffset.UtcNow;
-        var org = new Organisation { Id = Guid.CreateVersion7(), Name = "Acme Speech AI", Kind = OrganisationKind.Requester, CreatedAt = now };
-        var requester = new CrowdUser
-        {
-            Id = Guid.CreateVersion7(), UserName = TestAccounts.NewEmail("requester"), DisplayName = "Requester", DateOfBirth = new DateOnly(1980, 1, 1),
-            OrganisationId = org.Id, CreatedAt = now, SecurityStamp = Guid.NewGuid().ToString(),
-        };
-        var job = new Job
-        {
-            Id = Guid.CreateVersion7(), OrganisationId = org.Id, CreatedByUserId = requester.Id, Status = JobStatus.Published, Version = 1,
-            Title = "Read aloud", Language = "en", TakesPerPrompt = takesPerPrompt, MaxTakesPerSpeaker = maxTakesPerSpeaker, HourlyRateMinor = 3000,
-            Currency = "CNY", Region = "CN-BJ", BuyerName = "Acme Speech AI", MinSpeechRatio = 0.2, PromptCount = prompts, CreatedAt = now,
-            UpdatedAt = now, PublishedAt = now,
-        };
-        db.Organisations.Add(org);
-        db.Users.Add(requester);
-        db.Jobs.Add(job);
-        db.JobVersions.Add(new JobVersion { JobId = job.Id, Version = 1, TermsJson = "{}", TermsSha256 = Convert.ToHexStringLower(SHA256.HashData("{}"u8)), PublishedAt = now });
-        db.Prompts.AddRange(Enumerable.Range(1, prompts).Select(i => new Prompt { Id = Guid.CreateVersion7(), JobId = job.Id, Ordinal = i, Text = $"Sentence {i}." }));
-        await db.SaveChangesAsync();
-        await RecordingTestData.BudgetAndFundAsync(db, job.Id);
-        return job.Id;
-    }
+    public Task<Guid> PublishedJobAsync(int prompts, int takesPerPrompt = 1, int maxTakesPerSpeaker = 200) =>
+        RecordingTestData.SeededJobAsync(ConnectionString, prompts, takesPerPrompt, maxTakesPerSpeaker);
 
     public async ValueTask DisposeAsync()
     {
@@ -140,7 +116,8 @@ public sealed class ClusterContributor
         var contributor = new ClusterContributor();
         using var http = contributor.Http(node);
         (await http.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest(contributor.Email, TestAccounts.Password, "Wang Fang",
-            new DateOnly(1995, 3, 2), Roles.Contributor))).StatusCode.ShouldBe(HttpStatusCode.Created);
+            new DateOnly(1995, 3, 2), Roles.Contributor))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await http.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(contributor.Email, TestAccounts.Password))).StatusCode.ShouldBe(HttpStatusCode.OK);
         var screen = await Consent.ConsentTestData.ScreenAsync(http, jobId);
         (await Consent.ConsentTestData.ConsentAsync(http, jobId, screen, "Wang Fang")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         return contributor;

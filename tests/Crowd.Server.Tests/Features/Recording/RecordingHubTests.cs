@@ -24,7 +24,7 @@ public sealed class HubApp : RecordingApp
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("Crowd:Recording:StreamIdleSeconds", "2");
-        builder.UseSetting("Crowd:Recording:AudioBurstSeconds", "60");
+        builder.UseSetting("Crowd:Recording:AudioAheadSeconds", "60");
     }
 }
 

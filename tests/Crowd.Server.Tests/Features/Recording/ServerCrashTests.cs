@@ -21,7 +21,7 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync();
         var dataDirectory = Path.Combine(Path.GetTempPath(), "crowd-crash-" + Guid.NewGuid().ToString("N")[..12]);
-        var jobId = await SeedJobAsync(connectionString);
+        var jobId = await RecordingTestData.SeededJobAsync(connectionString, prompts: 2);
         var email = TestAccounts.NewEmail(Roles.Contributor);
         var speech = await TestAudio.SpeechSamplesAsync();
 
@@ -102,32 +102,6 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    private static async Task<Guid> SeedJobAsync(string connectionString)
-    {
-        await using var db = new CrowdDb(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
-        var now = DateTimeOffset.UtcNow;
-        var org = new Organisation { Id = Guid.CreateVersion7(), Name = "Acme Speech AI", Kind = OrganisationKind.Requester, CreatedAt = now };
-        var requester = new CrowdUser
-        {
-            Id = Guid.CreateVersion7(), UserName = TestAccounts.NewEmail("requester"), DisplayName = "Requester", DateOfBirth = new DateOnly(1980, 1, 1),
-            OrganisationId = org.Id, CreatedAt = now, SecurityStamp = Guid.NewGuid().ToString(),
-        };
-        var job = new Job
-        {
-            Id = Guid.CreateVersion7(), OrganisationId = org.Id, CreatedByUserId = requester.Id, Status = JobStatus.Published, Version = 1,
-            Title = "Read aloud", Language = "en", TakesPerPrompt = 1, HourlyRateMinor = 3000, Currency = "CNY", Region = "CN-BJ",
-            BuyerName = "Acme Speech AI", MinSpeechRatio = 0.2, PromptCount = 2, CreatedAt = now, UpdatedAt = now, PublishedAt = now,
-        };
-        db.Organisations.Add(org);
-        db.Users.Add(requester);
-        db.Jobs.Add(job);
-        db.JobVersions.Add(new JobVersion { JobId = job.Id, Version = 1, TermsJson = "{}", TermsSha256 = Convert.ToHexStringLower(SHA256.HashData("{}"u8)), PublishedAt = now });
-        db.Prompts.AddRange(Enumerable.Range(1, 2).Select(i => new Prompt { Id = Guid.CreateVersion7(), JobId = job.Id, Ordinal = i, Text = $"Sentence {i}." }));
-        await db.SaveChangesAsync();
-        await RecordingTestData.BudgetAndFundAsync(db, job.Id);
-        return job.Id;
-    }
-
     private sealed class ServerProcess : IAsyncDisposable
     {
         private readonly Process _process;
@@ -162,7 +136,7 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
             start.Environment["ConnectionStrings__Crowd"] = connectionString;
             start.Environment["Crowd__DataDirectory"] = dataDirectory;
             start.Environment["Crowd__Recording__CheckpointSeconds"] = "1";
-            start.Environment["Crowd__Recording__AudioBurstSeconds"] = "60";
+            start.Environment["Crowd__Recording__AudioAheadSeconds"] = "60";
             start.Environment["Crowd__RateLimits__AuthPerMinute"] = "1000";
             start.Environment["Logging__Console__FormatterName"] = "simple";
             start.Environment["Logging__LogLevel__Default"] = "Warning";

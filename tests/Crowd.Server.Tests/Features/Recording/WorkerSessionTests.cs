@@ -18,7 +18,7 @@ public sealed class SessionClockApp : RecordingApp
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.UseSetting("Crowd:Recording:AudioBurstSeconds", "60");
+        builder.UseSetting("Crowd:Recording:AudioAheadSeconds", "60");
         builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Time));
     }
 }

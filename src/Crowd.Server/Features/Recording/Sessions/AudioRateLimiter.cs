@@ -1,35 +1,33 @@
 namespace Crowd.Server.Features.Recording.Sessions;
 
 /// <summary>
-/// A token bucket over audio, not over messages: it refills at <c>secondsPerSecond</c> seconds of audio per second of
-/// wall time and holds at most <c>burstSeconds</c>. Counting chunks let 250 ms chunks through every 55 ms (4.5× real
-/// time); counting samples holds whatever the chunk size.
+/// Holds a take to real time by its audio, not by its messages: the audio received since the take began may not run
+/// more than <c>aheadSeconds</c> ahead of the wall time since then. Counting chunks let 250 ms chunks through every
+/// 55 ms (4.5× real time). A rate over a short window refused honest takes too: a network or a server that stalls for
+/// a moment delivers a backlog at once, which is still audio a microphone recorded in real time.
 /// </summary>
-public sealed class AudioRateLimiter(double secondsPerSecond, double burstSeconds, int sampleRate, TimeProvider clock)
+public sealed class AudioRateLimiter(double aheadSeconds, int sampleRate, TimeProvider clock)
 {
-    private readonly double _refillPerSecond = secondsPerSecond * sampleRate;
-    private readonly double _capacity = burstSeconds * sampleRate;
-    private double _samples = burstSeconds * sampleRate;
-    private long _last = clock.GetTimestamp();
+    private readonly double _ahead = aheadSeconds * sampleRate;
+    private long _started = clock.GetTimestamp();
+    private long _samples;
 
-    /// <summary>Starts a new stream with a full bucket.</summary>
-    public void Reset()
+    /// <summary>A new take begins now, with no audio yet.</summary>
+    public void Start()
     {
-        _samples = _capacity;
-        _last = clock.GetTimestamp();
+        _started = clock.GetTimestamp();
+        _samples = 0;
     }
 
-    /// <summary>Takes <paramref name="samples"/> from the bucket, or nothing when the stream is ahead of what real time allows.</summary>
+    /// <summary>Counts <paramref name="samples"/> into the take, or refuses them when they would put it ahead of real time.</summary>
     public bool TryTake(int samples)
     {
-        var now = clock.GetTimestamp();
-        _samples = Math.Min(_capacity, _samples + (clock.GetElapsedTime(_last, now).TotalSeconds * _refillPerSecond));
-        _last = now;
-        if (_samples < samples)
+        var allowed = (clock.GetElapsedTime(_started).TotalSeconds * sampleRate) + _ahead;
+        if (_samples + samples > allowed)
         {
             return false;
         }
-        _samples -= samples;
+        _samples += samples;
         return true;
     }
 }

@@ -90,7 +90,7 @@ public sealed class WorkerSessionGrain(
         // The clock starts stopped at the checkpointed time: nothing between the last checkpoint and now is paid.
         _clock = new ActiveClock(TimeSpan.FromSeconds(Options.IdleCutoffSeconds), row.ActiveMs, clock.GetUtcNow(), running: false);
         _checkpointedMs = row.ActiveMs;
-        _limiter = new AudioRateLimiter(Options.AudioSecondsPerSecond, Options.AudioBurstSeconds, SampleRate, clock);
+        _limiter = new AudioRateLimiter(Options.AudioAheadSeconds, SampleRate, clock);
         _takeLost = row.CurrentTakeId is not null; // a take was in progress on a node that died
         _closed = false;
         var period = TimeSpan.FromSeconds(Math.Clamp(Options.CheckpointSeconds, 1, 15));
@@ -193,6 +193,7 @@ public sealed class WorkerSessionGrain(
         _expectedSeq = 0;
         _analyzer.Reset();
         _hints.Reset();
+        _limiter.Start();
         _clock.Touch(clock.GetUtcNow());
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<TaskClaims>().RenewAsync([_id], CancellationToken.None);
@@ -208,7 +209,6 @@ public sealed class WorkerSessionGrain(
             throw new RecordingRefusedException(RecordingErrors.UnknownTake);
         }
         _streaming = true;
-        _limiter.Reset();
         return Task.CompletedTask;
     }
 
