@@ -164,7 +164,7 @@ public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
         var submitted = new ConcurrentBag<Guid>();
         var start = new TaskCompletionSource();
         var watch = Stopwatch.StartNew();
-        var outcomes = await Task.WhenAll(contributors.Select((c, index) => Task.Run(async () =>
+        var running = contributors.Select((c, index) => Task.Run(async () =>
         {
             await using var client = await c.ConnectAsync(cluster[index % 2]);
             await client.InvokeAsync("Join", jobId, false);
@@ -202,8 +202,9 @@ public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
                 }
             }
             return "gave up";
-        })));
-        start.SetResult();
+        })).ToList();
+        start.SetResult(); // every session joined on its node first; now they all claim at once
+        var outcomes = await Task.WhenAll(running);
         watch.Stop();
         output.WriteLine($"{2 * perNode} sessions on two nodes: {claimed.Count} claims, {submitted.Count} clips in {watch.ElapsedMilliseconds} ms");
 
