@@ -31,23 +31,23 @@ public static class PayoutBenchmark
         var step = Stopwatch.StartNew();
         await using (var db = Open())
         {
-            await db.ExecuteAsync($"""
-                INSERT INTO organisations (id, name, kind, created_at) VALUES ('{jobId}', 'Bench requester', 1, now());
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO organisations (id, name, kind, created_at) VALUES ({jobId}, 'Bench requester', 1, now());
                 INSERT INTO users (id, display_name, date_of_birth, preferred_culture, created_at, user_name, email_confirmed, phone_number_confirmed,
                                    two_factor_enabled, lockout_enabled, access_failed_count)
-                SELECT CASE WHEN i = 0 THEN '{jobId}'::uuid ELSE md5('bench-user-' || i)::uuid END, 'Contributor ' || i, '1995-01-01', 'zh-Hans', now(),
+                SELECT CASE WHEN i = 0 THEN {jobId} ELSE md5('bench-user-' || i)::uuid END, 'Contributor ' || i, '1995-01-01', 'zh-Hans', now(),
                        'bench' || i || '@example.test', false, false, false, false, 0
                 FROM generate_series(0, {contributors}) AS i;
                 INSERT INTO jobs (id, organisation_id, created_by_user_id, status, version, title, description, language, takes_per_prompt, clip_min_ms,
                                   clip_max_ms, min_snr_db, max_clipping_ratio, min_speech_ratio, environment_notes, hourly_rate_minor, currency, region,
                                   estimated_seconds_per_clip, buyer_name, purpose_speech_recognition, purpose_voice_cloning, retention_days, prompt_count,
                                   created_at, updated_at)
-                VALUES ('{jobId}', '{jobId}', '{jobId}', 1, 1, 'Bench job', '', 'zh-CN', 1, 1000, 15000, 15, 0.005, 0.3, '', 3000, 'CNY', 'CN-BJ', 20,
+                VALUES ({jobId}, {jobId}, {jobId}, 1, 1, 'Bench job', '', 'zh-CN', 1, 1000, 15000, 15, 0.005, 0.3, '', 3000, 'CNY', 'CN-BJ', 20,
                         'Bench', true, false, 365, 0, now(), now());
                 INSERT INTO payout_accounts (contributor_id, provider, payee_name, account_kind, account_number_last4, onboarded, updated_at)
                 SELECT md5('bench-user-' || i)::uuid, 1, 'Contributor ' || i, 1, lpad((i % 10000)::text, 4, '0'), true, now()
                 FROM generate_series(1, {contributors}) AS i;
-                """, default);
+                """);
             await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.EscrowFunded, "bench funding", "bench-funding",
                 AccountRef.External("CNY"), AccountRef.Escrow(jobId, "CNY"), 10_000_000_000), time.GetUtcNow(), default);
         }
@@ -93,7 +93,7 @@ public static class PayoutBenchmark
             var negative = await LedgerQueries.NegativeContributorBalancesAsync(db);
             var paidOut = await LedgerQueries.BalanceAsync(db, AccountRef.PaidOut("CNY"));
             var accrued = await db.Set<EarningsAccrualRow>().SumAsync(a => a.AccruedMinor);
-            var entries = await db.ScalarAsync<long>("SELECT count(*) FROM ledger_entries", default);
+            var entries = await db.Set<LedgerEntry>().LongCountAsync();
             output.WriteLine($"check     sum per currency {string.Join(", ", trial.Select(t => $"{t.Key} {t.Value}"))}; negative contributor balances {negative.Count}; "
                 + $"paid out {paidOut} of {accrued / 100m:N2} CNY accrued; {entries:N0} ledger entries");
             if (trial.Any(t => t.Value != 0) || negative.Count > 0 || paidOut.Minor != accrued || settled != contributors)
@@ -110,11 +110,11 @@ public static class PayoutBenchmark
         async Task<long> RowsAsync()
         {
             await using var db = Open();
-            return await db.ScalarAsync<long>("""
+            return await db.Database.SqlQuery<long>($"""
                 SELECT (SELECT count(*) FROM ledger_entries) + (SELECT count(*) FROM ledger_transactions) + (SELECT count(*) FROM ledger_accounts)
                      + (SELECT count(*) FROM earnings_accruals) + (SELECT count(*) FROM payouts) + (SELECT count(*) FROM payouts WHERE state >= 2)
-                     + (SELECT count(*) FROM payouts WHERE state = 3)
-                """, default);
+                     + (SELECT count(*) FROM payouts WHERE state = 3) AS "Value"
+                """).SingleAsync();
         }
 
         static void Report(TextWriter output, string what, int count, TimeSpan elapsed, long rows) =>

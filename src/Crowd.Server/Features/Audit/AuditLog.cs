@@ -42,7 +42,7 @@ public sealed class AuditLog(CrowdDb db, TimeProvider clock, AuditKey key)
         try
         {
             // One writer at a time extends the chain; the lock ends with the transaction.
-            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [ChainLock], ct);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ChainLock})", ct);
             var last = await db.AuditLog.AsNoTracking().OrderByDescending(e => e.Seq)
                 .Select(e => new { e.Seq, e.Hash, e.Keyed }).FirstOrDefaultAsync(ct);
             if (last is not null && !last.Keyed && !sealing)

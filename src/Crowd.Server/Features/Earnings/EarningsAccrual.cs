@@ -3,8 +3,7 @@ using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
-using Npgsql;
-using NpgsqlTypes;
+using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Earnings;
 
@@ -41,41 +40,6 @@ public sealed record AccrualResult(Guid SessionId, Money AccruedTotal, long Post
 /// </summary>
 public static class EarningsAccrual
 {
-    // The rate is fixed at the session's first checkpoint, and never below the region's floor.
-    private const string TermsSql = """
-        SELECT j.id, j.currency, GREATEST(j.hourly_rate_minor, coalesce(GREATEST(f.legal_minimum_minor, f.market_reference_minor), 0)),
-               coalesce(b.platform_fee_bp, 0), coalesce(b.supplier_fee_bp, 0)
-        FROM jobs j
-        LEFT JOIN rate_floors f ON f.region = j.region AND f.currency = j.currency
-        LEFT JOIN job_budgets b ON b.job_id = j.id
-        WHERE j.id = ANY(@jobs)
-        """;
-
-    // A session's first checkpoint inserts its row with its totals already computed; one seen before is updated below.
-    private const string InsertSql = """
-        INSERT INTO earnings_accruals (session_id, contributor_id, job_id, currency, hourly_rate_minor, platform_fee_bp, supplier_fee_bp,
-            supplier_organisation_id, active_ms_total, accrued_minor, platform_fee_minor, supplier_fee_minor, created_at, updated_at)
-        SELECT i.*, @now, @now
-        FROM unnest(@sessions, @contributors, @jobs, @currencies, @rates, @platform_bps, @supplier_bps, @suppliers, @ms, @accrued, @platform_fees, @supplier_fees)
-            AS i(session_id, contributor_id, job_id, currency, rate, platform_bp, supplier_bp, supplier, ms, accrued, platform_fee, supplier_fee)
-        ON CONFLICT (session_id) DO NOTHING
-        RETURNING session_id
-        """;
-
-    private const string LockSql = """
-        SELECT session_id, contributor_id, job_id, currency, hourly_rate_minor, platform_fee_bp, supplier_fee_bp, supplier_organisation_id,
-               active_ms_total, accrued_minor, platform_fee_minor, supplier_fee_minor, supplier_fee_stopped_at
-        FROM earnings_accruals WHERE session_id = ANY(@sessions) ORDER BY session_id FOR UPDATE
-        """;
-
-    private const string UpdateSql = """
-        UPDATE earnings_accruals a SET active_ms_total = u.ms, accrued_minor = u.accrued, platform_fee_minor = u.platform_fee,
-            supplier_fee_minor = u.supplier_fee, updated_at = @now,
-            supplier_fee_stopped_at = CASE WHEN u.stopped THEN coalesce(a.supplier_fee_stopped_at, @now) ELSE a.supplier_fee_stopped_at END
-        FROM unnest(@sessions, @ms, @accrued, @platform_fees, @supplier_fees, @stopped) AS u(session_id, ms, accrued, platform_fee, supplier_fee, stopped)
-        WHERE a.session_id = u.session_id
-        """;
-
     /// <summary>The seam the session checkpoint calls, with the session's cumulative active time.</summary>
     public static async Task<AccrualResult> AccrueAsync(CrowdDb db, Guid sessionId, Guid contributorId, Guid jobId, long activeMsTotal,
         TimeProvider time, CancellationToken ct = default) =>
@@ -96,7 +60,7 @@ public static class EarningsAccrual
         {
             if (latest.Count > 1_000)
             {
-                await db.ExecuteAsync("SET LOCAL work_mem = '64MB'", ct);
+                await db.Database.ExecuteSqlAsync($"SET LOCAL work_mem = '64MB'", ct);
             }
             var jobIds = latest.Select(c => c.JobId).Distinct().Order().ToArray();
             // In one order, so that concurrent accruals, fundings and refunds of the same jobs queue rather than deadlock.
@@ -179,18 +143,19 @@ public static class EarningsAccrual
 
     private sealed record JobTerms(string Currency, long RateMinor, int PlatformFeeBp, int SupplierFeeBp);
 
-    private static async Task<Dictionary<Guid, JobTerms>> TermsAsync(CrowdDb db, Guid[] jobIds, CancellationToken ct)
-    {
-        var terms = new Dictionary<Guid, JobTerms>();
-        await using var command = await db.CommandAsync(TermsSql, ct);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("jobs", jobIds));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            terms[reader.GetGuid(0)] = new JobTerms(reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4));
-        }
-        return terms;
-    }
+    // The rate is fixed at the session's first checkpoint, and never below the region's floor.
+    private static async Task<Dictionary<Guid, JobTerms>> TermsAsync(CrowdDb db, Guid[] jobIds, CancellationToken ct) =>
+        (await db.Database.SqlQuery<JobTermsRow>($"""
+            SELECT j.id AS "JobId", j.currency::text AS "Currency",
+                   GREATEST(j.hourly_rate_minor, coalesce(GREATEST(f.legal_minimum_minor, f.market_reference_minor), 0)) AS "RateMinor",
+                   coalesce(b.platform_fee_bp, 0) AS "PlatformFeeBp", coalesce(b.supplier_fee_bp, 0) AS "SupplierFeeBp"
+            FROM jobs j
+            LEFT JOIN rate_floors f ON f.region = j.region AND f.currency = j.currency
+            LEFT JOIN job_budgets b ON b.job_id = j.id
+            WHERE j.id = ANY({jobIds})
+            """).ToListAsync(ct)).ToDictionary(t => t.JobId, t => new JobTerms(t.Currency, t.RateMinor, t.PlatformFeeBp, t.SupplierFeeBp));
+
+    private sealed record JobTermsRow(Guid JobId, string Currency, long RateMinor, int PlatformFeeBp, int SupplierFeeBp);
 
     /// <summary>
     /// A session's first checkpoint. Pay comes from time and rate alone; the supplier fee goes to the supplier the contributor
@@ -211,51 +176,38 @@ public static class EarningsAccrual
         };
     }
 
+    // A session's first checkpoint inserts its row with its totals already computed; one seen before is updated below.
     private static async Task<HashSet<Guid>> InsertAsync(CrowdDb db, List<EarningsAccrualRow> rows, DateTimeOffset now, CancellationToken ct)
     {
-        await using var command = await db.CommandAsync(InsertSql, ct);
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("sessions", rows.Select(r => r.SessionId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("contributors", rows.Select(r => r.ContributorId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("jobs", rows.Select(r => r.JobId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("currencies", rows.Select(r => r.Currency).ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Char });
-        command.Parameters.Add(new NpgsqlParameter<long[]>("rates", rows.Select(r => r.HourlyRateMinor).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("platform_bps", rows.Select(r => r.PlatformFeeBp).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("supplier_bps", rows.Select(r => r.SupplierFeeBp).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<Guid?[]>("suppliers", rows.Select(r => r.SupplierOrganisationId).ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter<long[]>("ms", rows.Select(r => r.ActiveMsTotal).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<long[]>("accrued", rows.Select(r => r.AccruedMinor).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<long[]>("platform_fees", rows.Select(r => r.PlatformFeeMinor).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<long[]>("supplier_fees", rows.Select(r => r.SupplierFeeMinor).ToArray()));
-        var inserted = new HashSet<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            inserted.Add(reader.GetGuid(0));
-        }
-        return inserted;
+        var sessions = rows.Select(r => r.SessionId).ToArray();
+        var contributors = rows.Select(r => r.ContributorId).ToArray();
+        var jobs = rows.Select(r => r.JobId).ToArray();
+        var currencies = rows.Select(r => r.Currency).ToArray();
+        var rates = rows.Select(r => r.HourlyRateMinor).ToArray();
+        var platformBps = rows.Select(r => r.PlatformFeeBp).ToArray();
+        var supplierBps = rows.Select(r => r.SupplierFeeBp).ToArray();
+        var suppliers = rows.Select(r => r.SupplierOrganisationId).ToArray();
+        var ms = rows.Select(r => r.ActiveMsTotal).ToArray();
+        var accrued = rows.Select(r => r.AccruedMinor).ToArray();
+        var platformFees = rows.Select(r => r.PlatformFeeMinor).ToArray();
+        var supplierFees = rows.Select(r => r.SupplierFeeMinor).ToArray();
+        var inserted = await db.Database.SqlQuery<Guid>($"""
+            INSERT INTO earnings_accruals (session_id, contributor_id, job_id, currency, hourly_rate_minor, platform_fee_bp, supplier_fee_bp,
+                supplier_organisation_id, active_ms_total, accrued_minor, platform_fee_minor, supplier_fee_minor, created_at, updated_at)
+            SELECT i.*, {now}, {now}
+            FROM unnest({sessions}, {contributors}, {jobs}, {currencies}, {rates}, {platformBps}, {supplierBps}, {suppliers}, {ms}, {accrued},
+                        {platformFees}, {supplierFees})
+                AS i(session_id, contributor_id, job_id, currency, rate, platform_bp, supplier_bp, supplier, ms, accrued, platform_fee, supplier_fee)
+            ON CONFLICT (session_id) DO NOTHING
+            RETURNING session_id AS "Value"
+            """).ToListAsync(ct);
+        return [.. inserted];
     }
 
-    private static async Task<Dictionary<Guid, EarningsAccrualRow>> LockAsync(CrowdDb db, Guid[] sessions, CancellationToken ct)
-    {
-        var rows = new Dictionary<Guid, EarningsAccrualRow>(sessions.Length);
-        await using var command = await db.CommandAsync(LockSql, ct);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("sessions", sessions));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            var row = new EarningsAccrualRow
-            {
-                SessionId = reader.GetGuid(0), ContributorId = reader.GetGuid(1), JobId = reader.GetGuid(2), Currency = reader.GetString(3),
-                HourlyRateMinor = reader.GetInt64(4), PlatformFeeBp = reader.GetInt32(5), SupplierFeeBp = reader.GetInt32(6),
-                SupplierOrganisationId = reader.IsDBNull(7) ? null : reader.GetGuid(7), ActiveMsTotal = reader.GetInt64(8),
-                AccruedMinor = reader.GetInt64(9), PlatformFeeMinor = reader.GetInt64(10), SupplierFeeMinor = reader.GetInt64(11),
-                SupplierFeeStoppedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
-            };
-            rows[row.SessionId] = row;
-        }
-        return rows;
-    }
+    private static async Task<Dictionary<Guid, EarningsAccrualRow>> LockAsync(CrowdDb db, Guid[] sessions, CancellationToken ct) =>
+        (await db.Set<EarningsAccrualRow>()
+            .FromSql($"SELECT * FROM earnings_accruals WHERE session_id = ANY({sessions}) ORDER BY session_id FOR UPDATE")
+            .AsNoTracking().ToListAsync(ct)).ToDictionary(r => r.SessionId);
 
     private static async Task UpdateAsync(CrowdDb db, List<(EarningsAccrualRow Row, AccrualTotals Totals, bool FeeStopped)> changed, DateTimeOffset now, CancellationToken ct)
     {
@@ -263,15 +215,20 @@ public static class EarningsAccrual
         {
             return;
         }
-        await using var update = await db.CommandAsync(UpdateSql, ct);
-        update.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        update.Parameters.Add(new NpgsqlParameter<Guid[]>("sessions", changed.Select(c => c.Row.SessionId).ToArray()));
-        update.Parameters.Add(new NpgsqlParameter<long[]>("ms", changed.Select(c => c.Totals.ActiveMs).ToArray()));
-        update.Parameters.Add(new NpgsqlParameter<long[]>("accrued", changed.Select(c => c.Totals.AccruedMinor).ToArray()));
-        update.Parameters.Add(new NpgsqlParameter<long[]>("platform_fees", changed.Select(c => c.Totals.PlatformFeeMinor).ToArray()));
-        update.Parameters.Add(new NpgsqlParameter<long[]>("supplier_fees", changed.Select(c => c.Totals.SupplierFeeMinor).ToArray()));
-        update.Parameters.Add(new NpgsqlParameter<bool[]>("stopped", changed.Select(c => c.FeeStopped).ToArray()));
-        await update.ExecuteNonQueryAsync(ct);
+        var sessions = changed.Select(c => c.Row.SessionId).ToArray();
+        var ms = changed.Select(c => c.Totals.ActiveMs).ToArray();
+        var accrued = changed.Select(c => c.Totals.AccruedMinor).ToArray();
+        var platformFees = changed.Select(c => c.Totals.PlatformFeeMinor).ToArray();
+        var supplierFees = changed.Select(c => c.Totals.SupplierFeeMinor).ToArray();
+        var stopped = changed.Select(c => c.FeeStopped).ToArray();
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE earnings_accruals a SET active_ms_total = u.ms, accrued_minor = u.accrued, platform_fee_minor = u.platform_fee,
+                supplier_fee_minor = u.supplier_fee, updated_at = {now},
+                supplier_fee_stopped_at = CASE WHEN u.stopped THEN coalesce(a.supplier_fee_stopped_at, {now}) ELSE a.supplier_fee_stopped_at END
+            FROM unnest({sessions}, {ms}, {accrued}, {platformFees}, {supplierFees}, {stopped})
+                AS u(session_id, ms, accrued, platform_fee, supplier_fee, stopped)
+            WHERE a.session_id = u.session_id
+            """, ct);
     }
 
     private static LedgerPosting Net(List<LedgerPosting> postings) =>

@@ -77,8 +77,8 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
             {
                 return new Money(0, job.Currency);
             }
-            var count = await db.ScalarAsync<long>("SELECT count(*) FROM ledger_transactions WHERE kind = @kind AND reference = @reference", ct,
-                DbCommands.P("kind", (int)LedgerTransactionKind.EscrowRefunded), DbCommands.P("reference", $"refund job {jobId}"));
+            var reference = $"refund job {jobId}";
+            var count = await db.Set<LedgerTransaction>().LongCountAsync(t => t.Kind == LedgerTransactionKind.EscrowRefunded && t.Reference == reference, ct);
             // What the platform advanced on the job is repaid from its escrow before the rest goes back to the requester.
             var lines = new List<LedgerLine> { new(AccountRef.Escrow(jobId, job.Currency), -(repaid + refunded)) };
             if (repaid > 0)
@@ -113,36 +113,28 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
     /// the balance read after it is the one the posting changes, and the database's bounds are never hit by a race.
     /// </summary>
     internal static Task LockAsync(CrowdDb db, Guid jobId, CancellationToken ct) =>
-        db.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended('escrow:' || @job::text, 0))", ct, DbCommands.P("job", jobId));
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended('escrow:' || {jobId}::text, 0))", ct);
 
     private Task LockAsync(Guid jobId, CancellationToken ct) => LockAsync(db, jobId, ct);
     // Escrow that came by Stripe goes back to the PaymentIntents it came from, newest first; the rest came by bank transfer
     // and goes back the same way. StripeRefunds sends the queued ones.
     private async Task QueueStripeRefundsAsync(Guid jobId, Money amount, DateTimeOffset now, CancellationToken ct)
     {
-        await using var command = await db.CommandAsync("""
+        var refundable = await db.Database.SqlQuery<RefundableIntent>($"""
             WITH funded AS (
                 SELECT substr(t.idempotency_key, length('funding:stripe:') + 1) AS intent, sum(e.amount_minor)::bigint AS amount, min(t.created_at) AS at
                 FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
-                WHERE t.idempotency_key LIKE 'funding:stripe:%' AND e.account_id = ledger_account_id(1, @job, @currency) AND e.amount_minor > 0
+                WHERE t.idempotency_key LIKE 'funding:stripe:%'
+                  AND e.account_id = ledger_account_id({(int)LedgerAccountKind.Escrow}, {jobId}, {amount.Currency}) AND e.amount_minor > 0
                 GROUP BY 1
             ), refunded AS (
-                SELECT payment_intent_id AS intent, sum(amount_minor)::bigint AS amount FROM escrow_refunds WHERE job_id = @job AND state <> 2 GROUP BY 1
+                SELECT payment_intent_id AS intent, sum(amount_minor)::bigint AS amount FROM escrow_refunds
+                WHERE job_id = {jobId} AND state <> {(int)EscrowRefundState.Failed} GROUP BY 1
             )
-            SELECT f.intent, f.amount - coalesce(r.amount, 0) FROM funded f LEFT JOIN refunded r USING (intent)
+            SELECT f.intent AS "Intent", f.amount - coalesce(r.amount, 0) AS "Amount" FROM funded f LEFT JOIN refunded r USING (intent)
             WHERE f.amount - coalesce(r.amount, 0) > 0
             ORDER BY f.at DESC, f.intent
-            """, ct);
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<Guid>("job", jobId));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string>("currency", amount.Currency));
-        var refundable = new List<(string Intent, long Amount)>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                refundable.Add((reader.GetString(0), reader.GetInt64(1)));
-            }
-        }
+            """).ToListAsync(ct);
         var left = amount.Minor;
         foreach (var (intent, available) in refundable)
         {
@@ -189,7 +181,7 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         {
             await LockAsync(jobId, ct);
             var balance = await LedgerQueries.EscrowAsync(db, jobId, ct);
-            if (await db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM ledger_transactions WHERE idempotency_key = @key)", ct, DbCommands.P("key", key)))
+            if (await db.Set<LedgerTransaction>().AnyAsync(t => t.IdempotencyKey == key, ct))
             {
                 logger.LogWarning("Escrow funding {Key} for job {JobId} was recorded before; ignored", key, jobId);
                 return new FundingResult(FundingOutcome.AlreadyRecorded, [], new Money(balance.NetMinor, amount.Currency));
@@ -226,3 +218,5 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         return new FundingResult(FundingOutcome.Refused, errors);
     }
 }
+
+internal sealed record RefundableIntent(string Intent, long Amount);

@@ -1,6 +1,5 @@
 using Crowd.Server.Infrastructure.Database;
-using Npgsql;
-using NpgsqlTypes;
+using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Ledger;
 
@@ -10,27 +9,6 @@ namespace Crowd.Server.Features.Ledger;
 /// </summary>
 public static class LedgerWriter
 {
-    private const string PostSql = """
-        WITH accounts AS (
-            INSERT INTO ledger_accounts (id, kind, owner_id, currency, created_at)
-            SELECT DISTINCT ledger_account_id(a.kind, a.owner, a.currency::bpchar), a.kind, a.owner, a.currency, @now
-            FROM unnest(@entry_kinds, @entry_owners, @entry_currencies) AS a(kind, owner, currency)
-            ON CONFLICT DO NOTHING
-        ), posted AS (
-            INSERT INTO ledger_transactions (id, kind, reference, idempotency_key, created_at)
-            SELECT t.id, t.kind, t.reference, t.key, @now
-            FROM unnest(@tx_ids, @tx_kinds, @tx_references, @tx_keys) AS t(id, kind, reference, key)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
-        ), entries AS (
-            INSERT INTO ledger_entries (transaction_id, account_id, amount_minor, currency)
-            SELECT e.tx, ledger_account_id(e.kind, e.owner, e.currency::bpchar), e.amount, e.currency
-            FROM unnest(@entry_tx, @entry_kinds, @entry_owners, @entry_currencies, @entry_amounts) AS e(tx, kind, owner, currency, amount)
-            JOIN posted ON posted.id = e.tx
-        )
-        SELECT count(*) FROM posted
-        """;
-
     /// <summary>Posts one transaction; false when its idempotency key was posted before.</summary>
     public static async Task<bool> PostAsync(CrowdDb db, LedgerPosting posting, DateTimeOffset now, CancellationToken ct) =>
         await PostManyAsync(db, [posting], now, ct) == 1;
@@ -78,17 +56,27 @@ public static class LedgerWriter
                 i++;
             }
         }
-        await using var command = await db.CommandAsync(PostSql, ct);
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("tx_ids", txIds));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("tx_kinds", txKinds));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("tx_references", txReferences) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("tx_keys", txKeys) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("entry_tx", entryTx));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("entry_kinds", entryKinds));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("entry_owners", entryOwners));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("entry_currencies", entryCurrencies) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<long[]>("entry_amounts", entryAmounts));
-        return (int)(long)(await command.ExecuteScalarAsync(ct))!;
+        var posted = await db.Database.SqlQuery<long>($"""
+            WITH lines AS (
+                SELECT * FROM unnest({entryTx}, {entryKinds}, {entryOwners}, {entryCurrencies}, {entryAmounts}) AS e(tx, kind, owner, currency, amount)
+            ), accounts AS (
+                INSERT INTO ledger_accounts (id, kind, owner_id, currency, created_at)
+                SELECT DISTINCT ledger_account_id(l.kind, l.owner, l.currency::bpchar), l.kind, l.owner, l.currency, {now}
+                FROM lines l
+                ON CONFLICT DO NOTHING
+            ), posted AS (
+                INSERT INTO ledger_transactions (id, kind, reference, idempotency_key, created_at)
+                SELECT t.id, t.kind, t.reference, t.key, {now}
+                FROM unnest({txIds}, {txKinds}, {txReferences}, {txKeys}) AS t(id, kind, reference, key)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id
+            ), entries AS (
+                INSERT INTO ledger_entries (transaction_id, account_id, amount_minor, currency)
+                SELECT l.tx, ledger_account_id(l.kind, l.owner, l.currency::bpchar), l.amount, l.currency
+                FROM lines l JOIN posted ON posted.id = l.tx
+            )
+            SELECT count(*) AS "Value" FROM posted
+            """).ToListAsync(ct);
+        return (int)posted[0];
     }
 }

@@ -5,7 +5,6 @@ using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Crowd.Server.Features.Payouts;
 
@@ -36,68 +35,12 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
     // One run at a time across every node; a crashed node's session lock goes with its connection.
     internal const long LockKey = 0x5041594F555453; // "PAYOUTS"
 
-    private const string CreateSql = """
-        WITH balances AS (
-            SELECT a.owner_id AS contributor_id, a.currency, sum(e.amount_minor)::bigint AS balance
-            FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id
-            WHERE a.kind = 2
-            GROUP BY a.owner_id, a.currency
-            HAVING sum(e.amount_minor) >= @minimum
-        ), eligible AS (
-            SELECT b.contributor_id, b.currency, b.balance, p.provider
-            FROM balances b JOIN payout_accounts p ON p.contributor_id = b.contributor_id
-            WHERE p.onboarded AND (p.currency IS NULL OR p.currency = b.currency) AND (p.provider = 1 OR @stripe_enabled)
-        ), accounts AS (
-            INSERT INTO ledger_accounts (id, kind, owner_id, currency, created_at)
-            SELECT ledger_account_id(5, @platform, currency), 5, @platform, currency, @now FROM (SELECT DISTINCT currency FROM eligible) c
-            ON CONFLICT DO NOTHING
-        ), created AS (
-            INSERT INTO payouts (id, run_id, contributor_id, currency, amount_minor, provider, state, created_at)
-            SELECT gen_random_uuid(), @run, contributor_id, currency, balance, provider, 0, @now FROM eligible
-            ON CONFLICT (run_id, contributor_id, currency) DO NOTHING
-            RETURNING id, contributor_id, currency, amount_minor
-        ), posted AS (
-            -- one ledger transaction per run and currency: each contributor's payable down, payouts in flight up by the total
-            INSERT INTO ledger_transactions (id, kind, reference, idempotency_key, created_at)
-            SELECT md5('payout-run:' || @run || ':' || currency || ':created')::uuid, 3, 'payouts of run ' || @run || ' in ' || currency,
-                   'payout-run:' || @run || ':' || currency || ':created', @now
-            FROM (SELECT DISTINCT currency FROM created) c
-        ), entries AS (
-            INSERT INTO ledger_entries (transaction_id, account_id, amount_minor, currency)
-            SELECT tx, account, amount, currency FROM (
-                SELECT md5('payout-run:' || @run || ':' || currency || ':created')::uuid AS tx, ledger_account_id(2, contributor_id, currency) AS account,
-                       -amount_minor AS amount, currency
-                FROM created
-                UNION ALL
-                SELECT md5('payout-run:' || @run || ':' || currency || ':created')::uuid, ledger_account_id(5, @platform, currency), sum(amount_minor)::bigint, currency
-                FROM created GROUP BY currency
-            ) e
-            ORDER BY currency -- each transaction's entries adjacent: its balance is checked once, not once per entry
-        ), updated AS (
-            UPDATE payout_runs SET payouts_created = true WHERE id = @run
-        )
-        SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM balances) - (SELECT count(*) FROM eligible)
-        """;
-
-    // A bank batch line is the payout row itself: putting it in its run's batch is the whole of "sending" it.
-    private const string BatchInsertSql = """
-        INSERT INTO bank_payout_batches (id, run_id, currency, state, created_at)
-        SELECT gen_random_uuid(), run_id, currency, 0, @now FROM payouts WHERE provider = 1 AND state IN (0, 1) GROUP BY run_id, currency
-        ON CONFLICT (run_id, currency) DO NOTHING
-        """;
-
-    private const string BatchUpdateSql = """
-        UPDATE payouts p SET state = 2, batch_id = b.id, sent_at = @now
-        FROM bank_payout_batches b
-        WHERE b.run_id = p.run_id AND b.currency = p.currency AND p.provider = 1 AND p.state IN (0, 1);
-        """;
-
     public async Task<PayoutRunResult> RunAsync(string runKey, CancellationToken ct = default)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            if (!(await db.ScalarAsync<bool>("SELECT pg_try_advisory_lock(@k)", ct, DbCommands.P("k", LockKey))))
+            if (!(await db.Database.SqlQuery<bool>($"""SELECT pg_try_advisory_lock({LockKey}) AS "Value" """).SingleAsync(ct)))
             {
                 logger.LogWarning("Payout run {RunKey} skipped: another payout run holds the payout lock", runKey);
                 return PayoutRunResult.Nothing with { Outcome = PayoutRunOutcome.Busy };
@@ -108,7 +51,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
             }
             finally
             {
-                await db.ExecuteAsync("SELECT pg_advisory_unlock(@k)", CancellationToken.None, DbCommands.P("k", LockKey));
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
             }
         }
         finally
@@ -120,23 +63,12 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
     private async Task<PayoutRunResult> RunLockedAsync(string runKey, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        await using var start = await db.CommandAsync("""
-            INSERT INTO payout_runs (id, run_key, node, attempts, payouts_created, started_at) VALUES (@id, @key, @node, 1, false, @now)
+        var (runId, created, finished, attempts) = (await db.Database.SqlQuery<RunStart>($"""
+            INSERT INTO payout_runs (id, run_key, node, attempts, payouts_created, started_at)
+            VALUES ({Guid.CreateVersion7()}, {runKey}, {Environment.MachineName + ":" + Environment.ProcessId}, 1, false, {now})
             ON CONFLICT (run_key) DO UPDATE SET attempts = payout_runs.attempts + 1, node = excluded.node
-            RETURNING id, payouts_created, finished_at IS NOT NULL, attempts
-            """, ct);
-        start.Parameters.Add(new NpgsqlParameter<Guid>("id", Guid.CreateVersion7()));
-        start.Parameters.Add(new NpgsqlParameter<string>("key", runKey));
-        start.Parameters.Add(new NpgsqlParameter<string>("node", Environment.MachineName + ":" + Environment.ProcessId));
-        start.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        Guid runId;
-        bool created, finished;
-        int attempts;
-        await using (var reader = await start.ExecuteReaderAsync(ct))
-        {
-            await reader.ReadAsync(ct);
-            (runId, created, finished, attempts) = (reader.GetGuid(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetInt32(3));
-        }
+            RETURNING id AS "RunId", payouts_created AS "Created", finished_at IS NOT NULL AS "Finished", attempts AS "Attempts"
+            """).ToListAsync(ct)).Single();
         if (finished)
         {
             logger.LogWarning("Payout run {RunKey} finished before; this start (attempt {Attempt}) does nothing", runKey, attempts);
@@ -161,7 +93,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         }
 
         var (batched, sent, failed) = await SendPendingAsync(ct);
-        await db.ExecuteAsync("UPDATE payout_runs SET finished_at = @now WHERE id = @id", ct, DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", runId));
+        await db.Database.ExecuteSqlAsync($"UPDATE payout_runs SET finished_at = {time.GetUtcNow()} WHERE id = {runId}", ct);
         logger.LogInformation("Payout run {RunKey} finished: {Created} payouts created, {Batched} written to bank batches, {Sent} sent to Stripe, {Failed} failed",
             runKey, createdCount, batched, sent, failed);
         return new PayoutRunResult(PayoutRunOutcome.Completed, createdCount, batched, sent, failed, skipped);
@@ -171,19 +103,56 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // Hundreds of thousands of balances aggregate and sort in memory rather than on disk.
-        await db.ExecuteAsync("SET LOCAL work_mem = '64MB'", ct);
-        await using var command = await db.CommandAsync(CreateSql, ct);
-        command.Parameters.Add(new NpgsqlParameter<long>("minimum", Math.Max(1, options.Value.Payouts.MinimumMinor)));
-        command.Parameters.Add(new NpgsqlParameter<bool>("stripe_enabled", options.Value.Payouts.Mode == PayoutMode.Stripe));
-        command.Parameters.Add(new NpgsqlParameter<Guid>("platform", AccountRef.Platform));
-        command.Parameters.Add(new NpgsqlParameter<Guid>("run", runId));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        int created, skipped;
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            await reader.ReadAsync(ct);
-            (created, skipped) = ((int)reader.GetInt64(0), (int)reader.GetInt64(1));
-        }
+        await db.Database.ExecuteSqlAsync($"SET LOCAL work_mem = '64MB'", ct);
+        var minimum = Math.Max(1, options.Value.Payouts.MinimumMinor);
+        var stripeEnabled = options.Value.Payouts.Mode == PayoutMode.Stripe;
+        var platform = AccountRef.Platform;
+        var payable = (int)LedgerAccountKind.ContributorPayable;
+        var inFlight = (int)LedgerAccountKind.PayoutsInFlight;
+        var counts = (await db.Database.SqlQuery<CreatedCounts>($"""
+            WITH balances AS (
+                SELECT a.owner_id AS contributor_id, a.currency, sum(e.amount_minor)::bigint AS balance
+                FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id
+                WHERE a.kind = {payable}
+                GROUP BY a.owner_id, a.currency
+                HAVING sum(e.amount_minor) >= {minimum}
+            ), eligible AS (
+                SELECT b.contributor_id, b.currency, b.balance, p.provider
+                FROM balances b JOIN payout_accounts p ON p.contributor_id = b.contributor_id
+                WHERE p.onboarded AND (p.currency IS NULL OR p.currency = b.currency) AND (p.provider = {(int)PayoutProvider.BankFile} OR {stripeEnabled})
+            ), accounts AS (
+                INSERT INTO ledger_accounts (id, kind, owner_id, currency, created_at)
+                SELECT ledger_account_id({inFlight}, {platform}, currency), {inFlight}, {platform}, currency, {now} FROM (SELECT DISTINCT currency FROM eligible) c
+                ON CONFLICT DO NOTHING
+            ), created AS (
+                INSERT INTO payouts (id, run_id, contributor_id, currency, amount_minor, provider, state, created_at)
+                SELECT gen_random_uuid(), {runId}, contributor_id, currency, balance, provider, {(int)PayoutState.Created}, {now} FROM eligible
+                ON CONFLICT (run_id, contributor_id, currency) DO NOTHING
+                RETURNING id, contributor_id, currency, amount_minor
+            ), posted AS (
+                -- one ledger transaction per run and currency: each contributor's payable down, payouts in flight up by the total
+                INSERT INTO ledger_transactions (id, kind, reference, idempotency_key, created_at)
+                SELECT md5('payout-run:' || {runId} || ':' || currency || ':created')::uuid, {(int)LedgerTransactionKind.PayoutCreated},
+                       'payouts of run ' || {runId} || ' in ' || currency, 'payout-run:' || {runId} || ':' || currency || ':created', {now}
+                FROM (SELECT DISTINCT currency FROM created) c
+            ), entries AS (
+                INSERT INTO ledger_entries (transaction_id, account_id, amount_minor, currency)
+                SELECT tx, account, amount, currency FROM (
+                    SELECT md5('payout-run:' || {runId} || ':' || currency || ':created')::uuid AS tx, ledger_account_id({payable}, contributor_id, currency) AS account,
+                           -amount_minor AS amount, currency
+                    FROM created
+                    UNION ALL
+                    SELECT md5('payout-run:' || {runId} || ':' || currency || ':created')::uuid, ledger_account_id({inFlight}, {platform}, currency),
+                           sum(amount_minor)::bigint, currency
+                    FROM created GROUP BY currency
+                ) e
+                ORDER BY currency -- each transaction's entries adjacent: its balance is checked once, not once per entry
+            ), updated AS (
+                UPDATE payout_runs SET payouts_created = true WHERE id = {runId}
+            )
+            SELECT (SELECT count(*) FROM created)::int AS "Created", ((SELECT count(*) FROM balances) - (SELECT count(*) FROM eligible))::int AS "Skipped"
+            """).ToListAsync(ct)).Single();
+        var (created, skipped) = (counts.Created, counts.Skipped);
         await tx.CommitAsync(ct);
         return (created, skipped);
     }
@@ -198,8 +167,20 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             var now = time.GetUtcNow();
-            await db.ExecuteAsync(BatchInsertSql, ct, DbCommands.P("now", now));
-            batched = await db.ExecuteAsync(BatchUpdateSql, ct, DbCommands.P("now", now));
+            // A bank batch line is the payout row itself: putting it in its run's batch is the whole of "sending" it.
+            var bank = (int)PayoutProvider.BankFile;
+            var (unsent, sending) = ((int)PayoutState.Created, (int)PayoutState.Sending);
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO bank_payout_batches (id, run_id, currency, state, created_at)
+                SELECT gen_random_uuid(), run_id, currency, {(int)BankBatchState.Written}, {now} FROM payouts
+                WHERE provider = {bank} AND state IN ({unsent}, {sending}) GROUP BY run_id, currency
+                ON CONFLICT (run_id, currency) DO NOTHING
+                """, ct);
+            batched = await db.Database.ExecuteSqlAsync($"""
+                UPDATE payouts p SET state = {(int)PayoutState.Sent}, batch_id = b.id, sent_at = {now}
+                FROM bank_payout_batches b
+                WHERE b.run_id = p.run_id AND b.currency = p.currency AND p.provider = {bank} AND p.state IN ({unsent}, {sending})
+                """, ct);
             await tx.CommitAsync(ct);
         }
 
@@ -229,29 +210,26 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
     /// </summary>
     private async Task<(string TransferGroup, string JobIds)> MarkSendingAsync(Payout payout, CancellationToken ct)
     {
-        await using var command = await db.CommandAsync("""
+        var named = await db.Database.SqlQuery<TransferNames>($"""
             WITH jobs AS (
                 SELECT DISTINCT a.job_id FROM earnings_accruals a
-                WHERE a.contributor_id = @contributor AND a.currency = @currency AND a.updated_at <= @created
+                WHERE a.contributor_id = {payout.ContributorId} AND a.currency = {payout.Currency} AND a.updated_at <= {payout.CreatedAt}
                   AND a.updated_at > coalesce((SELECT max(p.created_at) FROM payouts p
-                      WHERE p.contributor_id = @contributor AND p.currency = @currency AND p.created_at < @created AND p.state <> 4), '-infinity')
+                      WHERE p.contributor_id = {payout.ContributorId} AND p.currency = {payout.Currency} AND p.created_at < {payout.CreatedAt}
+                        AND p.state <> {(int)PayoutState.Failed}), '-infinity')
             ), named AS (
-                SELECT CASE WHEN count(*) = 1 THEN 'job_' || replace(min(job_id::text), '-', '') ELSE 'payout_' || replace(@id::text, '-', '') END AS transfer_group,
+                SELECT CASE WHEN count(*) = 1 THEN 'job_' || replace(min(job_id::text), '-', '') ELSE 'payout_' || replace({payout.Id}::text, '-', '') END AS transfer_group,
                        left(coalesce(string_agg(job_id::text, ',' ORDER BY job_id), ''), 500) AS job_ids
                 FROM jobs
             )
-            UPDATE payouts SET state = 1, transfer_group = coalesce(payouts.transfer_group, named.transfer_group), job_ids = coalesce(payouts.job_ids, named.job_ids)
+            UPDATE payouts SET state = {(int)PayoutState.Sending}, transfer_group = coalesce(payouts.transfer_group, named.transfer_group),
+                job_ids = coalesce(payouts.job_ids, named.job_ids)
             FROM named
-            WHERE payouts.id = @id AND payouts.state IN (0, 1)
-            RETURNING payouts.transfer_group, payouts.job_ids
-            """, ct);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("id", payout.Id));
-        command.Parameters.Add(new NpgsqlParameter<Guid>("contributor", payout.ContributorId));
-        command.Parameters.Add(new NpgsqlParameter<string>("currency", payout.Currency));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("created", payout.CreatedAt));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct)
-            ? (reader.GetString(0), reader.GetString(1))
+            WHERE payouts.id = {payout.Id} AND payouts.state IN ({(int)PayoutState.Created}, {(int)PayoutState.Sending})
+            RETURNING payouts.transfer_group AS "TransferGroup", payouts.job_ids AS "JobIds"
+            """).ToListAsync(ct);
+        return named is [var first]
+            ? (first.TransferGroup, first.JobIds)
             : (payout.TransferGroup ?? "payout_" + payout.Id.ToString("N"), payout.JobIds ?? "");
     }
 
@@ -294,8 +272,16 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
             return null;
         }
         await faults.AtAsync(PayoutStep.AfterProviderCall, payout.Id, ct);
-        await db.ExecuteAsync("UPDATE payouts SET state = 2, provider_reference = @ref, sent_at = @now WHERE id = @id AND state = 1", ct,
-            DbCommands.P("ref", transferId), DbCommands.P("now", time.GetUtcNow()), DbCommands.P("id", payout.Id));
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE payouts SET state = {(int)PayoutState.Sent}, provider_reference = {transferId}, sent_at = {time.GetUtcNow()}
+            WHERE id = {payout.Id} AND state = {(int)PayoutState.Sending}
+            """, ct);
         return true;
     }
 }
+
+internal sealed record RunStart(Guid RunId, bool Created, bool Finished, int Attempts);
+
+internal sealed record CreatedCounts(int Created, int Skipped);
+
+internal sealed record TransferNames(string TransferGroup, string JobIds);

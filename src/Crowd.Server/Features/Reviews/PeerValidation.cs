@@ -68,10 +68,10 @@ public sealed class PeerValidation(CrowdDb db, ConsentGate gate, AuditLog audit,
         {
             return ReviewOutcome.Refused("This clip has already been decided; it needs no more votes.");
         }
-        var inserted = await db.ExecuteAsync("""
-            INSERT INTO clip_votes (clip_id, voter_id, up, voted_at) VALUES (@clip, @voter, @up, @now)
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO clip_votes (clip_id, voter_id, up, voted_at) VALUES ({clipId}, {contributorId}, {up}, {now})
             ON CONFLICT (clip_id, voter_id) DO NOTHING
-            """, ct, DbCommands.P("clip", clipId), DbCommands.P("voter", contributorId), DbCommands.P("up", up), DbCommands.P("now", now));
+            """, ct);
         if (inserted == 0)
         {
             return ReviewOutcome.Refused("You have already voted on this clip. Each validator votes once per clip.");
@@ -114,28 +114,15 @@ public sealed class PeerValidation(CrowdDb db, ConsentGate gate, AuditLog audit,
     {
         var now = clock.GetUtcNow();
         var cutoffMs = (long)TimeSpan.FromSeconds(options.Value.Recording.IdleCutoffSeconds).TotalMilliseconds;
-        await using var command = await db.CommandAsync("""
+        var touched = (await db.Database.SqlQuery<TouchedSession>($"""
             INSERT INTO validation_sessions AS s (id, job_id, job_version, contributor_id, active_ms, started_at, last_activity_at)
-            VALUES (@id, @job, @version, @contributor, 0, @now, @now)
+            VALUES ({Guid.CreateVersion7()}, {job.Id}, {job.Version}, {contributorId}, 0, {now}, {now})
             ON CONFLICT (job_id, job_version, contributor_id) DO UPDATE
-            SET active_ms = s.active_ms + GREATEST(0, LEAST(@cutoff, (extract(epoch FROM (@now - s.last_activity_at)) * 1000)::bigint)),
-                last_activity_at = GREATEST(s.last_activity_at, @now)
-            RETURNING id, active_ms
-            """, ct);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("id", Guid.CreateVersion7()));
-        command.Parameters.Add(new NpgsqlParameter<Guid>("job", job.Id));
-        command.Parameters.Add(new NpgsqlParameter<int>("version", job.Version));
-        command.Parameters.Add(new NpgsqlParameter<Guid>("contributor", contributorId));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        command.Parameters.Add(new NpgsqlParameter<long>("cutoff", cutoffMs));
-        Guid sessionId;
-        long activeMs;
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            await reader.ReadAsync(ct);
-            sessionId = reader.GetGuid(0);
-            activeMs = reader.GetInt64(1);
-        }
+            SET active_ms = s.active_ms + GREATEST(0, LEAST({cutoffMs}, (extract(epoch FROM ({now} - s.last_activity_at)) * 1000)::bigint)),
+                last_activity_at = GREATEST(s.last_activity_at, {now})
+            RETURNING id AS "SessionId", active_ms AS "ActiveMs"
+            """).ToListAsync(ct)).Single();
+        var (sessionId, activeMs) = (touched.SessionId, touched.ActiveMs);
         if (activeMs > 0)
         {
             await EarningsAccrual.AccrueAsync(db, sessionId, contributorId, job.Id, activeMs, clock, ct);
@@ -143,3 +130,5 @@ public sealed class PeerValidation(CrowdDb db, ConsentGate gate, AuditLog audit,
         return activeMs;
     }
 }
+
+internal sealed record TouchedSession(Guid SessionId, long ActiveMs);

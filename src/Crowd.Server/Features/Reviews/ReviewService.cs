@@ -339,7 +339,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
             return 0;
         }
         // A payout run moves payable out while it holds this lock: with it, the balance read here cannot shrink before the posting.
-        await db.ExecuteAsync("SELECT pg_advisory_xact_lock(@k)", ct, DbCommands.P("k", PayoutRunner.LockKey));
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({PayoutRunner.LockKey})", ct);
         var earlier = await db.Set<ClipRejection>()
             .Where(r => r.PayReversedMinor != null && db.Clips.Any(c => c.Id == r.ClipId && c.SessionId == clip.SessionId))
             .SumAsync(r => r.PayReversedMinor!.Value, ct);

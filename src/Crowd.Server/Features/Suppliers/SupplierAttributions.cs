@@ -21,25 +21,12 @@ public sealed class SupplierAttributions(CrowdDb db, AuditLog audit, TimeProvide
     // No 0/O or 1/I/L: codes are read aloud and typed from paper.
     private const string CodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
-    private const string ActiveSuppliersSql = """
-        SELECT a.contributor_id, a.organisation_id FROM supplier_attributions a
-        WHERE a.contributor_id = ANY(@contributors) AND a.detached_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM supplier_suspensions s WHERE s.organisation_id = a.organisation_id AND s.reinstated_at IS NULL)
-        """;
-
     /// <summary>The supplier each contributor is attributed to now, leaving out suspended suppliers; the seam accruals use.</summary>
-    public static async Task<Dictionary<Guid, Guid>> ActiveSuppliersAsync(CrowdDb db, Guid[] contributorIds, CancellationToken ct)
-    {
-        var suppliers = new Dictionary<Guid, Guid>();
-        await using var command = await db.CommandAsync(ActiveSuppliersSql, ct);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("contributors", contributorIds));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            suppliers[reader.GetGuid(0)] = reader.GetGuid(1);
-        }
-        return suppliers;
-    }
+    public static async Task<Dictionary<Guid, Guid>> ActiveSuppliersAsync(CrowdDb db, Guid[] contributorIds, CancellationToken ct) =>
+        await db.Set<SupplierAttribution>()
+            .Where(a => contributorIds.Contains(a.ContributorId) && a.DetachedAt == null
+                && !db.Set<SupplierSuspension>().Any(s => s.OrganisationId == a.OrganisationId && s.ReinstatedAt == null))
+            .ToDictionaryAsync(a => a.ContributorId, a => a.OrganisationId, ct);
 
     public static Task<bool> IsSuspendedAsync(CrowdDb db, Guid organisationId, CancellationToken ct) =>
         db.Set<SupplierSuspension>().AnyAsync(s => s.OrganisationId == organisationId && s.ReinstatedAt == null, ct);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
@@ -34,23 +35,6 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
 {
     public static readonly Guid AllJobs = Guid.Empty;
     public const string AllTime = "all";
-
-    private const string FactsSql = """
-        SELECT a.contributor_id, a.job_id, a.currency, a.active_ms_total, a.accrued_minor,
-               (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL AND c.review_status = 1)::int,
-               (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL AND c.review_status IN (1, 2))::int
-        FROM earnings_accruals a
-        WHERE a.supplier_organisation_id = @org AND a.created_at >= @from AND a.created_at < @to
-        """;
-
-    // People behind the published monthly cells of one scope, counted once however many months they worked in.
-    private const string AllTimePeopleSql = """
-        SELECT count(DISTINCT a.contributor_id)::int
-        FROM earnings_accruals a
-        JOIN supplier_stat_cells c ON c.organisation_id = a.supplier_organisation_id AND c.currency = a.currency
-             AND c.month = date_trunc('month', a.created_at AT TIME ZONE 'UTC')::date AND c.job_id = @cell_job AND c.published
-        WHERE a.supplier_organisation_id = @org AND a.currency = @currency AND (@cell_job = '00000000-0000-0000-0000-000000000000'::uuid OR a.job_id = @cell_job)
-        """;
 
     public DateOnly CurrentMonth => MonthOf(clock.GetUtcNow());
 
@@ -130,8 +114,14 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
             {
                 return new(null, StatsRefusal.Suppressed);
             }
-            var people = await db.ScalarAsync<int>(AllTimePeopleSql, ct, DbCommands.P("org", organisationId), DbCommands.P("currency", cellCurrency),
-                DbCommands.P("cell_job", cellJob));
+            // People behind the published monthly cells of one scope, counted once however many months they worked in.
+            var people = await db.Database.SqlQuery<int>($"""
+                SELECT count(DISTINCT a.contributor_id)::int AS "Value"
+                FROM earnings_accruals a
+                JOIN supplier_stat_cells c ON c.organisation_id = a.supplier_organisation_id AND c.currency = a.currency
+                     AND c.month = date_trunc('month', a.created_at AT TIME ZONE 'UTC')::date AND c.job_id = {cellJob} AND c.published
+                WHERE a.supplier_organisation_id = {organisationId} AND a.currency = {cellCurrency} AND ({cellJob} = {AllJobs} OR a.job_id = {cellJob})
+                """).SingleAsync(ct);
             figures = published.Aggregate(CellFigures.Empty, (sum, c) => sum.Plus(new CellFigures(0, c.ActiveMs, c.PayMinor, c.ClipsAccepted, c.ClipsReviewed)))
                 with { Contributors = people };
         }
@@ -205,28 +195,25 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
                 .Where(a => a.OrganisationId == organisationId && a.AttributedAt >= from && a.AttributedAt < to)
                 .Select(a => a.ContributorId).Distinct().CountAsync(ct);
             // The marker goes in first: a concurrent request computing the same month waits on it, then finds it done.
-            var claimed = await db.ExecuteAsync("""
+            var claimed = await db.Database.ExecuteSqlAsync($"""
                 INSERT INTO supplier_stat_months (organisation_id, month, signed_up, signed_up_published, computed_at)
-                VALUES (@org, @month, @signed_up, @published, @now) ON CONFLICT DO NOTHING
-                """, ct, DbCommands.P("org", organisationId), DbCommands.P("month", month), DbCommands.P("signed_up", signedUp),
-                DbCommands.P("published", CellSuppression.Publishable(signedUp)), DbCommands.P("now", clock.GetUtcNow()));
+                VALUES ({organisationId}, {month}, {signedUp}, {CellSuppression.Publishable(signedUp)}, {clock.GetUtcNow()}) ON CONFLICT DO NOTHING
+                """, ct);
             if (claimed == 0)
             {
                 return 0;
             }
-            var facts = new List<(string Currency, SessionFact Fact)>();
-            await using (var command = await db.CommandAsync(FactsSql, ct))
-            {
-                command.Parameters.Add(new NpgsqlParameter<Guid>("org", organisationId));
-                command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", from));
-                command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("to", to));
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    facts.Add((reader.GetString(2), new SessionFact(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt64(3), reader.GetInt64(4),
-                        reader.GetInt32(5), reader.GetInt32(6))));
-                }
-            }
+            var (accepted, rejected) = ((int)ClipReview.Accepted, (int)ClipReview.Rejected);
+            var facts = await db.Database.SqlQuery<SessionFactRow>($"""
+                SELECT a.contributor_id AS "ContributorId", a.job_id AS "JobId", a.currency::text AS "Currency", a.active_ms_total AS "ActiveMs",
+                       a.accrued_minor AS "PayMinor",
+                       (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL AND c.review_status = {accepted})::int
+                           AS "ClipsAccepted",
+                       (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL
+                           AND c.review_status IN ({accepted}, {rejected}))::int AS "ClipsReviewed"
+                FROM earnings_accruals a
+                WHERE a.supplier_organisation_id = {organisationId} AND a.created_at >= {from} AND a.created_at < {to}
+                """).ToListAsync(ct);
             foreach (var currency in facts.GroupBy(f => f.Currency))
             {
                 var cells = CellSuppression.Partition(currency.Select(f => f.Fact).ToList());
@@ -251,4 +238,9 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
     private static SupplierStatsResponse Response(string period, Guid? jobId, string currency, CellFigures f) => new(
         period, jobId, currency, f.Contributors, Math.Round(f.ActiveMs / (decimal)Earnings.PayCalculator.MsPerHour, 2), new Money(f.PayMinor, currency),
         f.ClipsReviewed, f.ClipsReviewed == 0 ? null : Math.Round((decimal)f.ClipsAccepted / f.ClipsReviewed, 3));
+}
+
+internal sealed record SessionFactRow(Guid ContributorId, Guid JobId, string Currency, long ActiveMs, long PayMinor, int ClipsAccepted, int ClipsReviewed)
+{
+    public SessionFact Fact => new(ContributorId, JobId, ActiveMs, PayMinor, ClipsAccepted, ClipsReviewed);
 }

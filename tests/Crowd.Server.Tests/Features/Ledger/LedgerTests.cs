@@ -57,7 +57,7 @@ public sealed class LedgerTests : IAsyncLifetime
             """));
 
         e.MessageText.ShouldContain("does not balance");
-        (await db.ScalarAsync<long>("SELECT count(*) FROM ledger_entries WHERE account_id = @a", default, DbCommands.P("a", account))).ShouldBe(1);
+        (await db.Set<LedgerEntry>().CountAsync(e => e.AccountId == account)).ShouldBe(1);
         await MoneyWorld.LedgerIsSoundAsync(db);
     }
 

@@ -439,22 +439,24 @@ public sealed class MoneyPropertyTests(ITestOutputHelper output)
     /// <summary>Every ledger transaction sums to zero; no account that holds money is below zero; every accrual is exact.</summary>
     private static async Task InvariantsHoldAsync(CrowdDb db)
     {
-        (await db.ScalarAsync<long>("""
-            SELECT count(*) FROM (SELECT 1 FROM ledger_entries GROUP BY transaction_id, currency HAVING sum(amount_minor) <> 0) t
-            """, default)).ShouldBe(0, "every ledger transaction sums to zero per currency");
-        (await db.ScalarAsync<long>("""
-            SELECT count(*) FROM (
+        (await CountAsync(db, $"""
+            SELECT count(*) AS "Value" FROM (SELECT 1 FROM ledger_entries GROUP BY transaction_id, currency HAVING sum(amount_minor) <> 0) t
+            """)).ShouldBe(0, "every ledger transaction sums to zero per currency");
+        (await CountAsync(db, $"""
+            SELECT count(*) AS "Value" FROM (
                 SELECT a.kind, sum(e.amount_minor) AS balance FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id
                 GROUP BY a.id, a.kind) b
             WHERE (b.kind NOT IN (7, 8) AND b.balance < 0) OR abs(b.balance) > 1000000000000000000
                OR (b.kind = 1 AND b.balance > 999999999999999) OR (b.kind = 8 AND b.balance < -999999999999999)
-            """, default)).ShouldBe(0, "no account that holds money is negative, and no balance passes its bound");
-        (await db.ScalarAsync<long>("""
-            SELECT count(*) FROM earnings_accruals
+            """)).ShouldBe(0, "no account that holds money is negative, and no balance passes its bound");
+        (await CountAsync(db, $"""
+            SELECT count(*) AS "Value" FROM earnings_accruals
             WHERE accrued_minor::numeric <> ceil(active_ms_total::numeric * hourly_rate_minor / 3600000)
                OR platform_fee_minor::numeric <> ceil(accrued_minor::numeric * platform_fee_bp / 10000)
-            """, default)).ShouldBe(0, "every session's pay and fee are the exact rounded-up figures");
-        (await db.ScalarAsync<long>("SELECT count(*) FROM payouts WHERE amount_minor <= 0", default)).ShouldBe(0);
+            """)).ShouldBe(0, "every session's pay and fee are the exact rounded-up figures");
+        (await CountAsync(db, $"""SELECT count(*) AS "Value" FROM payouts WHERE amount_minor <= 0""")).ShouldBe(0);
         (await LedgerQueries.TrialBalanceAsync(db)).Values.ShouldAllBe(v => v == 0);
     }
+
+    private static Task<long> CountAsync(CrowdDb db, FormattableString sql) => db.Database.SqlQuery<long>(sql).SingleAsync();
 }
