@@ -121,7 +121,8 @@ public sealed class RecordingHub(
         {
             await foreach (var chunk in chunks.WithCancellation(stop.Token))
             {
-                idle.CancelAfter(idleAfter);
+                // Only the client's silence counts as idle, not the time this node takes over the chunk.
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
                 ChunkOutcome outcome;
                 try
                 {
@@ -141,6 +142,7 @@ public sealed class RecordingHub(
                 {
                     await caller.SendAsync("frame", frame, CancellationToken.None);
                 }
+                idle.CancelAfter(idleAfter);
             }
             end = failure is null ? StreamEnd.Completed : StreamEnd.Failed;
         }
