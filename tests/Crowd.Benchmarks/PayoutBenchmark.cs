@@ -1,12 +1,19 @@
 using System.Diagnostics;
 using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Payouts.BankFile;
 using Crowd.Server.Features.Payouts.Stripe;
+using Crowd.Server.Features.Reviews;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Mail;
+using Crowd.Server.Infrastructure.Scheduling;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -23,7 +30,7 @@ public static class PayoutBenchmark
         CrowdDb Open() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
 
         var time = TimeProvider.System;
-        var options = Options.Create(new CrowdOptions { Payouts = new PayoutOptions { MinimumMinor = 100 } });
+        var options = Options.Create(new CrowdOptions { Payouts = new PayoutOptions { MinimumMinor = 100 }, PublicUrl = new Uri("https://crowd.example/") });
         var faults = new PayoutFaults(options, NullLogger<PayoutFaults>.Instance);
         var jobId = Guid.CreateVersion7();
 
@@ -70,7 +77,7 @@ public static class PayoutBenchmark
         await using (var db = Open())
         {
             var stripe = new StripeGateway(StripeGateway.CreateClient(options.Value.Stripe));
-            run = await new PayoutRunner(db, options, time, faults, stripe, NullLogger<PayoutRunner>.Instance).RunAsync("bench-run");
+            run = await new PayoutRunner(db, options, time, faults, stripe, Notices(db), NullLogger<PayoutRunner>.Instance).RunAsync("bench-run");
         }
         Report(output, "payout run", run.Created, step.Elapsed, rows: -rowsBefore + (rowsBefore = await RowsAsync()));
 
@@ -79,7 +86,7 @@ public static class PayoutBenchmark
         await using (var db = Open())
         {
             var numbers = new PayoutAccountNumbers(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider(), NullLogger<PayoutAccountNumbers>.Instance);
-            var batches = new BankBatches(db, time, faults, numbers, NullLogger<BankBatches>.Instance);
+            var batches = new BankBatches(db, time, faults, numbers, Notices(db), NullLogger<BankBatches>.Instance);
             var batch = (await batches.ListAsync()).Single();
             await batches.MarkSentAsync(batch.Id, Guid.Empty);
             settled = await batches.ConfirmRemainingAsync(batch.Id);
@@ -105,6 +112,19 @@ public static class PayoutBenchmark
         output.WriteLine($"total     accrue + pay out + settle {contributors:N0} contributors: {measured.Elapsed.TotalSeconds:F2} s "
             + $"({contributors / measured.Elapsed.TotalSeconds:N0} contributors/s); wall clock with seeding {total.Elapsed.TotalSeconds:F2} s; target < 30 s");
         return new PayoutBenchmarkResult(settled, Reconciles: true, measured.Elapsed);
+
+        // Each payee is told the payout was sent and paid, as in production: a notification and a mail each.
+        PayoutNotices Notices(CrowdDb db)
+        {
+            var localizers = new ResourceManagerStringLocalizerFactory(Options.Create(new LocalizationOptions()), NullLoggerFactory.Instance);
+            var texts = new NotificationTexts(new StringLocalizer<NotificationsText>(localizers), new StringLocalizer<ReviewsText>(localizers),
+                new StringLocalizer<EscrowText>(localizers));
+            // No SMTP server is configured, so mail is only stored and nothing is enqueued to send it.
+            var jobs = new BackgroundJobs(new BackgroundJobClient(Crowd.Server.Infrastructure.Scheduling.Scheduling.CreateStorage(connectionString, options.Value.Scheduler)), db,
+                NullLogger<BackgroundJobs>.Instance);
+            var outbox = new Outbox(db, time, new MailDelivery(db, new SmtpTransport(options), jobs, time, options, NullLogger<MailDelivery>.Instance));
+            return new PayoutNotices(db, new Notifications(db, outbox, texts, time, options));
+        }
 
         // Rows written: rows inserted, plus the payout rows each later step updates.
         async Task<long> RowsAsync()

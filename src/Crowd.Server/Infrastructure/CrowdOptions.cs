@@ -74,14 +74,14 @@ public sealed class ReviewOptions
     /// <summary>A clip nobody reviewed within this many days is accepted automatically (1 to 14).</summary>
     public int AutoAcceptDays { get; set; } = 7;
 
-    /// <summary>Quartz cron expression of the auto-accept run (seconds first). Hourly at minute 5 by default.</summary>
-    public string AutoAcceptCron { get; set; } = "0 5 * * * ?";
+    /// <summary>Cron expression of the auto-accept run (five fields, UTC). Hourly at minute 5 by default.</summary>
+    public string AutoAcceptCron { get; set; } = "5 * * * *";
 }
 
 public sealed class RetentionOptions
 {
-    /// <summary>Quartz cron expression of the retention run (seconds first, UTC). Daily at 03:15 by default.</summary>
-    public string Cron { get; set; } = "0 15 3 * * ?";
+    /// <summary>Cron expression of the retention run (five fields, UTC). Daily at 03:15 by default.</summary>
+    public string Cron { get; set; } = "15 3 * * *";
 
     /// <summary>Clips destroyed per transaction.</summary>
     public int BatchSize { get; set; } = 200;
@@ -89,9 +89,6 @@ public sealed class RetentionOptions
 
 public sealed class WebhookOptions
 {
-    /// <summary>How often the sender looks for deliveries that are due.</summary>
-    public int PollMilliseconds { get; set; } = 5_000;
-
     /// <summary>Attempts before a delivery is marked failed (it stays visible to the requester and admins).</summary>
     public int MaxAttempts { get; set; } = 8;
 
@@ -109,23 +106,14 @@ public sealed class ExportOptions
     /// <summary>How long a contributor's prepared export can be downloaded before its file is deleted.</summary>
     public int DownloadHours { get; set; } = 24;
 
-    /// <summary>How often each node looks for waiting exports (it also wakes at once for requests it receives itself).</summary>
-    public int PollSeconds { get; set; } = 15;
-
-    /// <summary>A build whose node has not reported progress for this long is taken over by another node.</summary>
+    /// <summary>A preparation whose node has not reported progress for this long may be taken over by another node.</summary>
     public int StaleBuildSeconds { get; set; } = 120;
-
-    /// <summary>Whether this node builds contributor exports at all.</summary>
-    public bool Worker { get; set; } = true;
 }
 
 public sealed class MailOptions
 {
     /// <summary>The sender address of every mail.</summary>
     public string From { get; set; } = "Crowd <no-reply@crowd.invalid>";
-
-    /// <summary>How often queued mail is looked for, besides right after a mail is queued.</summary>
-    public int PollSeconds { get; set; } = 10;
 
     public SmtpOptions Smtp { get; set; } = new();
 }
@@ -142,8 +130,20 @@ public sealed class SmtpOptions
 
 public sealed class SchedulerOptions
 {
-    /// <summary>Whether this node runs the clustered Quartz scheduler (payouts, retention, auto-accept…) at all.</summary>
+    /// <summary>
+    /// Whether this node runs the Hangfire job server: it works the shared queue (webhook deliveries, mail, exports) and
+    /// fires the recurring jobs (payouts, retention, auto-accept…). A node with it off still enqueues jobs.
+    /// </summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Jobs this node runs at once.</summary>
+    public int Workers { get; set; } = 4;
+
+    /// <summary>How often recurring and delayed jobs are looked for (enqueued jobs start at once, by LISTEN/NOTIFY).</summary>
+    public int PollSeconds { get; set; } = 15;
+
+    /// <summary>A job whose node stopped (crashed, killed) is run again by another node after this many seconds (at least 30).</summary>
+    public int TakeoverSeconds { get; set; } = 300;
 }
 
 public enum PayoutMode
@@ -156,8 +156,8 @@ public enum PayoutMode
 
 public sealed class PayoutOptions
 {
-    /// <summary>Quartz cron expression of the payout run (seconds first). Hourly on the hour by default.</summary>
-    public string Cron { get; set; } = "0 0 * * * ?";
+    /// <summary>Cron expression of the payout run (five fields, UTC). Hourly on the hour by default.</summary>
+    public string Cron { get; set; } = "0 * * * *";
 
     /// <summary>Payable below this (minor units, any currency) waits for the next run.</summary>
     public long MinimumMinor { get; set; } = 100;

@@ -56,7 +56,7 @@ public sealed class DatabaseRolesTests(CrowdApp app) : IClassFixture<CrowdApp>
         var applied = await SchemaMigrator.MigrateAsync(await TestPostgres.As(legacy, DatabaseRole.Owner), EmbeddedPostgres.ApplicationRole, CancellationToken.None);
 
         applied.ShouldBe(0);
-        (await ScalarAsync(legacy, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'crowd_owner'")).ShouldBe(0L);
+        (await ScalarAsync(legacy, "SELECT count(*) FROM pg_tables WHERE schemaname IN ('public', 'hangfire') AND tableowner <> 'crowd_owner'")).ShouldBe(0L);
         (await ScalarAsync(legacy, "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = current_database()")).ShouldBe("crowd_owner");
         await using var application = new NpgsqlConnection(await TestPostgres.As(legacy, DatabaseRole.Application));
         await application.OpenAsync();

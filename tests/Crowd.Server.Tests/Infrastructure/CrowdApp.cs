@@ -102,6 +102,15 @@ public class CrowdApp : WebApplicationFactory<Program>, IAsyncLifetime
         return user;
     }
 
+    /// <summary>The Cookie header of a fresh sign-in, for clients that set headers themselves (hub WebSockets).</summary>
+    public async Task<string> CookieHeaderAsync(string email, string password = TestAccounts.Password)
+    {
+        var http = CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false, BaseAddress = ClientOptions.BaseAddress });
+        var response = await http.PostAsJsonAsync("/api/accounts/signin", new { email, password });
+        response.EnsureSuccessStatusCode();
+        return string.Join("; ", response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+    }
+
     /// <summary>A client with its own cookie jar that does not follow redirects, so tests see them.</summary>
     public HttpClient AnonymousClient() =>
         CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = ClientOptions.BaseAddress });

@@ -46,11 +46,12 @@ public sealed partial class EveryTextHasAChineseTranslationTests
             errors.Add(new FieldError("rate", "The rate must be above {0}.", floor));
             return Problems.Problem(StatusCodes.Status401Unauthorized, text, "Sign-in failed", "The email address or password is wrong.");
             var title = text["Some fields need attention."];
+            var clips = T.Plural(count, "{0} clip", "{0} clips");
             """;
 
         LocalizedLiterals(sample).ShouldBe(
             ["Job board", "Enter your email address.", "The rate must be above {0}.", "Sign-in failed",
-             "The email address or password is wrong.", "Some fields need attention."], ignoreOrder: true);
+             "The email address or password is wrong.", "Some fields need attention.", "{0} clip", "{0} clips"], ignoreOrder: true);
     }
 
     private static IEnumerable<string> LocalizedLiterals(string source)
@@ -64,6 +65,11 @@ public sealed partial class EveryTextHasAChineseTranslationTests
             yield return Unescape(m.Groups[1].Value);
         }
         foreach (Match m in ProblemPattern().Matches(source))
+        {
+            yield return Unescape(m.Groups[1].Value);
+            yield return Unescape(m.Groups[2].Value);
+        }
+        foreach (Match m in PluralPattern().Matches(source))
         {
             yield return Unescape(m.Groups[1].Value);
             yield return Unescape(m.Groups[2].Value);
@@ -104,4 +110,8 @@ public sealed partial class EveryTextHasAChineseTranslationTests
     // Problems.Problem(status, localizer, "Title", "Detail" …)
     [GeneratedRegex(""""Problems\.Problem\([^,]+,\s*\w+,\s*"((?:[^"\\]|\\.)+)",\s*"((?:[^"\\]|\\.)+)(?=")"""")]
     private static partial Regex ProblemPattern();
+
+    // T.Plural(count, "One", "Other" …): both forms are texts.
+    [GeneratedRegex(""""\.Plural\([^,]+,\s*"((?:[^"\\]|\\.)+)",\s*"((?:[^"\\]|\\.)+)(?=")"""")]
+    private static partial Regex PluralPattern();
 }

@@ -26,21 +26,27 @@ public static class AccountRules
     public const int MaxOrganisationNameLength = 200;
     public static readonly string[] SelfServiceRoles = [Roles.Contributor, Roles.Requester, Roles.Supplier];
 
+    /// <summary>An address an account can have: at sign-up and when the address changes.</summary>
+    public static List<FieldError> ValidateEmail(string? email)
+    {
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            return [new("email", "Enter your email address.")];
+        }
+        if (TextRules.Check("email", email, TextKind.Line) is { } emailText)
+        {
+            return [emailText];
+        }
+        if (email.Length > MaxEmailLength || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email.Trim())
+        {
+            return [new("email", "Enter a valid email address, like name@example.com.")];
+        }
+        return [];
+    }
+
     public static List<FieldError> Validate(SignUpRequest request, DateOnly today)
     {
-        var errors = new List<FieldError>();
-        if (string.IsNullOrWhiteSpace(request.Email))
-        {
-            errors.Add(new("email", "Enter your email address."));
-        }
-        else if (TextRules.Check("email", request.Email, TextKind.Line) is { } emailText)
-        {
-            errors.Add(emailText);
-        }
-        else if (request.Email.Length > MaxEmailLength || !MailAddress.TryCreate(request.Email, out var parsed) || parsed.Address != request.Email.Trim())
-        {
-            errors.Add(new("email", "Enter a valid email address, like name@example.com."));
-        }
+        var errors = ValidateEmail(request.Email);
 
         errors.AddRange(Passwords.PasswordRules.Validate(request.Password, [request.Email, request.DisplayName, request.OrganisationName]));
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using Crowd.Server.Features.Accounts.Throttling;
 using Crowd.Server.Infrastructure;
@@ -28,7 +27,7 @@ public sealed record SignInAttempt(SignInOutcome Outcome, Guid? UserId = null, T
 
 /// <summary>Sign-up and sign-in, shared by the JSON API and the pages so both follow one set of rules.</summary>
 public sealed class AccountService(CrowdDb db, UserManager<CrowdUser> users, SignInManager<CrowdUser> signIn, SignInThrottle throttle,
-    Outbox outbox, IDataProtectionProvider protection, IOptions<CrowdOptions> options, IStringLocalizer<AccountsText> text, TimeProvider clock)
+    Outbox outbox, Recovery.AccountRecovery recovery, IDataProtectionProvider protection, IOptions<CrowdOptions> options, IStringLocalizer<AccountsText> text, TimeProvider clock)
 {
     private const string KnownDeviceCookie = "crowd.device";
     private static readonly TimeSpan s_knownDeviceLifetime = TimeSpan.FromDays(365);
@@ -99,9 +98,10 @@ public sealed class AccountService(CrowdDb db, UserManager<CrowdUser> users, Sig
         {
             return role.Errors.Select(ToFieldError).ToList();
         }
-        await InCultureAsync(user.PreferredCulture, () => outbox.EnqueueAsync(user.Email, text["Welcome to Crowd"],
+        await InCultureAsync(user.PreferredCulture, async () => await outbox.EnqueueAsync(user.Email, text["Welcome to Crowd"],
             string.Join("\n\n",
                 text["Your Crowd account for {0} is ready.", user.Email],
+                await recovery.ConfirmationLineAsync(user),
                 text["Sign in with this email address and the password you chose:"] + "\n" + Link("/Account/SignIn"),
                 text["Signing up does not consent to any job or to any use of your voice. Every job asks for your consent separately, and you can withdraw it at any time."],
                 text["If you did not sign up, ignore this mail."]),
@@ -172,15 +172,9 @@ public sealed class AccountService(CrowdDb db, UserManager<CrowdUser> users, Sig
     /// <summary>Mail goes out in its reader's language, whatever the language of the request that causes it.</summary>
     private static async Task InCultureAsync(string culture, Func<Task> write)
     {
-        var before = CultureInfo.CurrentUICulture;
-        CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo(culture);
-        try
+        using (Languages.InCulture(culture))
         {
             await write();
-        }
-        finally
-        {
-            CultureInfo.CurrentUICulture = before;
         }
     }
 
@@ -214,7 +208,7 @@ public sealed class AccountService(CrowdDb db, UserManager<CrowdUser> users, Sig
         });
 
     /// <summary>Identity's own errors, phrased for a person and keyed by the field they concern.</summary>
-    private static FieldError ToFieldError(IdentityError error) => error.Code switch
+    internal static FieldError ToFieldError(IdentityError error) => error.Code switch
     {
         nameof(IdentityErrorDescriber.InvalidEmail) or nameof(IdentityErrorDescriber.InvalidUserName) =>
             new("email", "Enter a valid email address, like name@example.com."),

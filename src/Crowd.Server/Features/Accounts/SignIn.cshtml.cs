@@ -19,6 +19,8 @@ public sealed class SignInModel(AccountService accounts, IStringLocalizer<Accoun
     /// <summary>Arriving from sign-up: the account is made (or its owner mailed), and signing in comes next.</summary>
     [BindProperty(SupportsGet = true)] public bool SignedUp { get; set; }
 
+    [BindProperty(SupportsGet = true)] public bool PasswordReset { get; set; }
+
     public void OnGet()
     {
     }
@@ -27,6 +29,7 @@ public sealed class SignInModel(AccountService accounts, IStringLocalizer<Accoun
     {
         ModelState.Clear();
         SignedUp = false;
+        PasswordReset = false;
         var attempt = await accounts.SignInAsync(Email, Password, persistent: false, ct);
         switch (attempt.Outcome)
         {

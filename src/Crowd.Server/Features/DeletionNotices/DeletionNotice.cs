@@ -45,6 +45,33 @@ public enum DeliveryState
     Failed = 2,
 }
 
+/// <summary>What the last attempt of a delivery came to, in the platform's own words.</summary>
+public enum DeliveryOutcome
+{
+    Delivered = 1,
+    /// <summary>The requester's server answered, with a status other than 2xx (kept in LastStatus).</summary>
+    Refused = 2,
+    /// <summary>No answer: the address could not be reached, was refused by the platform's network rules, or timed out.</summary>
+    CouldNotConnect = 3,
+}
+
+public static class DeliveryOutcomes
+{
+    public static string Code(this DeliveryOutcome outcome) => outcome switch
+    {
+        DeliveryOutcome.Delivered => "delivered",
+        DeliveryOutcome.Refused => "refused",
+        _ => "could_not_connect",
+    };
+
+    public static string Describe(this DeliveryOutcome outcome, int? status, Microsoft.Extensions.Localization.IStringLocalizer text) => outcome switch
+    {
+        DeliveryOutcome.Delivered => text["Delivered to your server"],
+        DeliveryOutcome.Refused => text["Refused by your server: HTTP {0}", status ?? 0],
+        _ => text["Could not connect"],
+    };
+}
+
 /// <summary>One event to POST to an organisation's webhook, with its attempts so far.</summary>
 public sealed class WebhookDelivery
 {
@@ -59,7 +86,7 @@ public sealed class WebhookDelivery
     public DateTimeOffset NextAttemptAt { get; set; }
     public DateTimeOffset? LastAttemptAt { get; set; }
     public int? LastStatus { get; set; }
-    public string? LastError { get; set; }
+    public DeliveryOutcome? LastOutcome { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

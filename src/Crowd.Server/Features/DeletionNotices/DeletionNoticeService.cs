@@ -6,6 +6,7 @@ using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.DeletionNotices;
@@ -18,13 +19,19 @@ public sealed record OpenNotice(Guid Id, Guid OrganisationId, string Organisatio
 
 public sealed record WebhookView(string Url, DateTimeOffset CreatedAt);
 
+/// <summary>
+/// One delivery as its requester sees it. <c>LastOutcome</c> is a stable code (delivered, refused, could_not_connect) and
+/// <c>LastResult</c> the same in the reader's language; neither ever carries the text of an internal error.
+/// </summary>
 public sealed record DeliveryView(Guid Id, Guid NoticeId, string State, int Attempts, DateTimeOffset? LastAttemptAt, int? LastStatus,
-    string? LastError, DateTimeOffset? DeliveredAt, DateTimeOffset NextAttemptAt);
+    string? LastOutcome, string? LastResult, DateTimeOffset? DeliveredAt, DateTimeOffset NextAttemptAt);
 
-/// <summary>Webhook URLs, checked without HTTP or EF.</summary>
+/// <summary>Webhook URLs, checked without HTTP or EF (the resolved addresses are checked by <see cref="WebhookNetwork"/>).</summary>
 public static class WebhookRules
 {
     public const int MaxUrlLength = 2000;
+
+    public const string NotPublic = "The webhook address must be on the public internet: {0} is a private, loopback or otherwise internal address.";
 
     public static IReadOnlyList<FieldError> Validate(string? url, bool allowInsecure)
     {
@@ -41,12 +48,21 @@ public static class WebhookRules
         {
             return [new FieldError("url", "The webhook address must start with https://, so that notices travel encrypted.")];
         }
+        // Names that only ever lead inside, and IPv6 zone ids (which only mean something on a local link). The addresses
+        // themselves, in whatever spelling, are checked by WebhookNetwork once Uri has read them (2130706433 and 127.1
+        // are 127.0.0.1 to it).
+        var host = uri.IdnHost.Trim('[', ']');
+        if (host.Contains('%', StringComparison.Ordinal) || WebhookAddresses.IsInternalName(host))
+        {
+            return [new FieldError("url", NotPublic, uri.Host)];
+        }
         return [];
     }
 }
 
 /// <summary>A requester organisation's side of deletion notices: reading and acknowledging them, and its webhook.</summary>
-public sealed class DeletionNoticeService(CrowdDb db, AuditLog audit, TimeProvider clock, IDataProtectionProvider protection, IOptions<CrowdOptions> options)
+public sealed class DeletionNoticeService(CrowdDb db, AuditLog audit, TimeProvider clock, IDataProtectionProvider protection, IOptions<CrowdOptions> options,
+    WebhookNetwork network)
 {
     internal const string SecretPurpose = "Crowd.DeletionNotices.WebhookSecret";
 
@@ -110,6 +126,14 @@ public sealed class DeletionNoticeService(CrowdDb db, AuditLog audit, TimeProvid
         {
             return (errors, null);
         }
+        var uri = new Uri(url!.Trim());
+        switch ((await network.CheckAsync(uri.IdnHost, ct)).Check)
+        {
+            case HostCheck.Internal:
+                return ([new FieldError("url", WebhookRules.NotPublic, uri.Host)], null);
+            case HostCheck.NotFound:
+                return ([new FieldError("url", "We could not find {0}. Check the address of your webhook.", uri.Host)], null);
+        }
         var secret = WebhookSignature.NewSecret();
         var endpoint = await db.Set<WebhookEndpoint>().FirstOrDefaultAsync(w => w.OrganisationId == organisationId, ct);
         if (endpoint is null)
@@ -125,12 +149,20 @@ public sealed class DeletionNoticeService(CrowdDb db, AuditLog audit, TimeProvid
         return ([], secret);
     }
 
-    public async Task<bool> RemoveWebhookAsync(Guid organisationId, CancellationToken ct) =>
-        await db.Set<WebhookEndpoint>().Where(w => w.OrganisationId == organisationId).ExecuteDeleteAsync(ct) > 0;
+    /// <summary>Removes the webhook; deliveries still waiting for it end as failed (nothing is left to send them to).</summary>
+    public async Task<bool> RemoveWebhookAsync(Guid organisationId, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var removed = await db.Set<WebhookEndpoint>().Where(w => w.OrganisationId == organisationId).ExecuteDeleteAsync(ct) > 0;
+        await db.Set<WebhookDelivery>().Where(d => d.OrganisationId == organisationId && d.State == DeliveryState.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeliveryState.Failed), ct);
+        await tx.CommitAsync(ct);
+        return removed;
+    }
 
-    public async Task<IReadOnlyList<DeliveryView>> DeliveriesAsync(Guid organisationId, CancellationToken ct) =>
+    public async Task<IReadOnlyList<DeliveryView>> DeliveriesAsync(Guid organisationId, IStringLocalizer text, CancellationToken ct) =>
         (await db.Set<WebhookDelivery>().AsNoTracking().Where(d => d.OrganisationId == organisationId)
             .OrderByDescending(d => d.CreatedAt).Take(50).ToListAsync(ct))
         .Select(d => new DeliveryView(d.Id, d.NoticeId, d.State.ToString().ToLowerInvariant(), d.Attempts, d.LastAttemptAt, d.LastStatus,
-            d.LastError, d.DeliveredAt, d.NextAttemptAt)).ToList();
+            d.LastOutcome?.Code(), d.LastOutcome is { } outcome ? outcome.Describe(d.LastStatus, text) : null, d.DeliveredAt, d.NextAttemptAt)).ToList();
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Exports.Datasets;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.DeletionNotices;
@@ -15,9 +16,10 @@ public sealed record NoticeClip(Guid ClipId, Guid ExportId);
 
 /// <summary>
 /// Inside the caller's transaction: one notice per organisation that exported any of the clips, its audit entry, and a
-/// webhook delivery when the organisation configured a webhook. So the destruction and the duty to tell land together.
+/// webhook delivery when the organisation configured a webhook (sent by a job that starts once the transaction commits).
+/// So the destruction and the duty to tell land together.
 /// </summary>
-public sealed class DeletionNoticeWriter(CrowdDb db, AuditLog audit, TimeProvider clock)
+public sealed class DeletionNoticeWriter(CrowdDb db, AuditLog audit, BackgroundJobs jobs, TimeProvider clock)
 {
     public const string EventType = "deletion_notice.created";
 
@@ -70,6 +72,7 @@ public sealed class DeletionNoticeWriter(CrowdDb db, AuditLog audit, TimeProvide
                     NextAttemptAt = now,
                     CreatedAt = now,
                 });
+                WebhookSender.EnqueueAfterCommit(jobs, deliveryId);
             }
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();

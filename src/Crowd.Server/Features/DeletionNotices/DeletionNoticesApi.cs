@@ -44,8 +44,9 @@ public static class DeletionNoticesApi
             }
             return TypedResults.NoContent();
         });
-        org.MapGet("/webhook/deliveries", async (ClaimsPrincipal user, DeletionNoticeService notices, CancellationToken ct) =>
-            TypedResults.Ok(user.OrganisationIdOrNull() is { } id ? await notices.DeliveriesAsync(id, ct) : []));
+        org.MapGet("/webhook/deliveries", async (ClaimsPrincipal user, DeletionNoticeService notices, IStringLocalizer<DeletionNoticesText> text,
+                CancellationToken ct) =>
+            TypedResults.Ok(user.OrganisationIdOrNull() is { } id ? await notices.DeliveriesAsync(id, text, ct) : []));
 
         app.MapGroup("/api/admin/deletion-notices").WithTags("Deletion notices")
             .RequireAuthorization(Roles.Admin)

@@ -49,7 +49,7 @@ public sealed class WebhookModel(DeletionNoticeService notices, IStringLocalizer
             return false;
         }
         Webhook = await notices.WebhookAsync(id, ct);
-        Deliveries = await notices.DeliveriesAsync(id, ct);
+        Deliveries = await notices.DeliveriesAsync(id, text, ct);
         Address ??= Webhook?.Url;
         return true;
     }

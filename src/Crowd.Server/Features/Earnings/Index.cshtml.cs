@@ -3,6 +3,7 @@ using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;

@@ -1,21 +1,15 @@
-using System.Globalization;
 using Crowd.Server.Features.Jobs;
-using Crowd.Server.Infrastructure;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Infrastructure.Database;
-using Crowd.Server.Infrastructure.Mail;
-using Crowd.Server.Infrastructure.Money;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Escrow;
 
 /// <summary>
 /// What follows money arriving in a draft job's escrow: once it covers the budget, the requester is told, once, on their
-/// pages and by mail; a job whose requester asked for it is published at once.
+/// pages and through their notifications; a job whose requester asked for it is published at once.
 /// </summary>
-public sealed class FundedJobs(CrowdDb db, JobService jobs, Outbox outbox, IOptions<CrowdOptions> options, TimeProvider time,
-    IStringLocalizer<EscrowText> text, ILogger<FundedJobs> logger)
+public sealed class FundedJobs(CrowdDb db, JobService jobs, Notifications.Notifications notifications, TimeProvider time, ILogger<FundedJobs> logger)
 {
     public const string FundedMessage = "Funded: the escrow covers the budget. Publish the job when you are ready.";
     public const string PublishedMessage = "Funded and published: the escrow covers the budget and the job is on the job board.";
@@ -46,28 +40,13 @@ public sealed class FundedJobs(CrowdDb db, JobService jobs, Outbox outbox, IOpti
         await db.SaveChangesAsync(ct);
         logger.LogInformation("Job {JobId} is funded ({Escrow} of {Budget}); auto-publish: {Published}", jobId, funding.Escrow, funding.Budget, published);
 
-        var requester = await db.Users.AsNoTracking().Where(u => u.Id == job.CreatedByUserId).Select(u => new { u.Email, u.PreferredCulture }).FirstOrDefaultAsync(ct);
-        if (!string.IsNullOrWhiteSpace(requester?.Email))
+        await notifications.NotifyAsync(job.CreatedByUserId, NotificationKind.JobFunded, new NotificationData
         {
-            await MailAsync(requester.Email, requester.PreferredCulture, job, funding.Escrow, funding.Budget, published, ct);
-        }
-    }
-
-    private async Task MailAsync(string to, string culture, Job job, Money escrow, Money budget, bool? published, CancellationToken ct)
-    {
-        // In the requester's language; the change stays inside this call.
-        CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo(culture == "zh-Hans" ? "zh-Hans" : "en");
-        var link = new Uri(options.Value.PublicUrl!, "/Jobs/Edit?id=" + job.Id);
-        var next = published switch
-        {
-            true => text["As you asked, the job was published: it is on the job board now."].Value,
-            false => text["It could not be published automatically. Open it to see what is missing, then publish it:"].Value,
-            null => text["Publish it when you are ready; it takes one click:"].Value,
-        };
-        await outbox.EnqueueAsync(to, text["Your job \"{0}\" is funded", job.Title],
-            string.Join("\n\n",
-                text["The escrow of your job \"{0}\" now holds {1}, which covers its budget of {2}.", job.Title, Currencies.Format(escrow), Currencies.Format(budget)],
-                next + "\n" + link),
-            ct);
+            JobId = job.Id,
+            JobTitle = job.Title,
+            Amount = funding.Escrow,
+            Total = funding.Budget,
+            Code = published switch { true => "published", false => "not-published", null => null },
+        }, ct);
     }
 }

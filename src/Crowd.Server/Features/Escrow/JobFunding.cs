@@ -1,5 +1,6 @@
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Microsoft.EntityFrameworkCore;
@@ -28,24 +29,39 @@ public static class JobFunding
     public const string RefundFailedMessage = "Refund refused: Stripe could not return the unused escrow to your card, so it is back in the job's escrow. Contact us to have it sent by bank transfer.";
     public const string ResumedMessage = "Resumed: the escrow covers the next hour of work again.";
 
-    public static async Task<FundingStatus?> StatusAsync(CrowdDb db, Guid jobId, CancellationToken ct = default)
+    public static async Task<FundingStatus?> StatusAsync(CrowdDb db, Guid jobId, CancellationToken ct = default) =>
+        (await StatusesAsync(db, [jobId], ct)).GetValueOrDefault(jobId);
+
+    /// <summary>The funding status of each of these jobs that exists, in four queries however many jobs there are.</summary>
+    public static async Task<Dictionary<Guid, FundingStatus>> StatusesAsync(CrowdDb db, IReadOnlyCollection<Guid> jobIds, CancellationToken ct = default)
     {
-        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.HourlyRateMinor, j.Currency }).FirstOrDefaultAsync(ct);
-        if (job is null)
+        var ids = jobIds.Distinct().ToArray();
+        var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).Select(j => new { j.Id, j.HourlyRateMinor, j.Currency }).ToListAsync(ct);
+        if (jobs.Count == 0)
         {
-            return null;
+            return [];
         }
-        var budget = await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
-        var balance = await LedgerQueries.EscrowAsync(db, jobId, ct);
-        var spent = await db.Set<Earnings.EarningsAccrualRow>().Where(a => a.JobId == jobId)
-            .SumAsync(a => a.AccruedMinor + a.PlatformFeeMinor + a.SupplierFeeMinor, ct);
-        var budgetMinor = budget is null ? 0 : BudgetRules.BudgetMinor(budget.TargetHours, job.HourlyRateMinor, budget.PlatformFeeBp, budget.SupplierFeeBp);
+        var budgets = await db.Set<JobBudget>().AsNoTracking().Where(b => ids.Contains(b.JobId)).ToDictionaryAsync(b => b.JobId, ct);
+        // Escrow before spending: an accrual committing between the two reads then counts as not yet drawn from escrow
+        // and already spent, which cancels out. Read the other way round it would count twice and take a live job offline.
+        var escrows = await LedgerQueries.EscrowsAsync(db, ids, ct);
+        var spent = await db.Set<Earnings.EarningsAccrualRow>().Where(a => ids.Contains(a.JobId))
+            .GroupBy(a => a.JobId)
+            .Select(g => new { JobId = g.Key, Minor = g.Sum(a => a.AccruedMinor + a.PlatformFeeMinor + a.SupplierFeeMinor) })
+            .ToDictionaryAsync(x => x.JobId, x => x.Minor, ct);
+        return jobs.ToDictionary(j => j.Id, j => Status(j.Id, j.HourlyRateMinor, j.Currency, budgets.GetValueOrDefault(j.Id),
+            escrows.GetValueOrDefault(j.Id), spent.GetValueOrDefault(j.Id)));
+    }
+
+    private static FundingStatus Status(Guid jobId, long hourlyRateMinor, string currency, JobBudget? budget, EscrowBalance balance, long spent)
+    {
+        var budgetMinor = budget is null ? 0 : BudgetRules.BudgetMinor(budget.TargetHours, hourlyRateMinor, budget.PlatformFeeBp, budget.SupplierFeeBp);
         var remaining = Math.Max(0, MoneyMath.Subtract(budgetMinor, spent, "budget"));
-        var hourCost = BudgetRules.NextHourMinor(1, job.HourlyRateMinor, budget?.PlatformFeeBp ?? 0, budget?.SupplierFeeBp ?? 0);
-        return new FundingStatus(jobId, new Money(budgetMinor, job.Currency), new Money(balance.NetMinor, job.Currency), new Money(spent, job.Currency),
-            new Money(remaining, job.Currency), budget is not null && balance.NetMinor >= remaining, budget?.PausedAt is not null, budget?.PauseReason)
+        var hourCost = BudgetRules.NextHourMinor(1, hourlyRateMinor, budget?.PlatformFeeBp ?? 0, budget?.SupplierFeeBp ?? 0);
+        return new FundingStatus(jobId, new Money(budgetMinor, currency), new Money(balance.NetMinor, currency), new Money(spent, currency),
+            new Money(remaining, currency), budget is not null && balance.NetMinor >= remaining, budget?.PausedAt is not null, budget?.PauseReason)
         {
-            Advanced = new Money(balance.AdvancedMinor, job.Currency),
+            Advanced = new Money(balance.AdvancedMinor, currency),
             RemainingHours = hourCost == 0 ? 0 : Math.Max(0, balance.NetMinor) / hourCost,
         };
     }
@@ -65,36 +81,18 @@ public static class JobFunding
     /// <summary>The ids among these jobs that are live: published, not paused, and with the unspent budget in escrow.</summary>
     public static async Task<List<Guid>> LiveIdsAsync(CrowdDb db, IQueryable<Job> jobs, CancellationToken ct = default)
     {
-        // Three queries however many jobs the board holds: their terms, what has been spent, what escrow holds.
-        var candidates = await jobs.Where(j => j.Status == JobStatus.Published)
-            .Join(db.Set<JobBudget>().Where(b => b.PausedAt == null), j => j.Id, b => b.JobId,
-                (j, b) => new { j.Id, j.HourlyRateMinor, b.TargetHours, b.PlatformFeeBp, b.SupplierFeeBp })
-            .ToListAsync(ct);
-        if (candidates.Count == 0)
-        {
-            return [];
-        }
-        var ids = candidates.Select(c => c.Id).ToArray();
-        var spent = await db.Set<Earnings.EarningsAccrualRow>().Where(a => ids.Contains(a.JobId))
-            .GroupBy(a => a.JobId)
-            .Select(g => new { JobId = g.Key, Minor = g.Sum(a => a.AccruedMinor + a.PlatformFeeMinor + a.SupplierFeeMinor) })
-            .ToDictionaryAsync(x => x.JobId, x => x.Minor, ct);
-        var escrow = await LedgerQueries.EscrowsAsync(db, ids, ct);
-        return candidates
-            .Where(c =>
-            {
-                var budget = BudgetRules.BudgetMinor(c.TargetHours, c.HourlyRateMinor, c.PlatformFeeBp, c.SupplierFeeBp);
-                return escrow.GetValueOrDefault(c.Id).NetMinor >= Math.Max(0, MoneyMath.Subtract(budget, spent.GetValueOrDefault(c.Id), "budget"));
-            })
-            .Select(c => c.Id)
-            .ToList();
+        var published = await jobs.Where(j => j.Status == JobStatus.Published).Select(j => j.Id).ToListAsync(ct);
+        var statuses = await StatusesAsync(db, published, ct);
+        return published.Where(id => statuses.TryGetValue(id, out var s) && s is { Covered: true, Paused: false }).ToList();
     }
 
     /// <summary>
     /// Pauses the job when its escrow cannot pay the next hour of everyone working (peopleWorking, at least one),
-    /// resumes it when it can again; each change leaves a notice for the requester. Returns whether it may continue.
+    /// resumes it when it can again; each change leaves a notice for the requester and tells the requesters (and, on a
+    /// pause, whoever is recording for it). Returns whether it may continue.
     /// </summary>
-    public static async Task<bool> CheckNextHourAsync(CrowdDb db, Guid jobId, int peopleWorking, TimeProvider time, CancellationToken ct = default)
+    public static async Task<bool> CheckNextHourAsync(CrowdDb db, Notifications.Notifications notifications, Guid jobId, int peopleWorking, TimeProvider time,
+        CancellationToken ct = default)
     {
         var job = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
         var budget = await db.Set<JobBudget>().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
@@ -113,6 +111,11 @@ public static class JobFunding
             budget.UpdatedAt = now;
             db.Add(new EscrowNotice { Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, Message = PausedMessage, CreatedAt = now });
             await db.SaveChangesAsync(ct);
+            var about = new NotificationData { JobId = jobId, JobTitle = job.Title };
+            await notifications.NotifyOrganisationAsync(job.OrganisationId, NotificationKind.JobPaused, about, ct);
+            var working = await db.WorkerSessions.AsNoTracking().Where(w => w.JobId == jobId && w.ClosedAt == null)
+                .Select(w => w.ContributorId).Distinct().ToListAsync(ct);
+            await notifications.NotifyManyAsync(NotificationKind.JobPausedMidWork, working.Select(c => new NotificationRecipient(c, about)).ToList(), ct);
         }
         else if (enough && budget.PausedAt is not null)
         {
@@ -121,6 +124,7 @@ public static class JobFunding
             budget.UpdatedAt = now;
             db.Add(new EscrowNotice { Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, Message = ResumedMessage, CreatedAt = now });
             await db.SaveChangesAsync(ct);
+            await notifications.NotifyOrganisationAsync(job.OrganisationId, NotificationKind.JobResumed, new NotificationData { JobId = jobId, JobTitle = job.Title }, ct);
         }
         return enough;
     }

@@ -1,6 +1,6 @@
 using Crowd.Server.Features.Exports.Contributor;
 using Crowd.Server.Features.Exports.Datasets;
-using Crowd.Server.Infrastructure;
+using Crowd.Server.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Exports;
@@ -15,18 +15,13 @@ public static class ExportsSetup
         services.AddScoped<DatasetSigningKeys>();
         services.AddScoped<DeletionFeed>();
         services.AddScoped<ContributorExports>();
-        services.AddSingleton<ContributorExportSignal>();
-        var options = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>() ?? new CrowdOptions();
-        if (options.Exports.Worker)
-        {
-            services.AddHostedService<ContributorExportWorker>();
-        }
+        builder.AddScheduledJob<ContributorExportsJob>(ContributorExportsJob.Name, _ => "*/15 * * * *", "the contributor exports' maintenance schedule");
         return builder;
     }
 
     public static IEndpointRouteBuilder MapExports(this IEndpointRouteBuilder app) => app.MapDatasets();
 
-    /// <summary>The exports' part of the EF model; it mirrors Migrations/0040_exports.sql.</summary>
+    /// <summary>The exports' part of the EF model; it mirrors Migrations/0040_exports.sql and 0123_dataset_packages.sql.</summary>
     internal static void MapExports(this ModelBuilder builder)
     {
         builder.Entity<DatasetExport>(e =>
@@ -54,10 +49,22 @@ public static class ExportsSetup
             e.HasIndex(x => new { x.OrganisationId, x.ClipId, x.ExportId }).IsUnique();
             e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
         });
+        builder.Entity<DatasetPackage>(e =>
+        {
+            e.ToTable("dataset_packages", t => t.HasCheckConstraint("ck_dataset_packages_progress", "clips_done >= 0 AND clips_done <= clips_total"));
+            e.HasKey(x => x.ExportId);
+            e.Property(x => x.FileName).HasMaxLength(200);
+            e.Property(x => x.Node).HasMaxLength(200);
+            e.Property(x => x.Failure).HasMaxLength(500);
+            e.Ignore(x => x.Percent);
+            e.HasIndex(x => x.OrganisationId);
+            e.HasIndex(x => x.State);
+            e.HasOne<DatasetExport>().WithOne().HasForeignKey<DatasetPackage>(x => x.ExportId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+        });
         builder.Entity<ContributorExport>(e =>
         {
             e.ToTable("contributor_exports", t => t.HasCheckConstraint("ck_contributor_exports_progress", "items_done >= 0 AND items_done <= items_total"));
-            e.Property(x => x.FileName).HasMaxLength(200);
             e.Property(x => x.Node).HasMaxLength(200);
             e.Property(x => x.Failure).HasMaxLength(500);
             e.Ignore(x => x.Percent);

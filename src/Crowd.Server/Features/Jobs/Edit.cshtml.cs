@@ -19,6 +19,12 @@ namespace Crowd.Server.Features.Jobs;
 /// <summary>Target hours × rate, plus the platform fee (percent), is the budget the escrow must hold.</summary>
 public sealed record BudgetPreview(int TargetHours, Money Rate, Money Pay, decimal PlatformFeePercent, Money PlatformFee, Money Budget);
 
+/// <summary>A problem that would stop publishing, with the form field it belongs to.</summary>
+public sealed record FormProblem(string Field, string Message);
+
+/// <summary>The job editor's live feedback: every text formatted by the server in the requester's language.</summary>
+public sealed record JobFormFeedback(string Currency, string Floor, string Budget, IReadOnlyList<FormProblem> Problems);
+
 /// <summary>The job editor's fields as a person types them: seconds, percentages and major-unit money.</summary>
 public sealed class JobForm
 {
@@ -133,6 +139,65 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
             return new BudgetPreview(hours, new Money(rate.Value, Form.Currency), new Money(pay, Form.Currency), PlatformFeeBp / 100m,
                 new Money(fee, Form.Currency), new Money(budget, Form.Currency));
         }
+    }
+
+    /// <summary>The region's floor in words, under the rate.</summary>
+    public string FloorHint() => Floor is { } floor
+        ? text["The floor for {0} ({1}) is {2} per hour: the larger of the legal minimum ({3}) and the market rate for recording work ({4}). A job below it cannot be published.",
+            RegionName(floor), floor.Region, Currencies.Format(PayFloor.Of(floor)),
+            Currencies.Format(new Money(floor.LegalMinimumMinor, floor.Currency)), Currencies.Format(new Money(floor.MarketReferenceMinor, floor.Currency))]
+        : text["Choose a region to see its floor. A job must pay at least the floor of its region to be published."];
+
+    /// <summary>The budget the form adds up to, in words, under the target hours.</summary>
+    public string BudgetHint()
+    {
+        var parts = new List<string>();
+        if (Preview is { } preview)
+        {
+            parts.Add(text["{0} hours at {1} an hour is {2} of pay, plus the platform fee of {3} % ({4}): a budget of {5}.",
+                preview.TargetHours, Currencies.Format(preview.Rate), Currencies.Format(preview.Pay),
+                preview.PlatformFeePercent.ToString("0.##", CultureInfo.InvariantCulture), Currencies.Format(preview.PlatformFee), Currencies.Format(preview.Budget)]);
+            if (Form.SupplierFeePercent > 0)
+            {
+                parts.Add(text["The budget includes the supplier fee of {0} % on top, reserved in full even though only attributed work uses it.",
+                    Form.SupplierFeePercent.ToString("0.##", CultureInfo.InvariantCulture)]);
+            }
+        }
+        else
+        {
+            parts.Add(text["Enter the target hours and the hourly rate to see the budget."]);
+        }
+        parts.Add(text["The job goes live only when its escrow holds the budget; whatever is unused is refunded when the job closes."]);
+        return string.Join(" ", parts);
+    }
+
+    /// <summary>
+    /// What the form says as the requester types, computed here so that money and texts read as everywhere else: the
+    /// currency of the chosen region, its floor, the budget, and what would stop publishing. Nothing is saved.
+    /// </summary>
+    public async Task<IActionResult> OnPostFeedbackAsync(CancellationToken ct)
+    {
+        await LoadFloorsAsync(ct);
+        if (Id is not null && Job is null)
+        {
+            return NotFound();
+        }
+        var currencies = Floors.Where(f => f.Region == Form.Region).Select(f => f.Currency).ToList();
+        if (currencies.Count > 0 && !currencies.Contains(Form.Currency))
+        {
+            Form.Currency = currencies[0];
+        }
+        var rate = Currencies.ParseMajor(Form.HourlyRate?.Trim(), Form.Currency);
+        var problems = new List<FieldError>();
+        if (rate is null && Currencies.IsSupported(Form.Currency))
+        {
+            problems.Add(new("hourlyRate", "Enter the hourly rate as an amount like 30.00."));
+        }
+        var hasPrompts = Job is { PromptCount: > 0 } || PromptParsing.Parse(Form.Prompts ?? "").Prompts is { Prompts.Count: > 0 };
+        problems.AddRange((await jobs.PublishProblemsAsync(Org, Id, Form.ToRequest(rate ?? 1), hasPrompts, ct))
+            .Where(e => rate is not null || e.Field != "hourlyRate"));
+        return new JsonResult(new JobFormFeedback(Form.Currency, FloorHint(), BudgetHint(),
+            problems.Select(e => new FormProblem("Form." + JobForm.FieldFor(e.Field), Problems.Localize(text, e))).ToList()));
     }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)

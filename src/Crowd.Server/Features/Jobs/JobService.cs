@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs.Assessments;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
@@ -47,7 +48,7 @@ public sealed record JobOutcome(JobOutcomeKind Kind, Job? Job = null, IReadOnlyL
 /// caller's organisation, so another organisation's job is simply not found.
 /// </summary>
 public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<RateFloorsText> floorText, EscrowService escrow,
-    StripeRefunds refunds, IOptions<CrowdOptions> options)
+    StripeRefunds refunds, Notifications.Notifications notifications, IOptions<CrowdOptions> options)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -160,8 +161,23 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         {
             await ReplacePromptsAsync(job.Id, prompts!, ct);
         }
+        if (job.Status == JobStatus.Published)
+        {
+            await TellConsentersOfNewTermsAsync(job, ct);
+        }
         await transaction.CommitAsync(ct);
         return JobOutcome.Ok(job);
+    }
+
+    /// <summary>Everyone whose consent rests on an earlier version must consent again to record more; they are told once per version.</summary>
+    private async Task TellConsentersOfNewTermsAsync(Job job, CancellationToken ct)
+    {
+        var consenters = await db.Consents.AsNoTracking()
+            .Where(c => c.JobId == job.Id && c.JobVersion < job.Version && c.WithdrawnAt == null)
+            .Select(c => c.ContributorId).Distinct().ToListAsync(ct);
+        var about = new NotificationData { JobId = job.Id, JobTitle = job.Title, Version = job.Version };
+        await notifications.NotifyManyAsync(NotificationKind.ConsentNeededAgain,
+            consenters.Select(c => new NotificationRecipient(c, about, $"terms:{job.Id}:{job.Version}")).ToList(), ct);
     }
 
     private async Task<JobOutcome> SaveBudgetOnlyAsync(Job job, int targetHours, int supplierFeeBp, JobBudget? budget, CancellationToken ct)
@@ -212,12 +228,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         var funding = (await JobFunding.StatusAsync(db, id, ct))!;
         if (!funding.Covered)
         {
-            var needed = new Money(MoneyMath.Subtract(funding.Remaining.Minor, Math.Max(0, funding.Escrow.Minor), "escrow"), funding.Remaining.Currency);
-            return new JobOutcome(JobOutcomeKind.Unfunded, Errors:
-            [
-                new("escrow", "Fund the job's escrow before publishing: {0} of {1} is still needed.",
-                    Currencies.Format(needed), Currencies.Format(funding.Budget)),
-            ]);
+            return new JobOutcome(JobOutcomeKind.Unfunded, Errors: [Unfunded(funding)]);
         }
         // Last, so that every other reason is named first: the assessment is reviewed against the job as it will go live.
         var assessment = await ImpactAssessments.LatestAsync(db, id, ct);
@@ -233,6 +244,47 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         job.UpdatedAt = now;
         db.JobVersions.Add(Snapshot(job, now, assessment!.Id));
         return await TrySaveAsync(ct) ? JobOutcome.Ok(job) : JobOutcome.Conflict;
+    }
+
+    /// <summary>
+    /// Everything that would keep a job with these terms from being published now, all at once, while its requester is
+    /// still typing (publishing itself stops at the first kind of problem). The escrow and the assessment are those of
+    /// the saved job; a job not saved yet has neither.
+    /// </summary>
+    public async Task<List<FieldError>> PublishProblemsAsync(Guid organisationId, Guid? id, JobRequest request, bool hasPrompts, CancellationToken ct)
+    {
+        var terms = JobTerms.Defaults.With(request);
+        var errors = JobRules.Validate(terms);
+        if (!hasPrompts)
+        {
+            errors.Add(new(PromptParsing.Field, "Add at least one prompt before publishing."));
+        }
+        errors.AddRange(JobRules.ValidateTargetHours(request.TargetHours, required: true));
+        if (!errors.Any(e => e.Field is "hourlyRate" or "region" or "currency") && await CheckFloorAsync(terms, ct) is { Errors: { } floor })
+        {
+            errors.AddRange(floor);
+        }
+        var job = id is null ? null : await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
+        if (job is null)
+        {
+            errors.Add(new("escrow", "Save the job, then fund its escrow: it goes live only when the escrow holds the budget."));
+        }
+        else if (await JobFunding.StatusAsync(db, job.Id, ct) is { Covered: false } funding)
+        {
+            errors.Add(Unfunded(funding));
+        }
+        var assessment = job is null ? null : await ImpactAssessments.LatestAsync(db, job.Id, ct);
+        if (AssessmentRules.PublishRefusal(assessment, terms.PurposeSpeechRecognition, terms.PurposeVoiceCloning) is { } missing)
+        {
+            errors.Add(missing);
+        }
+        return errors;
+    }
+
+    private static FieldError Unfunded(FundingStatus funding)
+    {
+        var needed = new Money(MoneyMath.Subtract(funding.Remaining.Minor, Math.Max(0, funding.Escrow.Minor), "escrow"), funding.Remaining.Currency);
+        return new("escrow", "Fund the job's escrow before publishing: {0} of {1} is still needed.", Currencies.Format(needed), Currencies.Format(funding.Budget));
     }
 
     public async Task<JobOutcome> CloseAsync(Guid organisationId, Guid id, CancellationToken ct)

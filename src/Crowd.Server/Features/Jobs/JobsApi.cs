@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs.Assessments;
+using Crowd.Server.Features.Jobs.Dashboard;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
@@ -47,6 +48,10 @@ public static class JobsApi
         services.AddScoped<JobService>();
         services.AddScoped<Assessments.ImpactAssessments>();
         services.AddScoped<RateFloors.RateFloorService>();
+        services.AddScoped<JobDashboards>();
+        services.AddSingleton<DashboardWatchers>();
+        services.AddSingleton<DashboardBroadcaster>();
+        services.AddHostedService(sp => sp.GetRequiredService<DashboardBroadcaster>());
         return services;
     }
 
@@ -65,6 +70,8 @@ public static class JobsApi
             .WithBodyLimit(PromptRules.MaxUploadRequestBytes);
         group.MapPost("/{id:guid}/publish", Publish);
         group.MapPost("/{id:guid}/close", Close);
+        group.MapGet("/{id:guid}/dashboard", Dashboard);
+        app.MapHub<DashboardHub>(DashboardHub.Path);
         app.MapAssessments();
         return app;
     }
@@ -94,6 +101,13 @@ public static class JobsApi
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == org, ct);
         return job is null ? TypedResults.NotFound() : TypedResults.Ok(await JobResponse.LoadAsync(db, job, ct));
     }
+
+    /// <summary>The figures of the job's dashboard, formatted in the caller's language, as the dashboard hub pushes them.</summary>
+    private static async Task<Results<Ok<DashboardView>, ProblemHttpResult>> Dashboard(Guid id, ClaimsPrincipal user, JobDashboards dashboards,
+        IStringLocalizer<DashboardText> dashboardText, IStringLocalizer<JobsText> text, CancellationToken ct) =>
+        await dashboards.FiguresAsync(Org(user), id, ct) is { } figures
+            ? TypedResults.Ok(DashboardView.From(figures, dashboardText))
+            : Problems.Problem(StatusCodes.Status404NotFound, text, "Job not found", "Your organisation has no job with this id.");
 
     private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Update(
         Guid id, JobRequest request, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct) =>

@@ -30,7 +30,7 @@ public sealed record PayoutRunResult(PayoutRunOutcome Outcome, int Created, int 
 /// batch line is the payout row itself), and a re-run first finishes whatever an earlier run left half-done.
 /// </summary>
 public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, PayoutFaults faults, StripeGateway stripe,
-    ILogger<PayoutRunner> logger)
+    PayoutNotices notices, ILogger<PayoutRunner> logger)
 {
     // One run at a time across every node; a crashed node's session lock goes with its connection.
     internal const long LockKey = 0x5041594F555453; // "PAYOUTS"
@@ -272,10 +272,14 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
             return null;
         }
         await faults.AtAsync(PayoutStep.AfterProviderCall, payout.Id, ct);
-        await db.Database.ExecuteSqlAsync($"""
-            UPDATE payouts SET state = {(int)PayoutState.Sent}, provider_reference = {transferId}, sent_at = {time.GetUtcNow()}
-            WHERE id = {payout.Id} AND state = {(int)PayoutState.Sending}
-            """, ct);
+        await db.InTransactionAsync(async () =>
+        {
+            await db.Database.ExecuteSqlAsync($"""
+                UPDATE payouts SET state = {(int)PayoutState.Sent}, provider_reference = {transferId}, sent_at = {time.GetUtcNow()}
+                WHERE id = {payout.Id} AND state = {(int)PayoutState.Sending}
+                """, ct);
+            return await notices.SentAsync(payout.Id, ct);
+        }, ct);
         return true;
     }
 }

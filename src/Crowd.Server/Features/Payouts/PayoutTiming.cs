@@ -1,3 +1,5 @@
+using Crowd.Server.Infrastructure.Scheduling;
+
 namespace Crowd.Server.Features.Payouts;
 
 public enum PayoutCadence
@@ -28,16 +30,16 @@ public enum TimeUnit
 /// <param name="InCount">How many <paramref name="InUnit"/> away it is, rounded.</param>
 public sealed record PayoutTiming(PayoutCadence Cadence, int Every, DateTimeOffset Next, bool Today, TimeUnit InUnit, int InCount)
 {
-    /// <summary>From the payout schedule and now; null when the schedule never fires again.</summary>
+    /// <summary>From the payout schedule (five-field cron, UTC) and now; null when it does not parse or never fires again.</summary>
     public static PayoutTiming? Of(string cron, DateTimeOffset now)
     {
-        if (PayoutSchedule.Next(cron, now) is not { } next)
+        if (ScheduledJob.Next(cron, now) is not { } next)
         {
             return null;
         }
         // A week and a day of runs: enough to see a gap that only weekends or one weekday make.
         var runs = new List<DateTimeOffset> { next };
-        while (runs.Count < 400 && runs[^1] - next < TimeSpan.FromDays(8) && PayoutSchedule.Next(cron, runs[^1]) is { } later)
+        while (runs.Count < 400 && runs[^1] - next < TimeSpan.FromDays(8) && ScheduledJob.Next(cron, runs[^1]) is { } later)
         {
             runs.Add(later);
         }

@@ -17,6 +17,7 @@ public static class PayoutsSetup
         services.AddSingleton<PayoutFaults>();
         services.AddScoped<PayoutRunner>();
         services.AddScoped<BankBatches>();
+        services.AddScoped<PayoutNotices>();
         services.AddScoped<StripeWebhooks>();
         services.AddScoped<EscrowService>();
         services.AddScoped<StripeRefunds>();
@@ -29,8 +30,7 @@ public static class PayoutsSetup
         services.AddSingleton<PayoutAccountNumbers>();
         services.AddHostedService<LegacyAccountNumberProtection>();
 
-        var payouts = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Payouts ?? new PayoutOptions();
-        builder.AddScheduledJob<PayoutJob>(PayoutJob.Name, payouts.Cron);
+        builder.AddScheduledJob<PayoutJob>(PayoutJob.Name, o => o.Payouts.Cron, "Crowd:Payouts:Cron", everyMissedRun: true);
         return builder;
     }
 

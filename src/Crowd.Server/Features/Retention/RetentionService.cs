@@ -5,7 +5,7 @@ using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Quartz;
+using Crowd.Server.Infrastructure.Scheduling;
 
 namespace Crowd.Server.Features.Retention;
 
@@ -93,14 +93,9 @@ public sealed class RetentionService(CrowdDb db, ClipDestruction destruction, Cl
 }
 
 /// <summary>The scheduled retention run (daily by default, Crowd:Retention:Cron); one node runs each fire.</summary>
-[DisallowConcurrentExecution]
-public sealed class RetentionJob(IServiceScopeFactory scopes) : IJob
+public sealed class RetentionJob(RetentionService retention) : IScheduledJob
 {
     public const string Name = "retention";
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<RetentionService>().RunAsync(cancellationToken);
-    }
+    public Task RunAsync(DateTimeOffset scheduledFor, CancellationToken ct) => retention.RunAsync(ct);
 }

@@ -4,7 +4,7 @@ using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Quartz;
+using Crowd.Server.Infrastructure.Scheduling;
 
 namespace Crowd.Server.Features.Reviews;
 
@@ -46,13 +46,13 @@ public sealed class AutoAccept(CrowdDb db, AuditLog audit, TimeProvider clock, I
 }
 
 /// <summary>The scheduled run; the work is in <see cref="AutoAccept"/>.</summary>
-[DisallowConcurrentExecution]
-public sealed class AutoAcceptJob(IServiceScopeFactory scopes, ILogger<AutoAcceptJob> logger) : IJob
+public sealed class AutoAcceptJob(AutoAccept autoAccept, ILogger<AutoAcceptJob> logger) : IScheduledJob
 {
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    public const string Name = "reviews-auto-accept";
+
+    public async Task RunAsync(DateTimeOffset scheduledFor, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var accepted = await scope.ServiceProvider.GetRequiredService<AutoAccept>().RunAsync(cancellationToken);
+        var accepted = await autoAccept.RunAsync(ct);
         if (accepted > 0)
         {
             logger.LogInformation("Auto-accepted {Count} clips not reviewed within the window", accepted);

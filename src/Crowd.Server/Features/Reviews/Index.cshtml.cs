@@ -14,13 +14,30 @@ public sealed record QueueItem(QueueClip Clip, string? WaveformSvg);
 [Authorize(Policy = Roles.Requester)]
 public sealed class IndexModel(ReviewService reviews, IStringLocalizer<ReviewsText> text) : PageModel
 {
-    private const int PageSize = 20;
+    /// <summary>A page of compact rows: a reviewer working by keyboard goes through a hundred without loading another.</summary>
+    private const int PageSize = 100;
 
     [BindProperty(SupportsGet = true)]
     public Guid JobId { get; set; }
 
     [BindProperty(SupportsGet = true)]
     public string? Done { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public double? MinSnr { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public double? MinSpeech { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public double? MinSeconds { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public double? MaxSeconds { get; set; }
+
+    /// <summary>How many clips the last "accept every clip I played" accepted.</summary>
+    [BindProperty(SupportsGet = true)]
+    public int? AcceptedPlayed { get; set; }
 
     [BindProperty]
     public Guid ClipId { get; set; }
@@ -50,13 +67,20 @@ public sealed class IndexModel(ReviewService reviews, IStringLocalizer<ReviewsTe
     public async Task<IActionResult> OnPostRejectAsync(CancellationToken ct) =>
         await HandleAsync(await reviews.RejectAsync(Org, User.UserId(), ClipId, Reason, Note, ct), "rejected", ct);
 
+    public async Task<IActionResult> OnPostAcceptPlayedAsync(CancellationToken ct) =>
+        await reviews.JobOfAsync(Org, JobId, ct) is null
+            ? NotFound()
+            : RedirectToPage(new { jobId = JobId, acceptedPlayed = await reviews.AcceptPlayedAsync(Org, User.UserId(), JobId, ct) });
+
+    public QueueFilter Filter => new(MinSnr, MinSpeech, MinSeconds, MaxSeconds);
+
     private async Task<IActionResult> HandleAsync(ReviewOutcome outcome, string done, CancellationToken ct)
     {
         ModelState.Clear();
         switch (outcome.Kind)
         {
             case ReviewOutcomeKind.Ok:
-                return RedirectToPage(new { jobId = JobId, done });
+                return RedirectToPage(new { jobId = JobId, done, minSnr = MinSnr, minSpeech = MinSpeech, minSeconds = MinSeconds, maxSeconds = MaxSeconds });
             case ReviewOutcomeKind.NotFound:
                 return NotFound();
             case ReviewOutcomeKind.Refused:
@@ -79,7 +103,11 @@ public sealed class IndexModel(ReviewService reviews, IStringLocalizer<ReviewsTe
         {
             return false;
         }
-        var (waiting, clips) = await reviews.QueueAsync(JobId, PageSize, ct);
+        var filter = Filter;
+        var filterErrors = ReviewRules.ValidateFilter(filter);
+        // Shown at the top: the filter's own fields sit in a form of their own, and each message names its field.
+        ModelState.AddErrors(filterErrors.Select(e => e with { Field = "" }), text);
+        var (waiting, clips) = await reviews.QueueAsync(JobId, PageSize, ct, filterErrors.Count == 0 ? filter : null);
         Waiting = waiting;
         var items = new List<QueueItem>(clips.Count);
         foreach (var clip in clips)

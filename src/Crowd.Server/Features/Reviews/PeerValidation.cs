@@ -21,7 +21,8 @@ public sealed record ValidationClip(Guid ClipId, string PromptText, int Duration
 /// paid like recording time: a validation session keeps an active-time clock (the recorder's idle cut-off) and its
 /// cumulative time goes through the same <see cref="EarningsAccrual"/> as a recording session's checkpoints.
 /// </summary>
-public sealed class PeerValidation(CrowdDb db, ConsentGate gate, AuditLog audit, TimeProvider clock, IOptions<CrowdOptions> options)
+public sealed class PeerValidation(CrowdDb db, ConsentGate gate, AuditLog audit, Notifications.Notifications notifications, TimeProvider clock,
+    IOptions<CrowdOptions> options)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -97,6 +98,8 @@ public sealed class PeerValidation(CrowdDb db, ConsentGate gate, AuditLog audit,
                     Note = $"{downs} ↓ / {ups} ↑",
                 });
                 await db.SaveChangesAsync(ct);
+                // The votes are the reason; the notification names it by its label.
+                await RejectionNotices.RejectedAsync(db, notifications, clipId, RejectionReason.PeerValidation, null, ct);
             }
             await audit.AppendAsync(AuditEvent.BySystem(verdict == PeerVerdict.Valid ? "review.peer_accepted" : "review.peer_rejected", "clip",
                 clipId.ToString(), "peer validation", JsonSerializer.Serialize(new { up = ups, down = downs }, s_json)), ct);

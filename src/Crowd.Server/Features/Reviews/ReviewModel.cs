@@ -28,8 +28,20 @@ public sealed class ClipRejection
     public Guid? DecidedBy { get; set; }
     public DateTimeOffset? DecidedAt { get; set; }
     public string? DecisionNote { get; set; }
-    /// <summary>Pay taken back when a fraud ground was upheld (minor units of the job's currency).</summary>
+    /// <summary>Pay taken back when a fraud ground was upheld or its appeal window passed (minor units of the job's currency).</summary>
     public long? PayReversedMinor { get; set; }
+    /// <summary>Fraud grounds only: the end of the appeal window, after which an unappealed rejection takes the clip's pay back.</summary>
+    public DateTimeOffset? AppealBy { get; set; }
+    /// <summary>When the pay was taken back because the appeal window passed without an appeal.</summary>
+    public DateTimeOffset? PayTakenBackAt { get; set; }
+}
+
+/// <summary>A reviewer played a clip (its audio was fetched for review); "accept every clip I played" reads these.</summary>
+public sealed class ClipPlay
+{
+    public Guid ClipId { get; set; }
+    public Guid ReviewerId { get; set; }
+    public DateTimeOffset FirstPlayedAt { get; set; }
 }
 
 public sealed class ClipVote
@@ -52,7 +64,7 @@ public sealed class ValidationSession
     public DateTimeOffset LastActivityAt { get; set; }
 }
 
-/// <summary>The reviews feature's part of the EF model; it mirrors Migrations/0050_reviews.sql.</summary>
+/// <summary>The reviews feature's part of the EF model; it mirrors Migrations/0050_reviews.sql and 0121_review_volume.sql.</summary>
 internal static class ReviewModel
 {
     public static void MapReviews(this ModelBuilder builder)
@@ -71,6 +83,16 @@ internal static class ReviewModel
             e.Property(r => r.AppealNote).HasMaxLength(ReviewRules.MaxNoteLength);
             e.Property(r => r.DecisionNote).HasMaxLength(ReviewRules.MaxNoteLength);
             e.HasOne<Clip>().WithOne().HasForeignKey<ClipRejection>(r => r.ClipId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(r => r.AppealBy).HasFilter("appeal_by IS NOT NULL AND appealed_at IS NULL AND pay_taken_back_at IS NULL");
+        });
+
+        builder.Entity<ClipPlay>(e =>
+        {
+            e.ToTable("clip_plays");
+            e.HasKey(p => new { p.ClipId, p.ReviewerId });
+            e.HasIndex(p => p.ReviewerId);
+            e.HasOne<Clip>().WithMany().HasForeignKey(p => p.ClipId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<CrowdUser>().WithMany().HasForeignKey(p => p.ReviewerId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<ClipVote>(e =>

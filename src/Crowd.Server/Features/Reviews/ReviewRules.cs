@@ -41,7 +41,20 @@ public static class RejectionReasons
         _ => "Voted invalid by peer validation",
     };
 
-    /// <summary>Fraud grounds: only these, once upheld, take back the pay for the clip's time.</summary>
+    /// <summary>
+    /// The explanation a reviewer starts from when they reject by a number key; they may change it before sending. The
+    /// English text is also the key of its translation.
+    /// </summary>
+    public static string DefaultNote(this RejectionReason reason) => reason switch
+    {
+        RejectionReason.Silence => "The clip holds no speech, or only silence after the first words.",
+        RejectionReason.WrongPrompt => "The words read are not the prompt's.",
+        RejectionReason.Unintelligible => "The words cannot be made out.",
+        RejectionReason.NotLiveVoice => "This does not sound like a live human voice: it sounds played back or synthetic.",
+        _ => "This take repeats another take of the same prompt.",
+    };
+
+    /// <summary>Fraud grounds: unappealed within the window, or upheld after appeal, these take back the pay for the clip's time.</summary>
     public static bool IsFraud(this RejectionReason reason) => reason is RejectionReason.NotLiveVoice or RejectionReason.Duplicate;
 
     public static RejectionReason? FromCode(string? code) =>
@@ -69,6 +82,39 @@ public static class ReviewRules
         up >= MinVotes && up > down ? PeerVerdict.Valid
         : down >= MinVotes && down > up ? PeerVerdict.Invalid
         : PeerVerdict.Pending;
+
+    /// <summary>How long a contributor has to appeal a rejection on a fraud ground before the clip's pay is taken back.</summary>
+    public static readonly TimeSpan FraudAppealWindow = TimeSpan.FromDays(14);
+
+    /// <summary>The end of the appeal window of a rejection made now: fraud grounds only; other grounds never take pay back.</summary>
+    public static DateTimeOffset? AppealBy(RejectionReason reason, DateTimeOffset rejectedAt) =>
+        reason.IsFraud() ? rejectedAt + FraudAppealWindow : null;
+
+    /// <summary>Bounds a reviewer's metric filter must keep to; each field named in its error.</summary>
+    public static List<FieldError> ValidateFilter(QueueFilter filter)
+    {
+        var errors = new List<FieldError>();
+        if (filter.MinSnrDb is { } snr && (double.IsNaN(snr) || snr is < -20 or > 120))
+        {
+            errors.Add(new("minSnr", "The lowest signal-to-noise ratio must be between -20 and 120 dB."));
+        }
+        if (filter.MinSpeechPercent is { } speech && (double.IsNaN(speech) || speech is < 0 or > 100))
+        {
+            errors.Add(new("minSpeech", "The lowest share of speech must be between 0 and 100 %."));
+        }
+        foreach (var (field, seconds) in new[] { ("minSeconds", filter.MinSeconds), ("maxSeconds", filter.MaxSeconds) })
+        {
+            if (seconds is { } s && (double.IsNaN(s) || s is < 0 or > 3600))
+            {
+                errors.Add(new(field, "A clip length must be between 0 and 3600 seconds."));
+            }
+        }
+        if (errors.Count == 0 && filter is { MinSeconds: { } from, MaxSeconds: { } to } && from > to)
+        {
+            errors.Add(new("maxSeconds", "The longest clip length must not be below the shortest."));
+        }
+        return errors;
+    }
 
     public static List<FieldError> ValidateRejection(string? reasonCode, string? note, out RejectionReason reason)
     {

@@ -33,6 +33,12 @@ public sealed record ReviewOutcome(ReviewOutcomeKind Kind, IReadOnlyList<FieldEr
     public static ReviewOutcome Refused(string reason) => new(ReviewOutcomeKind.Refused, Refusal: reason);
 }
 
+/// <summary>Which waiting clips a reviewer wants to see, by the analyzer's metrics; null means no bound.</summary>
+public sealed record QueueFilter(double? MinSnrDb = null, double? MinSpeechPercent = null, double? MinSeconds = null, double? MaxSeconds = null)
+{
+    public bool IsEmpty => MinSnrDb is null && MinSpeechPercent is null && MinSeconds is null && MaxSeconds is null;
+}
+
 /// <summary>A clip waiting in a requester's review queue.</summary>
 public sealed record QueueClip(Guid ClipId, string PromptText, int DurationMs, ClipReport? Metrics, DateTimeOffset RecordedAt, DateTimeOffset AutoAcceptAt);
 
@@ -40,7 +46,8 @@ public sealed record QueueClip(Guid ClipId, string PromptText, int DurationMs, C
 public sealed record RejectionView(
     Guid ClipId, Guid JobId, string JobTitle, string PromptText, string Currency, RejectionReason Reason, string Note, bool ByPeers,
     DateTimeOffset RejectedAt, string? AppealNote, DateTimeOffset? AppealedAt, AppealOutcome? Outcome, string? DecisionNote,
-    DateTimeOffset? DecidedAt, long? PayReversedMinor, bool Withdrawn, bool AudioAvailable);
+    DateTimeOffset? DecidedAt, long? PayReversedMinor, bool Withdrawn, bool AudioAvailable, DateTimeOffset? AppealBy = null,
+    DateTimeOffset? PayTakenBackAt = null);
 
 /// <summary>Why someone may hear a clip; written to the audit log with every read.</summary>
 public enum AudioPurpose
@@ -65,7 +72,8 @@ public sealed record AudioAccess(AudioPurpose? Purpose, string? Reference = null
 /// Requester review, appeals and their decisions. Every query is scoped to who asks: a requester sees only their
 /// organisation's clips, a contributor only their own rejections; anything else is simply not found.
 /// </summary>
-public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, TimeProvider clock, IOptions<CrowdOptions> options)
+public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, Notifications.Notifications notifications, TimeProvider clock,
+    IOptions<CrowdOptions> options)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -75,12 +83,29 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
     public Task<Job?> JobOfAsync(Guid organisationId, Guid jobId, CancellationToken ct) =>
         db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.OrganisationId == organisationId, ct);
 
-    /// <summary>Clips still waiting for the requester, oldest first (they are the nearest to auto-accept).</summary>
-    public async Task<(int Waiting, IReadOnlyList<QueueClip> Clips)> QueueAsync(Guid jobId, int take, CancellationToken ct)
+    /// <summary>
+    /// Clips still waiting for the requester, oldest first (they are the nearest to auto-accept); with a filter, only those
+    /// whose analyzer metrics meet it (the count is of every waiting clip either way).
+    /// </summary>
+    public async Task<(int Waiting, IReadOnlyList<QueueClip> Clips)> QueueAsync(Guid jobId, int take, CancellationToken ct, QueueFilter? filter = null)
     {
         var waiting = Waiting(jobId);
         var count = await waiting.CountAsync(ct);
-        var rows = await waiting.OrderBy(c => c.CreatedAt).Take(take)
+        var shown = waiting;
+        if (filter is { IsEmpty: false } f)
+        {
+            var (snr, speech, from, to) = (f.MinSnrDb, f.MinSpeechPercent / 100, f.MinSeconds, f.MaxSeconds);
+            var matching = db.Database.SqlQuery<Guid>($"""
+                SELECT c.id AS "Value" FROM clips c
+                WHERE c.job_id = {jobId}
+                  AND ({snr}::float8 IS NULL OR (c.metrics->>'snrDb')::float8 >= {snr}::float8)
+                  AND ({speech}::float8 IS NULL OR (c.metrics->>'speechRatio')::float8 >= {speech}::float8)
+                  AND ({from}::float8 IS NULL OR c.duration_ms >= {from}::float8 * 1000)
+                  AND ({to}::float8 IS NULL OR c.duration_ms <= {to}::float8 * 1000)
+                """);
+            shown = waiting.Where(c => matching.Contains(c.Id));
+        }
+        var rows = await shown.OrderBy(c => c.CreatedAt).Take(take)
             .Join(db.Prompts, c => c.PromptId, p => p.Id, (c, p) => new { c.Id, p.Text, c.DurationMs, c.Metrics, c.CreatedAt })
             .ToListAsync(ct);
         var window = TimeSpan.FromDays(AutoAcceptDays);
@@ -100,6 +125,37 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         {
             return null;
         }
+    }
+
+    /// <summary>Remembers that a reviewer heard a clip, for <see cref="AcceptPlayedAsync"/>; hearing it again changes nothing.</summary>
+    public Task RecordPlayAsync(Guid clipId, Guid reviewerId, CancellationToken ct) => db.Database.ExecuteSqlAsync($"""
+        INSERT INTO clip_plays (clip_id, reviewer_id, first_played_at) VALUES ({clipId}, {reviewerId}, {clock.GetUtcNow()})
+        ON CONFLICT DO NOTHING
+        """, ct);
+
+    /// <summary>
+    /// Accepts every clip of the job still waiting that passed the analyzer and that this reviewer played through the
+    /// review player; each is decided (and audited) as if accepted one by one. Returns how many were accepted.
+    /// </summary>
+    public async Task<int> AcceptPlayedAsync(Guid organisationId, Guid requesterId, Guid jobId, CancellationToken ct)
+    {
+        var played = await db.Database.SqlQuery<Guid>($"""
+            SELECT c.id AS "Value" FROM clips c
+            JOIN jobs j ON j.id = c.job_id AND j.organisation_id = {organisationId}
+            JOIN clip_plays p ON p.clip_id = c.id AND p.reviewer_id = {requesterId}
+            WHERE c.job_id = {jobId} AND c.review_status = {(int)ClipReview.Waiting} AND c.withdrawn_at IS NULL AND c.audio_destroyed_at IS NULL
+              AND (c.verdict->>'passed')::boolean
+            ORDER BY c.created_at
+            """).ToListAsync(ct);
+        var accepted = 0;
+        foreach (var clip in played)
+        {
+            if ((await AcceptAsync(organisationId, requesterId, clip, ct)).Kind == ReviewOutcomeKind.Ok)
+            {
+                accepted++;
+            }
+        }
+        return accepted;
     }
 
     public Task<ReviewOutcome> AcceptAsync(Guid organisationId, Guid requesterId, Guid clipId, CancellationToken ct) =>
@@ -135,8 +191,13 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         }
         if (rejection is { } r)
         {
-            db.Add(new ClipRejection { ClipId = clipId, Reason = r.Reason, Note = r.Note, RejectedBy = requesterId, RejectedAt = now });
+            db.Add(new ClipRejection
+            {
+                ClipId = clipId, Reason = r.Reason, Note = r.Note, RejectedBy = requesterId, RejectedAt = now,
+                AppealBy = ReviewRules.AppealBy(r.Reason, now),
+            });
             await db.SaveChangesAsync(ct);
+            await RejectionNotices.RejectedAsync(db, notifications, clipId, r.Reason, r.Note, ct);
         }
         await audit.AppendAsync(new AuditEvent("requester", requesterId, rejection is null ? "review.accepted" : "review.rejected", "clip",
             clipId.ToString(), rejection?.Note ?? "", rejection is { } d ? JsonSerializer.Serialize(new { reason = d.Reason.Code() }, s_json) : "{}"), ct);
@@ -249,7 +310,8 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
     private static RejectionView View(ClipRejection r, Guid jobId, string jobTitle, string currency, string prompt, DateTimeOffset? withdrawnAt,
         DateTimeOffset? destroyedAt) => new(
         r.ClipId, jobId, jobTitle, prompt, currency.Trim(), r.Reason, r.Note, r.RejectedBy == null, r.RejectedAt, r.AppealNote, r.AppealedAt,
-        r.Outcome, r.DecisionNote, r.DecidedAt, r.PayReversedMinor, withdrawnAt != null, withdrawnAt == null && destroyedAt == null);
+        r.Outcome, r.DecisionNote, r.DecidedAt, r.PayReversedMinor, withdrawnAt != null, withdrawnAt == null && destroyedAt == null, r.AppealBy,
+        r.PayTakenBackAt);
 
     /// <summary>The contributor's one appeal of a rejection of their own clip.</summary>
     public async Task<ReviewOutcome> AppealAsync(Guid contributorId, Guid clipId, string? note, CancellationToken ct)
@@ -263,13 +325,20 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         var text = note!.Trim();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var changed = await db.Set<ClipRejection>()
-            .Where(r => r.ClipId == clipId && r.AppealedAt == null && r.Outcome == null
+            .Where(r => r.ClipId == clipId && r.AppealedAt == null && r.Outcome == null && (r.AppealBy == null || r.AppealBy > now)
+                        && r.PayTakenBackAt == null
                         && db.Clips.Any(c => c.Id == r.ClipId && c.ContributorId == contributorId && c.ReviewStatus == ClipReview.Rejected))
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.AppealNote, text).SetProperty(r => r.AppealedAt, now), ct);
         if (changed == 0)
         {
-            var own = await db.Set<ClipRejection>().AnyAsync(r => r.ClipId == clipId && db.Clips.Any(c => c.Id == r.ClipId && c.ContributorId == contributorId), ct);
-            return own ? ReviewOutcome.Refused("This rejection has already been appealed. A rejection can be appealed once; the decision is final.") : ReviewOutcome.NotFound;
+            var own = await db.Set<ClipRejection>().AsNoTracking()
+                .Where(r => r.ClipId == clipId && db.Clips.Any(c => c.Id == r.ClipId && c.ContributorId == contributorId)).SingleOrDefaultAsync(ct);
+            return own switch
+            {
+                null => ReviewOutcome.NotFound,
+                { AppealedAt: null } => ReviewOutcome.Refused("The time to appeal this rejection has passed."),
+                _ => ReviewOutcome.Refused("This rejection has already been appealed. A rejection can be appealed once; the decision is final."),
+            };
         }
         await audit.AppendAsync(new AuditEvent("contributor", contributorId, "review.appealed", "clip", clipId.ToString(), text), ct);
         await tx.CommitAsync(ct);
@@ -303,7 +372,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         long? reversed = null;
         if (decided == AppealOutcome.Upheld && rejection.Reason.IsFraud())
         {
-            reversed = await ReversePayAsync(clip, now, ct);
+            reversed = await ReversePayAsync(clip, now, "fraud rejection upheld", ct);
         }
         else if (decided == AppealOutcome.Reversed)
         {
@@ -321,6 +390,8 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         await db.SaveChangesAsync(ct);
         await audit.AppendAsync(new AuditEvent("admin", adminId, decided == AppealOutcome.Upheld ? "review.appeal_upheld" : "review.appeal_reversed",
             "clip", clipId.ToString(), text, JsonSerializer.Serialize(new { reason = rejection.Reason.Code(), payReversedMinor = reversed }, s_json)), ct);
+        var currency = await db.Jobs.Where(j => j.Id == clip.JobId).Select(j => j.Currency).SingleAsync(ct);
+        await RejectionNotices.AppealDecidedAsync(db, notifications, clipId, decided, text, reversed, currency.Trim(), ct);
         await tx.CommitAsync(ct);
         return new ReviewOutcome(ReviewOutcomeKind.Ok, PayReversedMinor: reversed);
     }
@@ -331,7 +402,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
     /// and never more than the contributor's payable balance now: money already paid out is not clawed back (no
     /// receivable, no negative balance) — the platform accepts that loss rather than put a person in debt to it.
     /// </summary>
-    private async Task<long> ReversePayAsync(Clip clip, DateTimeOffset now, CancellationToken ct)
+    internal async Task<long> ReversePayAsync(Clip clip, DateTimeOffset now, string why, CancellationToken ct)
     {
         var accrual = await db.Set<EarningsAccrualRow>().AsNoTracking().SingleOrDefaultAsync(a => a.SessionId == clip.SessionId, ct);
         if (accrual is null)
@@ -348,7 +419,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, T
         var amount = PayReversal.Amount(clip.DurationMs, accrual.HourlyRateMinor, accrual.AccruedMinor - earlier, balance);
         if (amount > 0)
         {
-            await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.Correction, $"fraud rejection upheld: clip {clip.Id}",
+            await LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.Correction, $"{why}: clip {clip.Id}",
                 $"review-reversal:{clip.Id}", payable, AccountRef.Escrow(clip.JobId, accrual.Currency), amount), now, ct);
         }
         return amount;

@@ -20,16 +20,19 @@ public sealed record VoteRequest(bool Up);
 public sealed record QueueClipResponse(Guid ClipId, string Prompt, int DurationMs, ClipReport? Metrics, DateTimeOffset RecordedAt,
     DateTimeOffset AutoAcceptAt, string AudioUrl);
 
+/// <summary>How many clips "accept every clip I played that passed the analyzer" accepted.</summary>
+public sealed record AcceptedPlayedResponse(int Accepted);
+
 public sealed record QueueResponse(Guid JobId, int Waiting, int AutoAcceptDays, QueueClipResponse[] Clips);
 
 public sealed record RejectionResponse(Guid ClipId, Guid JobId, string JobTitle, string Prompt, string Reason, string ReasonLabel, string Note,
     bool ByPeers, DateTimeOffset RejectedAt, string? AppealNote, DateTimeOffset? AppealedAt, string? Outcome, string? DecisionNote,
-    DateTimeOffset? DecidedAt, long? PayReversedMinor, bool CanAppeal)
+    DateTimeOffset? DecidedAt, long? PayReversedMinor, bool CanAppeal, DateTimeOffset? AppealBy = null)
 {
     public static RejectionResponse From(RejectionView v, IStringLocalizer text) => new(
         v.ClipId, v.JobId, v.JobTitle, v.PromptText, v.Reason.Code(), text[v.Reason.Label()], v.Note, v.ByPeers, v.RejectedAt, v.AppealNote,
         v.AppealedAt, v.Outcome switch { AppealOutcome.Upheld => "upheld", AppealOutcome.Reversed => "reversed", _ => null }, v.DecisionNote,
-        v.DecidedAt, v.PayReversedMinor, v.AppealedAt is null);
+        v.DecidedAt, v.PayReversedMinor, v.AppealedAt is null && v.PayTakenBackAt is null, v.AppealBy);
 }
 
 public sealed record ValidationClipResponse(Guid ClipId, string Prompt, int DurationMs, string AudioUrl);
@@ -41,12 +44,13 @@ public static class ReviewsApi
         builder.Services.AddScoped<ReviewService>();
         builder.Services.AddScoped<PeerValidation>();
         builder.Services.AddScoped<AutoAccept>();
+        builder.Services.AddScoped<FraudAppealWindow>();
+        builder.Services.AddScoped<ReviewNotices>();
         builder.Services.AddOptions<CrowdOptions>()
             .Validate(o => o.Reviews.AutoAcceptDays is >= 1 and <= ReviewOptions.MaxAutoAcceptDays,
                 "Crowd:Reviews:AutoAcceptDays must be between 1 and 14 days: clips nobody reviewed are accepted after that many days.")
             .ValidateOnStart();
-        var reviews = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Reviews ?? new ReviewOptions();
-        builder.AddScheduledJob<AutoAcceptJob>("reviews-auto-accept", reviews.AutoAcceptCron);
+        builder.AddScheduledJob<AutoAcceptJob>(AutoAcceptJob.Name, o => o.Reviews.AutoAcceptCron, "Crowd:Reviews:AutoAcceptCron");
         return builder;
     }
 
@@ -62,6 +66,7 @@ public static class ReviewsApi
             .DisableAntiforgery();
         group.MapGet("/jobs/{jobId:guid}/queue", Queue).RequireAuthorization(Roles.Requester);
         group.MapPost("/clips/{clipId:guid}/accept", Accept).RequireAuthorization(Roles.Requester);
+        group.MapPost("/jobs/{jobId:guid}/accept-played", AcceptPlayed).RequireAuthorization(Roles.Requester);
         group.MapPost("/clips/{clipId:guid}/reject", Reject).RequireAuthorization(Roles.Requester);
         group.MapGet("/clips/{clipId:guid}/audio", Audio);
         group.MapGet("/mine", Mine).RequireAuthorization(Roles.Contributor);
@@ -78,17 +83,28 @@ public static class ReviewsApi
         return app;
     }
 
-    private static async Task<Results<Ok<QueueResponse>, ProblemHttpResult>> Queue(Guid jobId, ClaimsPrincipal user, ReviewService reviews,
-        IStringLocalizer<ReviewsText> text, CancellationToken ct)
+    private static async Task<Results<Ok<QueueResponse>, ValidationProblem, ProblemHttpResult>> Queue(Guid jobId, double? minSnr, double? minSpeech,
+        double? minSeconds, double? maxSeconds, ClaimsPrincipal user, ReviewService reviews, IStringLocalizer<ReviewsText> text, CancellationToken ct)
     {
         if (await reviews.JobOfAsync(Org(user), jobId, ct) is null)
         {
             return JobNotFound(text);
         }
-        var (waiting, clips) = await reviews.QueueAsync(jobId, 100, ct);
+        var filter = new QueueFilter(minSnr, minSpeech, minSeconds, maxSeconds);
+        if (ReviewRules.ValidateFilter(filter) is { Count: > 0 } errors)
+        {
+            return Problems.Validation(errors, text);
+        }
+        var (waiting, clips) = await reviews.QueueAsync(jobId, 100, ct, filter);
         return TypedResults.Ok(new QueueResponse(jobId, waiting, reviews.AutoAcceptDays, clips
             .Select(c => new QueueClipResponse(c.ClipId, c.PromptText, c.DurationMs, c.Metrics, c.RecordedAt, c.AutoAcceptAt, AudioUrl(c.ClipId))).ToArray()));
     }
+
+    private static async Task<Results<Ok<AcceptedPlayedResponse>, ProblemHttpResult>> AcceptPlayed(Guid jobId, ClaimsPrincipal user, ReviewService reviews,
+        IStringLocalizer<ReviewsText> text, CancellationToken ct) =>
+        await reviews.JobOfAsync(Org(user), jobId, ct) is null
+            ? JobNotFound(text)
+            : TypedResults.Ok(new AcceptedPlayedResponse(await reviews.AcceptPlayedAsync(Org(user), user.UserId(), jobId, ct)));
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Accept(Guid clipId, ClaimsPrincipal user, ReviewService reviews,
         IStringLocalizer<ReviewsText> text, CancellationToken ct) =>
@@ -108,6 +124,10 @@ public static class ReviewsApi
             return Problems.Validation(errors, text, "Say why you are listening.");
         }
         var wav = access.Purpose is { } p ? await reviews.ReadAudioAsync(clipId, user.UserId(), ActorKind(user, p), p, ct, access.Reference) : null;
+        if (wav is not null && access.Purpose == AudioPurpose.Review)
+        {
+            await reviews.RecordPlayAsync(clipId, user.UserId(), ct);
+        }
         return wav is null
             ? Problems.Problem(StatusCodes.Status404NotFound, text, "Clip not found", "There is no clip with this id that you may listen to. It may have been withdrawn by its speaker.")
             : TypedResults.File(wav, "audio/wav");

@@ -15,7 +15,7 @@ public sealed record InvitationOffer(Guid InvitationId, string Code, Guid Organi
     string? CurrentSupplierName);
 
 /// <summary>Invitations, attribution (only after the contributor says yes) and detaching, with every step in the audit log.</summary>
-public sealed class SupplierAttributions(CrowdDb db, AuditLog audit, TimeProvider clock)
+public sealed class SupplierAttributions(CrowdDb db, AuditLog audit, SupplierNotices notices, TimeProvider clock)
 {
     public const int CodeLength = 10;
     // No 0/O or 1/I/L: codes are read aloud and typed from paper.
@@ -132,6 +132,7 @@ public sealed class SupplierAttributions(CrowdDb db, AuditLog audit, TimeProvide
         await db.SaveChangesAsync(ct);
         await audit.AppendAsync(new AuditEvent("user", contributorId, "supplier.attributed", "organisation", offer.OrganisationId.ToString(),
             "", JsonSerializer.Serialize(new { invitation = offer.InvitationId })), ct);
+        await notices.InvitationUsedAsync(offer.InvitationId, ct);
         await tx.CommitAsync(ct);
         return offer;
     }

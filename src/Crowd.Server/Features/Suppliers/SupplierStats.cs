@@ -210,7 +210,8 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
                        (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL AND c.review_status = {accepted})::int
                            AS "ClipsAccepted",
                        (SELECT count(*) FROM clips c WHERE c.session_id = a.session_id AND c.withdrawn_at IS NULL
-                           AND c.review_status IN ({accepted}, {rejected}))::int AS "ClipsReviewed"
+                           AND c.review_status IN ({accepted}, {rejected}))::int AS "ClipsReviewed",
+                       a.supplier_fee_minor AS "SupplierFeeMinor"
                 FROM earnings_accruals a
                 WHERE a.supplier_organisation_id = {organisationId} AND a.created_at >= {from} AND a.created_at < {to}
                 """).ToListAsync(ct);
@@ -232,7 +233,7 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
     {
         OrganisationId = organisationId, Month = month, Currency = currency, JobId = jobId, Contributors = cell.Figures.Contributors,
         ActiveMs = cell.Figures.ActiveMs, PayMinor = cell.Figures.PayMinor, ClipsAccepted = cell.Figures.ClipsAccepted,
-        ClipsReviewed = cell.Figures.ClipsReviewed, Published = cell.Published,
+        ClipsReviewed = cell.Figures.ClipsReviewed, SupplierFeeMinor = cell.Figures.SupplierFeeMinor, Published = cell.Published,
     };
 
     private static SupplierStatsResponse Response(string period, Guid? jobId, string currency, CellFigures f) => new(
@@ -240,7 +241,8 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
         f.ClipsReviewed, f.ClipsReviewed == 0 ? null : Math.Round((decimal)f.ClipsAccepted / f.ClipsReviewed, 3));
 }
 
-internal sealed record SessionFactRow(Guid ContributorId, Guid JobId, string Currency, long ActiveMs, long PayMinor, int ClipsAccepted, int ClipsReviewed)
+internal sealed record SessionFactRow(Guid ContributorId, Guid JobId, string Currency, long ActiveMs, long PayMinor, int ClipsAccepted, int ClipsReviewed,
+    long SupplierFeeMinor)
 {
-    public SessionFact Fact => new(ContributorId, JobId, ActiveMs, PayMinor, ClipsAccepted, ClipsReviewed);
+    public SessionFact Fact => new(ContributorId, JobId, ActiveMs, PayMinor, ClipsAccepted, ClipsReviewed, SupplierFeeMinor);
 }

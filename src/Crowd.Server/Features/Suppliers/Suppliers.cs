@@ -74,6 +74,8 @@ public sealed class SupplierStatCell
     public long PayMinor { get; set; }
     public int ClipsAccepted { get; set; }
     public int ClipsReviewed { get; set; }
+    /// <summary>The supplier fee earned on the work this cell counts; shown only where it cannot reveal a suppressed cell.</summary>
+    public long SupplierFeeMinor { get; set; }
     public bool Published { get; set; }
 }
 

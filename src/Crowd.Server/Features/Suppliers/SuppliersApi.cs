@@ -14,6 +14,7 @@ public static class SuppliersApi
     {
         services.AddScoped<SupplierAttributions>();
         services.AddScoped<SupplierStats>();
+        services.AddScoped<SupplierNotices>();
         services.AddScoped<CoercionReports>();
         return services;
     }

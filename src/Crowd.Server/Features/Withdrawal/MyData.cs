@@ -1,4 +1,6 @@
 using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Recording.Clips;
+using Crowd.Server.Features.Reviews;
 using Crowd.Server.Features.Retention;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
@@ -17,7 +19,7 @@ public enum ClipStatus
 }
 
 public sealed record MyClip(Guid Id, string Prompt, int DurationMs, DateTimeOffset RecordedAt, ClipStatus Status,
-    DateTimeOffset? AudioDestroyedAt, DateTimeOffset? DestroyAfter);
+    DateTimeOffset? AudioDestroyedAt, DateTimeOffset? DestroyAfter, ClipReview Review = ClipReview.Waiting, RejectionReason? Rejection = null);
 
 public sealed record MyConsent(Guid Id, int JobVersion, DateTimeOffset GivenAt, DateTimeOffset? WithdrawnAt, bool VoiceCloning);
 
@@ -37,7 +39,8 @@ public static class MyData
         var clips = await db.Clips.AsNoTracking().Where(c => c.ContributorId == contributorId)
             .Join(db.Prompts, c => c.PromptId, p => p.Id, (c, p) => new
             {
-                c.Id, c.JobId, Prompt = p.Text, c.DurationMs, c.CreatedAt, c.WithdrawnAt, c.AudioDestroyedAt,
+                c.Id, c.JobId, Prompt = p.Text, c.DurationMs, c.CreatedAt, c.WithdrawnAt, c.AudioDestroyedAt, c.ReviewStatus,
+                Rejection = db.Set<ClipRejection>().Where(r => r.ClipId == c.Id).Select(r => (RejectionReason?)r.Reason).FirstOrDefault(),
             })
             .OrderBy(c => c.CreatedAt).ToListAsync(ct);
         var jobIds = consents.Select(c => c.JobId).Concat(clips.Select(c => c.JobId)).Distinct().ToList();
@@ -51,7 +54,8 @@ public static class MyData
                 clips.Where(c => c.JobId == j.Id).Select(c => new MyClip(c.Id, c.Prompt, c.DurationMs, c.CreatedAt,
                     c.WithdrawnAt is not null ? ClipStatus.Withdrawn : c.AudioDestroyedAt is not null ? ClipStatus.Destroyed : ClipStatus.Kept,
                     c.AudioDestroyedAt,
-                    c.AudioDestroyedAt is null ? RetentionRule.DestroyAfter(c.CreatedAt, j.RetentionDays, lastInteraction).At : null)).ToList(),
+                    c.AudioDestroyedAt is null ? RetentionRule.DestroyAfter(c.CreatedAt, j.RetentionDays, lastInteraction).At : null,
+                    c.ReviewStatus, c.ReviewStatus == ClipReview.Rejected ? c.Rejection : null)).ToList(),
                 earned.FirstOrDefault(e => e.JobId == j.Id)?.Accrued))
             .ToList();
     }

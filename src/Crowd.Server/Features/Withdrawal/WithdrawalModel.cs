@@ -52,7 +52,6 @@ internal static class WithdrawalModel
         {
             e.ToTable("webhook_deliveries");
             e.Property(d => d.EventType).HasMaxLength(100);
-            e.Property(d => d.LastError).HasMaxLength(500);
             e.HasIndex(d => d.NextAttemptAt).HasFilter("state = 0");
             e.HasIndex(d => d.NoticeId);
             e.HasIndex(d => d.OrganisationId);

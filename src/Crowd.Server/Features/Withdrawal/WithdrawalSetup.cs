@@ -17,16 +17,23 @@ public static class WithdrawalSetup
         services.AddScoped<WithdrawalService>();
         services.AddScoped<DeletionNoticeWriter>();
         services.AddScoped<DeletionNoticeService>();
+        services.AddScoped<DeletionNoticeReminders>();
         services.AddScoped<WebhookSender>();
         services.AddScoped<RetentionService>();
-        services.AddHostedService<WebhookWorker>();
+        services.AddSingleton<WebhookNetwork>();
         services.AddHttpClient(WebhookSender.HttpClientName, (sp, http) =>
                 http.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Webhooks.TimeoutSeconds))
-            // A webhook answers where it was configured; following a redirect could send notices somewhere nobody chose.
-            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                // A webhook answers where it was configured; following a redirect could send notices somewhere nobody chose.
+                AllowAutoRedirect = false,
+                // Through a proxy the connection would go to the proxy, and the address checks with it.
+                UseProxy = false,
+                ConnectCallback = sp.GetRequiredService<WebhookNetwork>().ConnectAsync,
+            });
 
-        var retention = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Retention ?? new RetentionOptions();
-        builder.AddScheduledJob<RetentionJob>(RetentionJob.Name, retention.Cron);
+        builder.AddScheduledJob<RetentionJob>(RetentionJob.Name, o => o.Retention.Cron, "Crowd:Retention:Cron");
+        builder.AddScheduledJob<WebhookSweepJob>(WebhookSweepJob.Name, _ => "*/5 * * * *", "the webhook sweep's schedule");
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Accounts.BirthDate;
+using Crowd.Server.Features.Accounts.Speech;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Earnings;
@@ -9,6 +10,7 @@ using Crowd.Server.Features.Exports;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Jobs.Assessments;
 using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.RateFloors;
 using Crowd.Server.Features.Reviews;
@@ -16,6 +18,7 @@ using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
+using Crowd.Server.Features.Recording.Takes;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Features.Withdrawal;
@@ -157,6 +160,9 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapMail();
         builder.MapSignInThrottles();
         builder.MapJobFunding();
+        builder.MapNotificationsModel();
+        builder.MapTakeOutcomes();
+        builder.MapSpeakerProfiles();
         builder.Entity<BirthDateChange>(e =>
         {
             e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",

@@ -10,7 +10,8 @@ public static class DatabaseSetup
     {
         services.AddSingleton<CrowdDatabase>();
         services.AddDbContextPool<CrowdDb>((sp, options) =>
-            options.UseNpgsql(sp.GetRequiredService<CrowdDatabase>().ConnectionString));
+            options.UseNpgsql(sp.GetRequiredService<CrowdDatabase>().ConnectionString)
+                .AddInterceptors(Scheduling.AfterCommit.Interceptor));
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         services.AddSingleton<KeyFiles>();
         services.AddSingleton<IValidateOptions<CrowdOptions>, KeyPlacement>();

@@ -62,6 +62,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// </summary>
     public async Task EnsureDatabaseAsync(string database, CancellationToken ct = default)
     {
+        const string JobSchema = Scheduling.Scheduling.Schema;
         await using (var cluster = new NpgsqlConnection(ConnectionString("postgres")))
         {
             await cluster.OpenAsync(ct);
@@ -81,23 +82,27 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
         await using var connection = new NpgsqlConnection(ConnectionString(database));
         await connection.OpenAsync(ct);
-        // Tables first: their identity and serial sequences follow them; then what stands alone.
+        // The job schema is the platform's too (the owner keeps it up to date under the migration lock). Tables first: their
+        // identity and serial sequences follow them; then what stands alone.
         await ExecuteAsync(connection, $$"""
             DO $$
             DECLARE item record;
             BEGIN
+                IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '{{JobSchema}}' AND pg_get_userbyid(nspowner) <> '{{OwnerRole}}') THEN
+                    EXECUTE 'ALTER SCHEMA {{JobSchema}} OWNER TO {{OwnerRole}}';
+                END IF;
                 FOR item IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND pg_get_userbyid(c.relowner) <> '{{OwnerRole}}'
+                            WHERE n.nspname IN ('public', '{{JobSchema}}') AND c.relkind IN ('r', 'p', 'v', 'm') AND pg_get_userbyid(c.relowner) <> '{{OwnerRole}}'
                 LOOP
                     EXECUTE format('ALTER TABLE %s OWNER TO {{OwnerRole}}', item.name);
                 END LOOP;
                 FOR item IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                            WHERE n.nspname = 'public' AND c.relkind = 'S' AND pg_get_userbyid(c.relowner) <> '{{OwnerRole}}'
+                            WHERE n.nspname IN ('public', '{{JobSchema}}') AND c.relkind = 'S' AND pg_get_userbyid(c.relowner) <> '{{OwnerRole}}'
                 LOOP
                     EXECUTE format('ALTER SEQUENCE %s OWNER TO {{OwnerRole}}', item.name);
                 END LOOP;
                 FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                            WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '{{OwnerRole}}'
+                            WHERE n.nspname IN ('public', '{{JobSchema}}') AND pg_get_userbyid(p.proowner) <> '{{OwnerRole}}'
                 LOOP
                     EXECUTE format('ALTER ROUTINE %s OWNER TO {{OwnerRole}}', item.name);
                 END LOOP;

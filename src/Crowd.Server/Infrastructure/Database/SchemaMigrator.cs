@@ -1,13 +1,15 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using Hangfire.PostgreSql;
 using Npgsql;
 
 namespace Crowd.Server.Infrastructure.Database;
 
 /// <summary>
 /// Applies the SQL files under Migrations/ in name order, each once, each in its own transaction,
-/// recorded in schema_migrations. An advisory lock makes concurrent starts of several nodes safe.
+/// recorded in schema_migrations, then brings Hangfire's own schema up to date. An advisory lock makes concurrent starts
+/// of several nodes safe.
 /// </summary>
 public static class SchemaMigrator
 {
@@ -73,6 +75,8 @@ public static class SchemaMigrator
                 await tx.CommitAsync(ct);
                 count++;
             }
+            // Under the same lock: Hangfire's installer, left to itself, races when two nodes start on an empty database.
+            PostgreSqlObjectsInstaller.Install(connection, Scheduling.Scheduling.Schema);
             if (applicationRole is not null)
             {
                 // Under the lock: concurrent GRANTs on one table fail with "tuple concurrently updated".

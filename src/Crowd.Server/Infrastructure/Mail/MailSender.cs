@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Mail;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -30,69 +32,90 @@ public sealed class SmtpTransport(IOptions<CrowdOptions> options) : IMailTranspo
 }
 
 /// <summary>
-/// Delivers queued mail. Each batch is claimed with SKIP LOCKED, so several nodes never send the same mail; a failed
-/// mail keeps its error and is tried again later, up to <see cref="MaxAttempts"/> times.
+/// Delivers queued mail, one Hangfire job per mail, enqueued when the transaction that queued it commits. The row is
+/// locked while it is sent, so two jobs for one mail never both send it; a failure keeps its error and is retried by
+/// Hangfire, up to <see cref="MaxAttempts"/> attempts in all.
 /// </summary>
-public sealed class MailDelivery(CrowdDb db, IMailTransport transport, TimeProvider clock, ILogger<MailDelivery> logger)
+public sealed class MailDelivery(CrowdDb db, IMailTransport transport, BackgroundJobs jobs, TimeProvider clock, IOptions<CrowdOptions> options,
+    ILogger<MailDelivery> logger)
 {
     public const int MaxAttempts = 5;
-    private const int Batch = 20;
 
-    /// <summary>Sends what is due; returns how many mails were sent.</summary>
-    public async Task<int> SendDueAsync(CancellationToken ct)
+    /// <summary>How long a queued mail may wait unsent before the sweep assumes its job was lost.</summary>
+    private static readonly TimeSpan s_sweepGrace = TimeSpan.FromMinutes(2);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(options.Value.Mail.Smtp.Host);
+
+    /// <summary>Sends the mail queued in the open transaction once that commits (only when an SMTP server is configured).</summary>
+    public void SendAfterCommit(Guid mailId)
+    {
+        if (Enabled)
+        {
+            jobs.EnqueueAfterCommit<MailDelivery>(m => m.SendAsync(mailId, CancellationToken.None));
+        }
+    }
+
+    /// <summary>One attempt. True when sent now; false when there was nothing to send (sent before, out of attempts, or being sent).</summary>
+    [JobDisplayName("Mail {0}")]
+    [AutomaticRetry(Attempts = MaxAttempts - 1)]
+    public async Task<bool> SendAsync(Guid mailId, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var due = await db.Set<OutboxMail>().FromSqlInterpolated($"""
-            SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < {MaxAttempts}
-            ORDER BY created_at LIMIT {Batch} FOR UPDATE SKIP LOCKED
-            """).ToListAsync(ct);
-        var sent = 0;
-        foreach (var mail in due)
+        var mail = await db.Set<OutboxMail>().FromSqlInterpolated($"""
+            SELECT * FROM mail_outbox WHERE id = {mailId} AND sent_at IS NULL AND attempts < {MaxAttempts} FOR UPDATE SKIP LOCKED
+            """).SingleOrDefaultAsync(ct);
+        if (mail is null)
         {
-            mail.Attempts++;
-            try
-            {
-                await transport.SendAsync(mail, ct);
-                mail.SentAt = clock.GetUtcNow();
-                mail.Error = null;
-                sent++;
-            }
-            catch (Exception e) when (e is SmtpException or InvalidOperationException or IOException or FormatException)
-            {
-                logger.LogWarning(e, "Mail {MailId} could not be sent (attempt {Attempt})", mail.Id, mail.Attempts);
-                mail.Error = e.Message.Length > 2000 ? e.Message[..2000] : e.Message;
-            }
+            return false;
+        }
+        mail.Attempts++;
+        Exception? failure = null;
+        try
+        {
+            await transport.SendAsync(mail, ct);
+            mail.SentAt = clock.GetUtcNow();
+            mail.Error = null;
+        }
+        catch (Exception e) when (e is SmtpException or InvalidOperationException or IOException or FormatException)
+        {
+            logger.LogWarning(e, "Mail {MailId} could not be sent (attempt {Attempt})", mail.Id, mail.Attempts);
+            mail.Error = e.Message.Length > 2000 ? e.Message[..2000] : e.Message;
+            failure = e;
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return sent;
+        if (failure is not null && mail.Attempts < MaxAttempts)
+        {
+            // Hangfire's retry, with its growing delays, is the next attempt.
+            throw new MailNotSentException(mail.Id, failure);
+        }
+        return failure is null;
+    }
+
+    /// <summary>Enqueues a send for every mail still unsent and never tried well after it was queued: its job was lost.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        if (!Enabled)
+        {
+            return 0;
+        }
+        var before = clock.GetUtcNow() - s_sweepGrace;
+        var ids = await db.Set<OutboxMail>().AsNoTracking().Where(m => m.SentAt == null && m.Attempts == 0 && m.CreatedAt <= before)
+            .OrderBy(m => m.CreatedAt).Select(m => m.Id).Take(1000).ToListAsync(ct);
+        foreach (var id in ids)
+        {
+            SendAfterCommit(id);
+        }
+        return ids.Count;
     }
 }
 
-/// <summary>Runs <see cref="MailDelivery"/> when SMTP is configured: soon after each queued mail, and every poll interval.</summary>
-public sealed class MailSender(IServiceScopeFactory scopes, MailSignal signal, IOptions<CrowdOptions> options, ILogger<MailSender> logger) : BackgroundService
+public sealed class MailNotSentException(Guid mailId, Exception inner) : Exception($"Mail {mailId} was not sent; it is tried again.", inner);
+
+/// <summary>The safety net behind <see cref="MailDelivery"/>: every few minutes, queued mail whose job was lost gets one.</summary>
+public sealed class MailSweepJob(MailDelivery delivery) : IScheduledJob
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var poll = TimeSpan.FromSeconds(Math.Max(1, options.Value.Mail.PollSeconds));
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await signal.WaitAsync(poll, stoppingToken);
-                // The mail is queued inside its sender's transaction; give that a moment to commit.
-                await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken);
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<MailDelivery>().SendDueAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is DbUpdateException or Npgsql.NpgsqlException or InvalidOperationException)
-            {
-                logger.LogError(e, "The mail sender failed; it tries again at the next poll");
-            }
-        }
-    }
+    public const string Name = "mail-sweep";
+
+    public Task RunAsync(DateTimeOffset scheduledFor, CancellationToken ct) => delivery.SweepAsync(ct);
 }

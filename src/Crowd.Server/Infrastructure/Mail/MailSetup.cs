@@ -1,20 +1,17 @@
+using Crowd.Server.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Infrastructure.Mail;
 
 public static class MailSetup
 {
-    /// <summary>The outbox always; the SMTP sender only when Crowd:Mail:Smtp:Host is set.</summary>
+    /// <summary>The outbox always; mail is sent (by background jobs) only when Crowd:Mail:Smtp:Host is set.</summary>
     public static WebApplicationBuilder AddCrowdMail(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<MailSignal>();
         builder.Services.AddScoped<Outbox>();
         builder.Services.AddScoped<MailDelivery>();
         builder.Services.AddSingleton<IMailTransport, SmtpTransport>();
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{CrowdOptions.Section}:Mail:Smtp:Host"]))
-        {
-            builder.Services.AddHostedService<MailSender>();
-        }
+        builder.AddScheduledJob<MailSweepJob>(MailSweepJob.Name, _ => "*/5 * * * *", "the mail sweep's schedule");
         return builder;
     }
 

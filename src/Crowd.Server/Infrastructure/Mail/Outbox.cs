@@ -18,9 +18,9 @@ public sealed class OutboxMail
 
 /// <summary>
 /// The one way to send mail. <see cref="EnqueueAsync"/> writes the mail inside the caller's transaction (if any), so
-/// a mail exists exactly when the action that causes it committed; <see cref="MailSender"/> delivers it afterwards.
+/// a mail exists exactly when the action that causes it committed; <see cref="MailDelivery"/> sends it afterwards.
 /// </summary>
-public sealed class Outbox(CrowdDb db, TimeProvider clock, MailSignal signal)
+public sealed class Outbox(CrowdDb db, TimeProvider clock, MailDelivery delivery)
 {
     public const int MaxSubjectLength = 500;
 
@@ -29,35 +29,33 @@ public sealed class Outbox(CrowdDb db, TimeProvider clock, MailSignal signal)
         ArgumentException.ThrowIfNullOrWhiteSpace(to);
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(body);
-        var id = Guid.CreateVersion7();
-        // Plain SQL rather than SaveChanges, so the caller's other tracked changes are not flushed early.
-        await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO mail_outbox (id, to_address, subject, body, created_at, attempts)
-            VALUES ({id}, {to.Trim()}, {(subject.Length > MaxSubjectLength ? subject[..MaxSubjectLength] : subject)}, {body}, {clock.GetUtcNow()}, 0)
-            """, ct);
-        signal.Pulse();
-        return id;
+        return (await EnqueueManyAsync([new OutboxMessage(to, subject, body)], ct))[0];
     }
-}
 
-/// <summary>Wakes the sender soon after a mail is queued instead of at its next poll.</summary>
-public sealed class MailSignal : IDisposable
-{
-    private readonly SemaphoreSlim _pulse = new(0, 1);
-
-    public void Pulse()
+    /// <summary>Several mails in one statement (a notification to every payee of a bank batch), in the caller's transaction.</summary>
+    public async Task<IReadOnlyList<Guid>> EnqueueManyAsync(IReadOnlyList<OutboxMessage> mails, CancellationToken ct)
     {
-        try
+        if (mails.Count == 0)
         {
-            _pulse.Release();
+            return [];
         }
-        catch (SemaphoreFullException)
+        var ids = mails.Select(_ => Guid.CreateVersion7()).ToArray();
+        var to = mails.Select(m => m.To.Trim()).ToArray();
+        var subjects = mails.Select(m => m.Subject.Length > MaxSubjectLength ? m.Subject[..MaxSubjectLength] : m.Subject).ToArray();
+        var bodies = mails.Select(m => m.Body).ToArray();
+        // Plain SQL rather than SaveChanges, so the caller's other tracked changes are not flushed early.
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO mail_outbox (id, to_address, subject, body, created_at, attempts)
+            SELECT m.id, m.to_address, m.subject, m.body, {clock.GetUtcNow()}, 0
+            FROM unnest({ids}, {to}, {subjects}, {bodies}) AS m(id, to_address, subject, body)
+            """, ct);
+        foreach (var id in ids)
         {
-            // already pulsed
+            delivery.SendAfterCommit(id);
         }
+        return ids;
     }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _pulse.WaitAsync(timeout, ct);
-
-    public void Dispose() => _pulse.Dispose();
 }
+
+/// <summary>A mail to queue: one address, a subject and a plain-text body.</summary>
+public sealed record OutboxMessage(string To, string Subject, string Body);

@@ -1,66 +1,76 @@
 using Crowd.Server.Infrastructure.Database;
-using Npgsql;
-using Quartz;
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Infrastructure.Scheduling;
 
 /// <summary>
-/// The one Quartz scheduler: persistent store in the platform's PostgreSQL, clustered, so each scheduled fire runs on
-/// one node only. Features add their jobs with <see cref="AddScheduledJob{TJob}"/>; Program.cs adds the scheduler last.
+/// The one background system: Hangfire on the platform's PostgreSQL (its own <see cref="Schema"/> schema, created with
+/// the migrations under their lock). Every node can enqueue; a node with <c>Crowd:Scheduler:Enabled</c> runs the job
+/// server that works the queue and fires the recurring jobs. Features add recurring jobs with
+/// <see cref="AddScheduledJob{TJob}"/> and one-off jobs through <see cref="BackgroundJobs"/>.
 /// </summary>
 public static class Scheduling
 {
-    public const string Group = "crowd";
-    private const string RegistrationsKey = "crowd:scheduled-jobs";
+    public const string Schema = "hangfire";
 
-    public static JobKey KeyOf(string name) => new(name, Group);
-
-    /// <summary>Runs <typeparamref name="TJob"/> on the Quartz cron expression (seconds first, UTC).</summary>
-    public static WebApplicationBuilder AddScheduledJob<TJob>(this WebApplicationBuilder builder, string name, string cron)
-        where TJob : class, IJob
+    /// <summary>
+    /// Runs <typeparamref name="TJob"/> on the five-field cron expression (UTC) that <paramref name="cron"/> reads from the
+    /// settings; <paramref name="setting"/> names that setting in the error shown when it does not parse. With
+    /// <paramref name="everyMissedRun"/>, each occurrence missed while no node ran (or while a run was retried) gets its
+    /// own run, for the occurrence it was due; otherwise missed occurrences collapse into one run.
+    /// </summary>
+    public static WebApplicationBuilder AddScheduledJob<TJob>(this WebApplicationBuilder builder, string name, Func<CrowdOptions, string> cron,
+        string setting, bool everyMissedRun = false)
+        where TJob : class, IScheduledJob
     {
-        Registrations(builder).Add(q =>
-        {
-            var key = KeyOf(name);
-            q.AddJob<TJob>(j => j.WithIdentity(key).StoreDurably().RequestRecovery());
-            q.AddTrigger(t => t.ForJob(key).WithIdentity(name, Group).WithCronSchedule(cron));
-        });
+        builder.Services.AddKeyedScoped<IScheduledJob, TJob>(name);
+        builder.Services.AddSingleton(new ScheduledJob(name, cron, everyMissedRun));
+        builder.Services.AddOptions<CrowdOptions>()
+            .Validate(o => ScheduledJob.IsValidCron(cron(o)),
+                $"{setting} is not a cron expression Crowd can use: five fields, minute hour day-of-month month day-of-week, in UTC (for example \"0 * * * *\" for hourly).")
+            .ValidateOnStart();
         return builder;
     }
 
     public static WebApplicationBuilder AddCrowdScheduler(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>() ?? new CrowdOptions();
-        if (!options.Scheduler.Enabled)
-        {
-            return builder;
-        }
-        var registrations = Registrations(builder);
-        builder.Services.AddQuartz(q =>
-        {
-            q.ConfigureScheduler(s => s.InstanceName = Group);
-            q.UsePersistentStore(store =>
-            {
-                // The connection string is known only once the database has started (it may be the embedded one).
-                store.UsePostgres(o => o.DataSourceFactory = sp => NpgsqlDataSource.Create(sp.GetRequiredService<CrowdDatabase>().ConnectionString));
-                store.UseClustering();
-            });
-            foreach (var register in registrations)
-            {
-                register(q);
-            }
-        });
-        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        var services = builder.Services;
+        services.AddSingleton<JobStorage>(sp => CreateStorage(sp.GetRequiredService<CrowdDatabase>().ConnectionString,
+            sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Scheduler));
+        // This host's own activator, so that jobs resolve their services from this host even when a process holds several
+        // (the tests do); Hangfire's static defaults are never relied on.
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((sp, config) => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HangfireLogs(sp.GetRequiredService<ILoggerFactory>())));
+        services.AddScoped<BackgroundJobs>();
+        services.AddScoped<ScheduledJobs>();
+        services.AddHostedService<JobServer>();
         return builder;
     }
 
-    private static List<Action<IQuartzBuilder>> Registrations(WebApplicationBuilder builder)
+    public static PostgreSqlStorage CreateStorage(string connectionString, SchedulerOptions scheduler)
     {
-        if (!builder.Host.Properties.TryGetValue(RegistrationsKey, out var list))
+        var options = new PostgreSqlStorageOptions
         {
-            list = new List<Action<IQuartzBuilder>>();
-            builder.Host.Properties[RegistrationsKey] = list;
-        }
-        return (List<Action<IQuartzBuilder>>)list;
+            SchemaName = Schema,
+            // Created by SchemaMigrator under the migration lock; Hangfire's own installer races on an empty database.
+            PrepareSchemaIfNecessary = false,
+            // LISTEN/NOTIFY: a job enqueued on any node starts at once instead of at the next poll.
+            EnableLongPolling = true,
+            QueuePollInterval = TimeSpan.FromSeconds(Math.Max(1, scheduler.PollSeconds)),
+            // A running job keeps itself invisible to other nodes; a node that dies gives its jobs up after this long.
+            UseSlidingInvisibilityTimeout = true,
+            InvisibilityTimeout = TimeSpan.FromSeconds(Math.Max(30, scheduler.TakeoverSeconds)),
+            // Hangfire's own locks are held for moments; a lock left by a killed node frees after this long.
+            DistributedLockTimeout = TimeSpan.FromMinutes(1),
+        };
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
     }
 }

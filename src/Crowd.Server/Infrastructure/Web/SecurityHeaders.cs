@@ -33,6 +33,8 @@ public static class SecurityHeaders
     [
         // Swagger UI's bundle injects its own <style> element; scripts stay 'self' only.
         (new PathString("/docs"), new(new Dictionary<string, string> { ["style-src"] = "'self' 'unsafe-inline'" })),
+        // Hangfire's dashboard colours job states with inline style attributes; its scripts are its own files, 'self' only.
+        (new PathString(Scheduling.JobsDashboard.Path), new(new Dictionary<string, string> { ["style-src"] = "'self' 'unsafe-inline'" })),
     ];
 
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app)
@@ -66,9 +68,11 @@ public static class SecurityHeaders
     private static ContentSecurityPolicy PolicyFor(ContentSecurityPolicy basePolicy, HttpRequest request)
     {
         var policy = basePolicy;
+        // A branch (Hangfire's dashboard is one) moves the part of the path it matched into PathBase while it runs.
+        var path = request.PathBase.Add(request.Path);
         foreach (var (prefix, relaxed) in s_relaxations)
         {
-            if (request.Path.StartsWithSegments(prefix))
+            if (path.StartsWithSegments(prefix))
             {
                 policy = policy.With(relaxed);
             }

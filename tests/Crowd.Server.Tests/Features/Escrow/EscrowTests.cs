@@ -83,22 +83,23 @@ public sealed class EscrowTests : IAsyncLifetime
         var admin = await MoneyWorld.UserAsync(db, "Admin");
         await Escrow(db).SetBudgetAsync(job.Id, 2, 0, 0);
         await Escrow(db).RecordBankTransferAsync(job.Id, new Money(6000, "CNY"), "R1", admin);
+        var notifications = new Payouts.PayoutHarness(_db, _time).Notifications(db);
 
-        (await JobFunding.CheckNextHourAsync(db, job.Id, peopleWorking: 2, _time)).ShouldBeTrue();
+        (await JobFunding.CheckNextHourAsync(db, notifications, job.Id, peopleWorking: 2, _time)).ShouldBeTrue();
         var contributor = await MoneyWorld.UserAsync(db);
         await EarningsAccrual.AccrueAsync(db, Guid.CreateVersion7(), contributor, job.Id, 30 * 60_000, _time); // 1,500 spent, 4,500 left
 
-        (await JobFunding.CheckNextHourAsync(db, job.Id, peopleWorking: 2, _time)).ShouldBeFalse();
+        (await JobFunding.CheckNextHourAsync(db, notifications, job.Id, peopleWorking: 2, _time)).ShouldBeFalse();
         (await JobFunding.IsLiveAsync(db, job.Id)).ShouldBeFalse();
         var notices = await db.Set<EscrowNotice>().Where(n => n.JobId == job.Id).ToListAsync();
         notices.Single().Message.ShouldBe(JobFunding.PausedMessage);
         notices.Single().OrganisationId.ShouldBe(job.OrganisationId);
 
-        (await JobFunding.CheckNextHourAsync(db, job.Id, peopleWorking: 2, _time)).ShouldBeFalse();
+        (await JobFunding.CheckNextHourAsync(db, notifications, job.Id, peopleWorking: 2, _time)).ShouldBeFalse();
         (await db.Set<EscrowNotice>().CountAsync(n => n.JobId == job.Id)).ShouldBe(1, "one notice per pause, not one per check");
 
         await Escrow(db).RecordBankTransferAsync(job.Id, new Money(3000, "CNY"), "R2", admin);
-        (await JobFunding.CheckNextHourAsync(db, job.Id, peopleWorking: 2, _time)).ShouldBeTrue();
+        (await JobFunding.CheckNextHourAsync(db, notifications, job.Id, peopleWorking: 2, _time)).ShouldBeTrue();
         (await JobFunding.IsLiveAsync(db, job.Id)).ShouldBeTrue();
         (await db.Set<EscrowNotice>().OrderBy(n => n.CreatedAt).ThenBy(n => n.Id).Select(n => n.Message).ToListAsync()).Last().ShouldBe(JobFunding.ResumedMessage);
     }

@@ -15,12 +15,15 @@ public sealed class ContributorExportTests(ExportsApp app) : IClassFixture<Expor
 {
     private const string Page = "/Account/Export";
 
+    /// <summary>Runs the preparation job of every waiting export, as the job server would.</summary>
     private async Task BuildWaitingExportsAsync()
     {
+        var waiting = await app.WithDbAsync(db => db.Set<ContributorExport>().Where(e => e.State == ContributorExportState.Pending).Select(e => e.Id).ToListAsync());
         await using var scope = app.Services.CreateAsyncScope();
         var exports = scope.ServiceProvider.GetRequiredService<ContributorExports>();
-        while (await exports.BuildNextAsync("test-node", default))
+        foreach (var id in waiting)
         {
+            (await exports.PrepareAsync(id, default)).ShouldBeTrue();
         }
     }
 
@@ -87,7 +90,7 @@ public sealed class ContributorExportTests(ExportsApp app) : IClassFixture<Expor
     }
 
     [Fact]
-    public async Task AnExpiredLinkGivesAClearPageAndTheFileIsDeleted()
+    public async Task AnExpiredLinkGivesAClearPage()
     {
         var me = await RecordingTestData.ContributorAsync(app);
         var client = await app.SignedInClientAsync(me.Email!);
@@ -95,8 +98,6 @@ public sealed class ContributorExportTests(ExportsApp app) : IClassFixture<Expor
         await BuildWaitingExportsAsync();
         var link = DownloadLink(await client.GetPageAsync(Page));
         var export = await app.WithDbAsync(db => db.Set<ContributorExport>().SingleAsync(e => e.ContributorId == me.Id));
-        var file = Path.Combine(app.DataDirectory, "exports", export.FileName!);
-        File.Exists(file).ShouldBeTrue();
 
         await app.WithDbAsync(db => db.Set<ContributorExport>().Where(e => e.Id == export.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.ExpiresAt, DateTimeOffset.UtcNow.AddMinutes(-1))));
@@ -105,8 +106,73 @@ public sealed class ContributorExportTests(ExportsApp app) : IClassFixture<Expor
         expired.StatusCode.ShouldBe(HttpStatusCode.Gone);
         (await expired.Content.ReadAsStringAsync()).ShouldContain("This download link has expired or is not valid. Prepare your data again to get a new link.");
         (await ExpireAsync()).ShouldBeGreaterThanOrEqualTo(1);
-        File.Exists(file).ShouldBeFalse();
-        (await client.GetPageAsync(Page)).ShouldContain("Your last export has expired and its file was deleted.");
+        (await client.GetPageAsync(Page)).ShouldContain("Your last export has expired.");
+    }
+
+    [Fact]
+    public async Task ExportZipsAnEarlierVersionLeftInClearAreDeletedByTheExportsUpkeep()
+    {
+        var legacy = Path.Combine(app.DataDirectory, "exports");
+        Directory.CreateDirectory(legacy);
+        await File.WriteAllBytesAsync(Path.Combine(legacy, $"{Guid.CreateVersion7()}.zip"), ExportTestData.Wav(Guid.CreateVersion7(), seconds: 0.1));
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await ActivatorUtilities.CreateInstance<ContributorExportsJob>(scope.ServiceProvider).RunAsync(DateTimeOffset.UtcNow, default);
+        }
+
+        Directory.Exists(legacy).ShouldBeFalse("no recording may stay in clear outside the vault");
+    }
+
+    [Fact]
+    public async Task AClipWithdrawnAfterTheExportWasPreparedIsNotInTheDownload()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2);
+        var me = await RecordingTestData.ContributorAsync(app);
+        var consent = await ExportTestData.ConsentAsync(app, job, me.Id);
+        var kept = await ExportTestData.ClipAsync(app, job, me.Id, consent, 0);
+        var withdrawn = await ExportTestData.ClipAsync(app, job, me.Id, consent, 1);
+        var client = await app.SignedInClientAsync(me.Email!);
+        await client.SubmitAsync(Page + "?handler=Prepare");
+        await BuildWaitingExportsAsync();
+        var link = DownloadLink(await client.GetPageAsync(Page));
+
+        (await client.PostAsync($"/api/me/clips/{withdrawn.Id}/withdraw", null)).EnsureSuccessStatusCode();
+        var download = await client.GetAsync(link);
+
+        download.StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var zip = new ZipArchive(await download.Content.ReadAsStreamAsync());
+        zip.Entries.Select(e => e.FullName).Where(n => n.StartsWith("recordings/", StringComparison.Ordinal))
+            .ShouldBe([$"recordings/{job.Id:D}/{kept.Id:D}.wav"], "the withdrawn recording is gone from the very link prepared before");
+        var listed = Json(zip, "clips.json").EnumerateArray().Single(c => c.GetProperty("clipId").GetGuid() == withdrawn.Id);
+        listed.GetProperty("file").ValueKind.ShouldBe(JsonValueKind.Null);
+        listed.GetProperty("withdrawnAt").ValueKind.ShouldNotBe(JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task NoRecordingIsWrittenInClearToDiskWhenDataIsPreparedAndDownloaded()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 1);
+        var me = await RecordingTestData.ContributorAsync(app);
+        var clip = await ExportTestData.ClipAsync(app, job, me.Id, await ExportTestData.ConsentAsync(app, job, me.Id), 0);
+        var wav = ExportTestData.Wav(clip.Id, seconds: 0.5);
+        var client = await app.SignedInClientAsync(me.Email!);
+
+        await client.SubmitAsync(Page + "?handler=Prepare");
+        await BuildWaitingExportsAsync();
+        (await client.GetAsync(DownloadLink(await client.GetPageAsync(Page)))).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var written = Directory.EnumerateFiles(app.DataDirectory, "*", SearchOption.AllDirectories).ToList();
+        written.ShouldNotBeEmpty();
+        foreach (var file in written)
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            bytes.AsSpan().IndexOf(wav.AsSpan(44, 4_000)).ShouldBe(-1, $"{file} holds the recording's samples in clear");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.GetUnixFileMode(file).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite, $"{file} is readable by the server's user only");
+            }
+        }
     }
 
     [Fact]

@@ -21,8 +21,6 @@ public class ExportsApp : CrowdApp
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("Crowd:DataDirectory", DataDirectory);
-        // The tests build exports themselves, step by step.
-        builder.UseSetting("Crowd:Exports:Worker", "false");
     }
 }
 

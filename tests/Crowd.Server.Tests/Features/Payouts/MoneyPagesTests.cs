@@ -5,6 +5,8 @@ using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Tests.Infrastructure;
 using Crowd.Server.Features.Ledger;
+using Hangfire;
+using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -108,7 +110,7 @@ public sealed class MoneyPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
             await db.SaveChangesAsync();
             await MoneyWorld.FundAsync(db, job.Id, 6_600);
             await EarningsAccrual.AccrueAsync(db, Guid.CreateVersion7(), Guid.NewGuid(), job.Id, 3_600_000, _time); // 3,000 + 300 fee
-            await JobFunding.CheckNextHourAsync(db, job.Id, 2, _time);
+            await JobFunding.CheckNextHourAsync(db, new PayoutHarness("", _time).Notifications(db), job.Id, 2, _time);
             return job.Id;
         });
         using var client = await app.SignedInClientAsync(requester.Email!);
@@ -262,8 +264,14 @@ public sealed class MoneyPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
     }
 
     [Fact]
-    public void TheInProcessTestServerLeavesPayoutSchedulingToTheTestsThatNeedIt() =>
-        app.Services.GetService(typeof(Quartz.ISchedulerFactory)).ShouldBeNull();
+    public void TheInProcessTestServerLeavesPayoutSchedulingToTheTestsThatNeedIt()
+    {
+        var storage = app.Services.GetRequiredService<JobStorage>();
+        using var connection = storage.GetConnection();
+
+        storage.GetMonitoringApi().Servers().ShouldBeEmpty("no job server runs with Crowd:Scheduler:Enabled=false");
+        connection.GetRecurringJobs().ShouldBeEmpty("and the payout schedule is not registered from it");
+    }
 
     [Fact]
     public async Task MoneyPagesAreOnlyForTheirRoles()

@@ -37,7 +37,7 @@ public sealed class RecorderApp : RecordingApp, IAsyncLifetime
     async Task IAsyncLifetime.InitializeAsync()
     {
         var client = Path.Combine(Crowd.Server.Infrastructure.Database.CrowdDatabase.RepositoryRoot(AppContext.BaseDirectory), "src", "Crowd.Server", "wwwroot", "lib", "signalr", "signalr.min.js");
-        File.Exists(client).ShouldBeTrue("the SignalR browser client is copied into wwwroot by scripts/setup (npm ci, scripts/copy-signalr.mjs)");
+        File.Exists(client).ShouldBeTrue("the SignalR browser client is copied into wwwroot by scripts/setup (npm ci, scripts/copy-browser-libs.mjs)");
         // Expectations wait for what the page shows; on a machine shared with other builds the server's answer can take
         // longer than Playwright's 5 s default.
         SetDefaultExpectTimeout(20_000);
@@ -88,7 +88,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task AContributorWithdrawsARecordedClipInOneClickAndItLeavesQueueAndExportsWithANoticeToTheRequester()
+    public async Task AContributorWithdrawsARecordedClipAfterOneConfirmationAndItLeavesQueueAndExportsWithANoticeToTheRequester()
     {
         var (page, job, user) = await RecordAsync(await TestAudio.SpeechCaptureWavAsync(), "withdraw");
         await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 30_000 });
@@ -111,6 +111,7 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         await page.GotoAsync("/MyData");
         await ShotAsync(page, "withdraw-my-data");
         await page.GetByTestId("clip-" + clip.Id).GetByRole(AriaRole.Button, new() { Name = "Withdraw this clip" }).ClickAsync();
+        await page.GetByTestId("clip-" + clip.Id).GetByRole(AriaRole.Button, new() { Name = "Delete it for good" }).ClickAsync();
         await Expect(page.GetByTestId("done")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("clip-" + clip.Id).GetByTestId("status")).ToContainTextAsync("Withdrawn, audio destroyed");
         await Expect(page.GetByTestId("job-" + job.Id).GetByTestId("earned")).Not.ToContainTextAsync("—", new() { UseInnerText = true });

@@ -105,7 +105,8 @@ public sealed class PeerValidationTests(RecordingApp app) : IClassFixture<Record
         var clock = new FakeTime(DateTimeOffset.UtcNow);
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
-        var peers = new PeerValidation(db, new ConsentGate(db, clock), new AuditLog(db, clock, app.Services.GetRequiredService<AuditKey>()), clock,
+        var peers = new PeerValidation(db, new ConsentGate(db, clock), new AuditLog(db, clock, app.Services.GetRequiredService<AuditKey>()),
+            scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), clock,
             Options.Create(new CrowdOptions { Recording = new RecordingOptions { IdleCutoffSeconds = 120 } }));
         var theJob = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Job.Id);
 

@@ -59,6 +59,7 @@ public static class ReviewTestData
                 SizeBytes = stored.SizeBytes, WrappedKey = stored.WrappedKey, SampleRate = 16_000, DurationMs = durationMs,
                 Metrics = JsonSerializer.Serialize(new { durationSeconds = durationMs / 1000.0, rmsDbfs = -20.5, snrDb = 31.2, speechRatio = 0.74, clippedRatio = 0.0 },
                     s_json),
+                Verdict = """{"passed":true,"codes":[]}""",
                 CreatedAt = createdAt ?? DateTimeOffset.UtcNow, ConsentId = consent, ReviewStatus = ClipReview.Waiting,
             });
             await db.SaveChangesAsync();

@@ -43,16 +43,20 @@ public sealed class ReviewsBrowserTests(ReviewsBrowserApp app, ITestOutputHelper
             "a => new Promise(ok => { a.preload = 'auto'; if (a.readyState >= 1) ok(a.duration); else { a.onloadedmetadata = () => ok(a.duration); a.load(); } })");
         duration.ShouldBe(6.0, 0.05);
         await Expect(item.GetByTestId("clip-metrics")).ToContainTextAsync("31.2 dB");
+        // The reject form opens only on demand; an incomplete one is refused with what is missing, and the clip waits.
+        await Expect(item.GetByTestId("reject-form")).Not.ToBeVisibleAsync();
+        await item.GetByTestId("reject-open").ClickAsync();
         await item.GetByTestId("reject").ClickAsync();
-        await Expect(requester.GetByTestId("reason-error")).ToContainTextAsync("Choose the reason");
-        await Expect(requester.GetByTestId("note-error")).ToContainTextAsync("Explain the rejection");
+        await Expect(item.GetByTestId("row-state")).ToContainTextAsync("Choose the reason");
+        await Expect(item.GetByTestId("row-state")).ToContainTextAsync("Explain the rejection");
         (await StatusAsync(clip)).ShouldBe(ClipReview.Waiting);
         await Shot(requester, "reviews-1-queue-errors");
         await item.GetByTestId("reject-reason").SelectOptionAsync("not-live-voice");
         await item.GetByTestId("reject-note").FillAsync("The voice sounds synthetic: flat pitch, no breathing.");
         await item.GetByTestId("reject").ClickAsync();
-        await Expect(requester.GetByTestId("review-done")).ToContainTextAsync("Clip rejected");
-        await Expect(requester.GetByTestId("queue-empty")).ToBeVisibleAsync();
+        await Expect(item.GetByTestId("row-state")).ToHaveTextAsync("Rejected");
+        await Expect(requester.GetByTestId("queue-done")).ToBeVisibleAsync();
+        (await StatusAsync(clip)).ShouldBe(ClipReview.Rejected);
 
         // The contributor sees the reason and appeals.
         var contributor = await SignedInPageAsync(speaker.Email!);
@@ -100,9 +104,11 @@ public sealed class ReviewsBrowserTests(ReviewsBrowserApp app, ITestOutputHelper
         var requester = await SignedInPageAsync(job.Requester.Email!);
         await requester.GotoAsync($"/Reviews/{job.Job.Id}");
         var item = requester.Locator($"[data-clip-id='{clip}']");
+        await item.GetByTestId("reject-open").ClickAsync();
         await item.GetByTestId("reject-reason").SelectOptionAsync("silence");
         await item.GetByTestId("reject-note").FillAsync("Only silence after the first word.");
         await item.GetByTestId("reject").ClickAsync();
+        await Expect(item.GetByTestId("row-state")).ToHaveTextAsync("Rejected");
         var contributor = await SignedInPageAsync(speaker.Email!, "zh-CN");
         await contributor.GotoAsync("/Reviews/Mine");
         await Expect(contributor.GetByTestId("rejection-reason")).ToHaveTextAsync("静音或无语音");

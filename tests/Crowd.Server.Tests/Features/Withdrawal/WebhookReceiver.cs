@@ -13,17 +13,20 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly Task _loop;
     private readonly ConcurrentQueue<int> _answers = new();
 
-    public WebhookReceiver()
+    /// <param name="host">The host name the webhook is addressed by; any name is answered on the loopback port.</param>
+    public WebhookReceiver(string host = "127.0.0.1")
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
-        Url = $"http://127.0.0.1:{port}/hooks/crowd/";
-        _listener.Prefixes.Add(Url);
+        Url = $"http://{host}:{Port}/hooks/crowd/";
+        _listener.Prefixes.Add(host == "127.0.0.1" ? Url : $"http://*:{Port}/hooks/crowd/");
         _listener.Start();
         _loop = Task.Run(LoopAsync);
     }
+
+    public int Port { get; }
 
     public string Url { get; }
 

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 namespace Crowd.Server.Tests.Features.Withdrawal;
 
 /// <summary>The server with clips in a folder of its own, plain-http webhooks allowed (a local listener) and quick retries.</summary>
-public sealed class WithdrawalApp : RecordingApp
+public class WithdrawalApp : RecordingApp
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -12,7 +12,5 @@ public sealed class WithdrawalApp : RecordingApp
         builder.UseSetting("Crowd:Webhooks:AllowInsecureUrls", "true");
         builder.UseSetting("Crowd:Webhooks:RetryBaseSeconds", "0.2");
         builder.UseSetting("Crowd:Webhooks:MaxAttempts", "3");
-        // Tests send deliveries themselves; the background sender would race them for the first attempt.
-        builder.UseSetting("Crowd:Webhooks:PollMilliseconds", "3600000");
     }
 }

@@ -182,27 +182,60 @@ public sealed class WithdrawalTests(WithdrawalApp app, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task OnMyDataOneClickWithdrawsAClipInEitherLanguage()
+    public async Task OnMyDataWithdrawingAClipAsksOnceAndThenSaysWhatHappenedInEitherLanguage()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 3);
+        var contributor = await RecordingTestData.ContributorAsync(app, job);
+        var unseen = await WithdrawalTestData.StoredClipAsync(app, job, contributor.Id, prompt: 0);
+        var exported = await WithdrawalTestData.StoredClipAsync(app, job, contributor.Id, prompt: 1);
+        var other = await WithdrawalTestData.StoredClipAsync(app, job, contributor.Id, prompt: 2);
+        await WithdrawalTestData.ExportedToAsync(app, await app.CreateOrganisationAsync(), exported);
+        await WithdrawalTestData.ExportedToAsync(app, await app.CreateOrganisationAsync(), exported);
+        var client = await app.SignedInClientAsync(contributor.Email!);
+        var before = await client.GetPageAsync("/MyData");
+        before.ShouldContain("Withdraw this clip");
+        before.ShouldNotContain("This deletes the audio for good.");
+
+        var asking = await client.GetPageAsync($"/MyData?confirm={unseen.Id}");
+
+        asking.ShouldContain("This deletes the audio for good. Buyers who received it are told.");
+        (await WithdrawalTestData.ReloadAsync(app, unseen.Id)).WrappedKey.ShouldNotBeNull("asking deletes nothing");
+        using (var posted = await client.PostFormAsync("/MyData?handler=Clip", PageForms.TokenIn(asking), ("clipId", unseen.Id.ToString())))
+        {
+            posted.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        }
+        var afterUnseen = WebUtility.HtmlDecode(await client.GetPageAsync("/MyData"));
+        afterUnseen.ShouldContain("The clip is withdrawn and its audio is destroyed for good. No buyer had received it yet. Your pay stays yours.");
+        var token = PageForms.TokenIn(await client.GetPageAsync($"/MyData?confirm={exported.Id}"));
+        (await client.PostFormAsync("/MyData?handler=Clip", token, ("clipId", exported.Id.ToString()))).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        WebUtility.HtmlDecode(await client.GetPageAsync("/MyData"))
+            .ShouldContain("The clip is withdrawn and its audio is destroyed for good. 2 buyers who had received it were told to delete it. Your pay stays yours.");
+        (await WithdrawalTestData.ReloadAsync(app, unseen.Id)).WrappedKey.ShouldBeNull();
+        (await WithdrawalTestData.ReloadAsync(app, other.Id)).WrappedKey.ShouldNotBeNull("only the clips asked for");
+
+        var chinese = await client.GetPageAsync($"/MyData?confirm={other.Id}", "zh-Hans");
+        chinese.ShouldContain("我的数据");
+        chinese.ShouldContain("这将永久删除音频。已收到它的买方会得到通知。");
+    }
+
+    [Fact]
+    public async Task MyDataShowsEachClipsReviewAndPlaysTheSpeakersOwnAudioAsTheirOwnAccess()
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2);
         var contributor = await RecordingTestData.ContributorAsync(app, job);
         var clip = await WithdrawalTestData.StoredClipAsync(app, job, contributor.Id, prompt: 0);
-        var other = await WithdrawalTestData.StoredClipAsync(app, job, contributor.Id, prompt: 1);
         var client = await app.SignedInClientAsync(contributor.Email!);
-        var before = await client.GetPageAsync("/MyData");
-        before.ShouldContain("Withdraw this clip");
-        before.ShouldContain("Withdraw from this job");
 
-        using var posted = await client.PostFormAsync("/MyData?handler=Clip", PageForms.TokenIn(before), ("clipId", clip.Id.ToString()));
+        var page = await client.GetPageAsync("/MyData");
 
-        posted.StatusCode.ShouldBe(HttpStatusCode.Redirect);
-        var after = WebUtility.HtmlDecode(await client.GetPageAsync("/MyData"));
-        after.ShouldContain("The clip is withdrawn and its audio destroyed.");
-        (await WithdrawalTestData.ReloadAsync(app, clip.Id)).WrappedKey.ShouldBeNull();
-        (await WithdrawalTestData.ReloadAsync(app, other.Id)).WrappedKey.ShouldNotBeNull("only the clip asked for");
-        var chinese = await client.GetPageAsync("/MyData", "zh-Hans");
-        chinese.ShouldContain("我的数据");
-        chinese.ShouldContain("撤回这条录音");
+        page.ShouldContain("Waiting for review");
+        page.ShouldContain($"src=\"/api/reviews/clips/{clip.Id}/audio\" data-testid=\"play\"");
+        var audio = await client.GetAsync($"/api/reviews/clips/{clip.Id}/audio");
+        audio.StatusCode.ShouldBe(HttpStatusCode.OK);
+        audio.Content.Headers.ContentType!.MediaType.ShouldBe("audio/wav");
+        var read = await app.WithDbAsync(db => db.AuditLog.AsNoTracking()
+            .SingleAsync(e => e.SubjectType == "clip" && e.SubjectId == clip.Id.ToString() && e.Action == "audio.read"));
+        (read.ActorId, read.Reason).ShouldBe((contributor.Id, "speaker listening to their own clip"));
     }
 
     [Fact]

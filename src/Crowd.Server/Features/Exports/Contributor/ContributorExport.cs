@@ -9,7 +9,7 @@ public enum ContributorExportState
     Expired = 4,
 }
 
-/// <summary>A contributor's request for a copy of their own data: built in the background, downloadable for a limited time.</summary>
+/// <summary>A contributor's request for a copy of their own data: prepared in the background, downloadable for a limited time.</summary>
 public sealed class ContributorExport
 {
     public Guid Id { get; set; }
@@ -18,8 +18,8 @@ public sealed class ContributorExport
     /// <summary>Progress: recordings and data files written so far, of the total.</summary>
     public int ItemsDone { get; set; }
     public int ItemsTotal { get; set; }
+    /// <summary>The size of the ZIP when it was prepared; each download is written afresh from the data as it stands then.</summary>
     public long SizeBytes { get; set; }
-    public string? FileName { get; set; }
     /// <summary>The node building it; with <see cref="HeartbeatAt"/>, how a build abandoned by a crashed node is found.</summary>
     public string? Node { get; set; }
     public string? Failure { get; set; }

@@ -4,10 +4,13 @@ using System.Text.Json;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Exports.Datasets;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
+using Hangfire;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -15,30 +18,34 @@ using Npgsql;
 
 namespace Crowd.Server.Features.Exports.Contributor;
 
-/// <summary>Wakes the export worker on this node when a contributor asks for an export, instead of waiting for its next poll.</summary>
-public sealed class ContributorExportSignal : IDisposable
-{
-    private readonly SemaphoreSlim _signal = new(0);
-
-    public void Dispose() => _signal.Dispose();
-
-    public void Raise() => _signal.Release();
-
-    public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
-}
-
-/// <summary>Requests, builds (ZIP of decrypted recordings and JSON), hands out and expires contributors' data exports.</summary>
+/// <summary>
+/// A contributor's copy of their own data: requested, prepared by a background job, downloaded for a limited time.
+/// The ZIP (decrypted recordings and JSON) is never stored: preparing it writes it into a byte counter, to check every
+/// recording and learn its size, and each download writes it again straight from the clip vault into the response. So no
+/// recording lies in clear on disk, and a clip withdrawn after the export was prepared is not in any later download.
+/// </summary>
 public sealed class ContributorExports(
-    CrowdDb db, ClipVault vault, ClipPaths paths, AuditLog audit, TimeProvider clock, IOptions<CrowdOptions> options,
-    IDataProtectionProvider protection, ContributorExportSignal signal, ILogger<ContributorExports> logger)
+    CrowdDb db, ClipVault vault, ClipPaths paths, AuditLog audit, Notifications.Notifications notifications, BackgroundJobs jobs,
+    TimeProvider clock, IOptions<CrowdOptions> options, IDataProtectionProvider protection, ILogger<ContributorExports> logger)
 {
     private static readonly JsonSerializerOptions s_json = new(DatasetManifest.Json) { WriteIndented = true };
+    /// <summary>How long a waiting export may go unclaimed before the sweep assumes its job was lost.</summary>
+    private static readonly TimeSpan s_sweepGrace = TimeSpan.FromMinutes(2);
     private readonly ExportOptions _options = options.Value.Exports;
     private readonly ITimeLimitedDataProtector _tokens = protection.CreateProtector("Crowd.ContributorExport.Download.v1").ToTimeLimitedDataProtector();
 
-    public string Directory => Path.Combine(paths.DataDirectory, "exports");
+    private sealed record Contents(List<ExportClip> Clips, List<ExportConsent> Consents, ContributorEarnings Earnings, List<Payout> Payouts)
+    {
+        public List<ExportClip> Readable { get; } = Clips.Where(c => c.Clip.WrappedKey is not null && c.Clip.AudioDestroyedAt is null && c.Clip.WithdrawnAt is null).ToList();
 
-    /// <summary>Queues an export unless one is already waiting or being built; returns the open one either way.</summary>
+        public int Items => Readable.Count + 4;
+    }
+
+    private sealed record ExportClip(Clip Clip, string Prompt, string JobTitle);
+
+    private sealed record ExportConsent(Recording.Consent.ConsentRecord Consent, string Title, string BuyerName, string TermsJson);
+
+    /// <summary>Queues an export unless one is already waiting or being prepared; returns the open one either way.</summary>
     public async Task<ContributorExport> RequestAsync(Guid contributorId, CancellationToken ct)
     {
         var open = await OpenAsync(contributorId, ct);
@@ -64,7 +71,7 @@ public sealed class ContributorExports(
             db.Entry(export).State = EntityState.Detached;
             return (await OpenAsync(contributorId, ct))!;
         }
-        signal.Raise();
+        Enqueue(export.Id);
         return export;
     }
 
@@ -76,73 +83,127 @@ public sealed class ContributorExports(
         db.Set<ContributorExport>().AsNoTracking()
             .FirstOrDefaultAsync(e => e.ContributorId == contributorId && (e.State == ContributorExportState.Pending || e.State == ContributorExportState.Building), ct);
 
-    /// <summary>Claims the oldest waiting export (or one whose builder stopped beating) and builds it. False when none was waiting.</summary>
-    public async Task<bool> BuildNextAsync(string node, CancellationToken ct)
+    private void Enqueue(Guid exportId) => jobs.EnqueueAfterCommit<ContributorExports>(x => x.PrepareAsync(exportId, CancellationToken.None));
+
+    /// <summary>
+    /// The background job: claims the export (waiting, or left by a node that stopped reporting progress), reads and checks
+    /// every recording through a ZIP written into a byte counter, and makes the export downloadable. False when the export
+    /// was not there to claim (already prepared, or being prepared elsewhere).
+    /// </summary>
+    [JobDisplayName("Prepare contributor export {0}")]
+    public async Task<bool> PrepareAsync(Guid exportId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var stale = now.AddSeconds(-_options.StaleBuildSeconds);
-        // SKIP LOCKED: several nodes claim at once without waiting for each other or taking the same row.
-        var claimed = await db.Database.SqlQuery<Guid>($"""
+        var node = $"{Environment.MachineName}:{Environment.ProcessId}";
+        var claimed = await db.Database.ExecuteSqlAsync($"""
             UPDATE contributor_exports SET state = {(int)ContributorExportState.Building}, node = {node}, heartbeat_at = {now}, items_done = 0
-            WHERE id = (SELECT id FROM contributor_exports
-                        WHERE state = {(int)ContributorExportState.Pending} OR (state = {(int)ContributorExportState.Building} AND heartbeat_at < {stale})
-                        ORDER BY requested_at FOR UPDATE SKIP LOCKED LIMIT 1)
-            RETURNING id AS "Value"
-            """).ToListAsync(ct);
-        if (claimed.Count == 0)
+            WHERE id = {exportId}
+              AND (state = {(int)ContributorExportState.Pending} OR (state = {(int)ContributorExportState.Building} AND heartbeat_at < {stale}))
+            """, ct);
+        if (claimed == 0)
         {
             return false;
         }
-        var id = claimed[0];
-        var export = await db.Set<ContributorExport>().AsNoTracking().SingleAsync(e => e.Id == id, ct);
-        var temporary = Path.Combine(Directory, $"{id:N}.zip.partial");
+        var export = await db.Set<ContributorExport>().AsNoTracking().SingleAsync(e => e.Id == exportId, ct);
         try
         {
-            await BuildAsync(export, temporary, ct);
+            await PrepareClaimedAsync(export, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogError(e, "Contributor export {ExportId} failed", id);
-            File.Delete(temporary);
-            await db.Set<ContributorExport>().Where(x => x.Id == id).ExecuteUpdateAsync(s => s
+            logger.LogError(e, "Contributor export {ExportId} failed", exportId);
+            await db.Set<ContributorExport>().Where(x => x.Id == exportId).ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.State, ContributorExportState.Failed)
                 .SetProperty(x => x.Failure, e.GetType().Name), ct);
         }
         return true;
     }
 
-    private async Task BuildAsync(ContributorExport export, string temporary, CancellationToken ct)
+    private async Task PrepareClaimedAsync(ContributorExport export, CancellationToken ct)
     {
-        var who = export.ContributorId;
+        var contents = await ContentsAsync(export.ContributorId, ct);
+        await ProgressAsync(export.Id, 0, contents.Items, ct);
+        var lastBeat = clock.GetUtcNow();
+        await using var counter = new ByteCounter();
+        var included = await WriteZipAsync(contents, counter, async done =>
+        {
+            if (clock.GetUtcNow() - lastBeat >= TimeSpan.FromSeconds(1))
+            {
+                lastBeat = clock.GetUtcNow();
+                await ProgressAsync(export.Id, done, contents.Items, ct);
+            }
+        }, ct);
+
+        var now = clock.GetUtcNow();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Set<ContributorExport>().Where(x => x.Id == export.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(x => x.State, ContributorExportState.Ready)
+            .SetProperty(x => x.ItemsDone, contents.Items)
+            .SetProperty(x => x.ItemsTotal, contents.Items)
+            .SetProperty(x => x.SizeBytes, counter.Length)
+            .SetProperty(x => x.HeartbeatAt, now)
+            .SetProperty(x => x.ReadyAt, now)
+            .SetProperty(x => x.ExpiresAt, now.AddHours(_options.DownloadHours)), ct);
+        await audit.AppendAsync(new AuditEvent("user", export.ContributorId, "contributor_export.created", "contributor_export", export.Id.ToString(),
+            "contributor export", Details(included, contents, counter.Length)), ct);
+        await notifications.NotifyAsync(export.ContributorId, NotificationKind.ExportReady,
+            new NotificationData { Until = now.AddHours(_options.DownloadHours) }, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Writes the export's ZIP into <paramref name="output"/> as the data stands now: recordings decrypted from the vault
+    /// one at a time, then the JSON files. Every recording read is one audited read (the count and a hash of the clip ids).
+    /// </summary>
+    public async Task DownloadAsync(ContributorExport export, Stream output, CancellationToken ct)
+    {
+        var contents = await ContentsAsync(export.ContributorId, ct);
+        await using var response = new SmallSyncWritesHeldBack(output);
+        var included = await WriteZipAsync(contents, response, _ => Task.CompletedTask, ct);
+        await response.FlushAsync(ct);
+        await audit.AppendAsync(new AuditEvent("user", export.ContributorId, "audio.read", "contributor_export", export.Id.ToString(),
+            "contributor export", Details(included, contents, null)), ct);
+    }
+
+    private static string Details(HashSet<Guid> included, Contents contents, long? size) => JsonSerializer.Serialize(new
+    {
+        recordings = included.Count,
+        clipIdsSha256 = DatasetExporter.ClipIdsHash(included.Order()),
+        consents = contents.Consents.Count,
+        payouts = contents.Payouts.Count,
+        sizeBytes = size,
+    }, DatasetManifest.Json);
+
+    private async Task<Contents> ContentsAsync(Guid who, CancellationToken ct)
+    {
         var clips = await db.Clips.AsNoTracking().Where(c => c.ContributorId == who).OrderBy(c => c.CreatedAt)
             .Join(db.Prompts, c => c.PromptId, p => p.Id, (c, p) => new { Clip = c, Prompt = p.Text })
-            .Join(db.Jobs, x => x.Clip.JobId, j => j.Id, (x, j) => new { x.Clip, x.Prompt, JobTitle = j.Title })
+            .Join(db.Jobs, x => x.Clip.JobId, j => j.Id, (x, j) => new ExportClip(x.Clip, x.Prompt, j.Title))
             .ToListAsync(ct);
         var consents = await db.Consents.AsNoTracking().Where(c => c.ContributorId == who).OrderBy(c => c.GivenAt)
             .Join(db.Jobs, c => c.JobId, j => j.Id, (c, j) => new { Consent = c, j.Title, j.BuyerName })
             .Join(db.JobVersions, x => new { x.Consent.JobId, Version = x.Consent.JobVersion }, v => new { v.JobId, v.Version },
-                (x, v) => new { x.Consent, x.Title, x.BuyerName, v.TermsJson })
+                (x, v) => new ExportConsent(x.Consent, x.Title, x.BuyerName, v.TermsJson))
             .ToListAsync(ct);
         var earnings = await EarningsReport.ForContributorAsync(db, who, ct);
         var payouts = await db.Set<Payout>().AsNoTracking().Where(p => p.ContributorId == who).OrderBy(p => p.CreatedAt).ToListAsync(ct);
+        return new Contents(clips, consents, earnings, payouts);
+    }
 
-        var readable = clips.Where(c => c.Clip.WrappedKey is not null && c.Clip.AudioDestroyedAt is null).ToList();
-        var total = readable.Count + 4;
-        await ProgressAsync(export.Id, 0, total, ct);
-
-        System.IO.Directory.CreateDirectory(Directory);
+    /// <summary>The ZIP itself; returns the clips whose recording it holds. <paramref name="progress"/> gets the items written so far.</summary>
+    private async Task<HashSet<Guid>> WriteZipAsync(Contents contents, Stream output, Func<int, Task> progress, CancellationToken ct)
+    {
         var included = new HashSet<Guid>();
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-        await using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+        await using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
         {
             var done = 0;
-            var lastBeat = clock.GetUtcNow();
-            foreach (var item in readable)
+            foreach (var item in contents.Readable)
             {
                 var wav = await vault.ReadAsync(item.Clip, ct);
                 if (wav is not null)
                 {
-                    // WAV barely compresses; storing it keeps the build fast.
+                    // WAV barely compresses; storing it keeps the download fast.
                     var entry = zip.CreateEntry(RecordingPath(item.Clip), CompressionLevel.NoCompression);
                     await using (var stream = await entry.OpenAsync(ct))
                     {
@@ -150,15 +211,10 @@ public sealed class ContributorExports(
                     }
                     included.Add(item.Clip.Id);
                 }
-                done++;
-                if (clock.GetUtcNow() - lastBeat >= TimeSpan.FromSeconds(1))
-                {
-                    lastBeat = clock.GetUtcNow();
-                    await ProgressAsync(export.Id, done, total, ct);
-                }
+                await progress(++done);
             }
 
-            await WriteJsonAsync(zip, "clips.json", clips.Select(c => new
+            await WriteJsonAsync(zip, "clips.json", contents.Clips.Select(c => new
             {
                 clipId = c.Clip.Id,
                 jobId = c.Clip.JobId,
@@ -178,7 +234,7 @@ public sealed class ContributorExports(
                 metrics = Json(c.Clip.Metrics),
                 verdict = Json(c.Clip.Verdict),
             }), ct);
-            await WriteJsonAsync(zip, "consents.json", consents.Select(c => new
+            await WriteJsonAsync(zip, "consents.json", contents.Consents.Select(c => new
             {
                 consentId = c.Consent.Id,
                 jobId = c.Consent.JobId,
@@ -191,8 +247,8 @@ public sealed class ContributorExports(
                 termsSha256 = c.Consent.TermsSha256,
                 terms = Json(c.TermsJson),
             }), ct);
-            await WriteJsonAsync(zip, "earnings.json", new { jobs = earnings.Jobs, totals = earnings.Totals }, ct);
-            await WriteJsonAsync(zip, "payouts.json", payouts.Select(p => new
+            await WriteJsonAsync(zip, "earnings.json", new { jobs = contents.Earnings.Jobs, totals = contents.Earnings.Totals }, ct);
+            await WriteJsonAsync(zip, "payouts.json", contents.Payouts.Select(p => new
             {
                 payoutId = p.Id,
                 amount = new Infrastructure.Money.Money(p.AmountMinor, p.Currency),
@@ -205,34 +261,8 @@ public sealed class ContributorExports(
                 failureReason = p.FailureReason,
             }), ct);
         }
-
-        var fileName = $"{export.Id:N}.zip";
-        File.Move(temporary, Path.Combine(Directory, fileName), overwrite: true);
-        var now = clock.GetUtcNow();
-        var size = new FileInfo(Path.Combine(Directory, fileName)).Length;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.Set<ContributorExport>().Where(x => x.Id == export.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(x => x.State, ContributorExportState.Ready)
-            .SetProperty(x => x.ItemsDone, total)
-            .SetProperty(x => x.ItemsTotal, total)
-            .SetProperty(x => x.SizeBytes, size)
-            .SetProperty(x => x.FileName, fileName)
-            .SetProperty(x => x.HeartbeatAt, now)
-            .SetProperty(x => x.ReadyAt, now)
-            .SetProperty(x => x.ExpiresAt, now.AddHours(_options.DownloadHours)), ct);
-        var details = JsonSerializer.Serialize(new
-        {
-            recordings = included.Count,
-            clipIdsSha256 = DatasetExporter.ClipIdsHash(included.Order()),
-            consents = consents.Count,
-            payouts = payouts.Count,
-            sizeBytes = size,
-        }, DatasetManifest.Json);
-        await audit.AppendAsync(new AuditEvent("user", who, "contributor_export.created", "contributor_export", export.Id.ToString(),
-            "contributor export", details), ct);
-        // One entry for the whole run (the count and a hash of the clip ids), not one per recording.
-        await audit.AppendAsync(new AuditEvent("user", who, "audio.read", "contributor_export", export.Id.ToString(), "contributor export", details), ct);
-        await tx.CommitAsync(ct);
+        await progress(contents.Items);
+        return included;
     }
 
     private Task<int> ProgressAsync(Guid id, int done, int total, CancellationToken ct)
@@ -244,29 +274,57 @@ public sealed class ContributorExports(
             .SetProperty(x => x.HeartbeatAt, now), ct);
     }
 
-    /// <summary>Deletes the files of exports whose download time is over; returns how many.</summary>
-    public async Task<int> ExpireAsync(CancellationToken ct)
+    /// <summary>Marks exports whose download time is over as expired; returns how many.</summary>
+    public Task<int> ExpireAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var due = await db.Set<ContributorExport>().AsNoTracking()
-            .Where(e => e.State == ContributorExportState.Ready && e.ExpiresAt <= now).ToListAsync(ct);
-        foreach (var export in due)
+        return db.Set<ContributorExport>().Where(e => e.State == ContributorExportState.Ready && e.ExpiresAt <= now)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.State, ContributorExportState.Expired), ct);
+    }
+
+    /// <summary>Enqueues preparation for exports whose job was lost: waiting too long, or left half-done by a node that stopped.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var waiting = now - s_sweepGrace;
+        var stale = now.AddSeconds(-_options.StaleBuildSeconds);
+        var ids = await db.Set<ContributorExport>().AsNoTracking()
+            .Where(e => (e.State == ContributorExportState.Pending && e.RequestedAt <= waiting)
+                        || (e.State == ContributorExportState.Building && e.HeartbeatAt < stale))
+            .Select(e => e.Id).ToListAsync(ct);
+        foreach (var id in ids)
         {
-            if (export.FileName is not null)
-            {
-                File.Delete(Path.Combine(Directory, export.FileName));
-            }
-            await db.Set<ContributorExport>().Where(x => x.Id == export.Id && x.State == ContributorExportState.Ready)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.State, ContributorExportState.Expired).SetProperty(x => x.FileName, (string?)null), ct);
+            Enqueue(id);
         }
-        return due.Count;
+        return ids.Count;
+    }
+
+    /// <summary>
+    /// Earlier versions wrote each export as a ZIP of recordings in clear under the data directory; none may stay.
+    /// Returns how many such files were deleted.
+    /// </summary>
+    public int DeleteLegacyFiles()
+    {
+        var directory = Path.Combine(paths.DataDirectory, "exports");
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return 0;
+        }
+        var files = System.IO.Directory.GetFiles(directory);
+        foreach (var file in files)
+        {
+            File.Delete(file);
+        }
+        System.IO.Directory.Delete(directory);
+        logger.LogWarning("Deleted {Count} export files left in clear by an earlier version in {Directory}", files.Length, directory);
+        return files.Length;
     }
 
     /// <summary>A download token for a ready export, valid until the export expires.</summary>
     public string TokenFor(ContributorExport export) => _tokens.Protect(export.Id.ToString("N"), export.ExpiresAt!.Value);
 
-    /// <summary>The file to send for a token, or null when the token is not this contributor's, was altered or has expired.</summary>
-    public async Task<(ContributorExport Export, string Path)?> ResolveAsync(Guid contributorId, string? token, CancellationToken ct)
+    /// <summary>The export a token stands for, or null when the token is not this contributor's, was altered or has expired.</summary>
+    public async Task<ContributorExport?> ResolveAsync(Guid contributorId, string? token, CancellationToken ct)
     {
         Guid id;
         try
@@ -278,12 +336,7 @@ public sealed class ContributorExports(
             return null;
         }
         var export = await db.Set<ContributorExport>().AsNoTracking().SingleOrDefaultAsync(e => e.Id == id && e.ContributorId == contributorId, ct);
-        if (export is not { State: ContributorExportState.Ready, FileName: not null } || export.ExpiresAt <= clock.GetUtcNow())
-        {
-            return null;
-        }
-        var path = Path.Combine(Directory, export.FileName);
-        return File.Exists(path) ? (export, path) : null;
+        return export is { State: ContributorExportState.Ready } && export.ExpiresAt > clock.GetUtcNow() ? export : null;
     }
 
     private static string RecordingPath(Clip clip) => $"recordings/{clip.JobId:D}/{clip.Id:D}.wav";
@@ -300,44 +353,107 @@ public sealed class ContributorExports(
         await using var stream = await entry.OpenAsync(ct);
         await JsonSerializer.SerializeAsync(stream, value, s_json, ct);
     }
+
+    /// <summary>A write-only stream that keeps nothing but the number of bytes written to it.</summary>
+    private sealed class ByteCounter : Stream
+    {
+        private long _length;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _length;
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _length += buffer.Length;
+            return ValueTask.CompletedTask;
+        }
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            _length += count;
+            return Task.CompletedTask;
+        }
+        public override void Flush()
+        {
+        }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }
 
-/// <summary>Builds waiting contributor exports on any node (rows are claimed with SKIP LOCKED) and deletes expired files.</summary>
-public sealed class ContributorExportWorker(IServiceScopeFactory scopes, ContributorExportSignal signal, IOptions<CrowdOptions> options,
-    ILogger<ContributorExportWorker> logger) : BackgroundService
+/// <summary>
+/// ZipArchive writes a few small records (an entry's data descriptor, when the output cannot seek) with synchronous
+/// writes, which an HTTP response refuses. This holds those bytes back and sends them, in order, with the next
+/// asynchronous write or flush; the recordings themselves pass straight through.
+/// </summary>
+internal sealed class SmallSyncWritesHeldBack(Stream inner) : Stream
 {
-    private readonly string _node = $"{Environment.MachineName}:{Environment.ProcessId}";
+    private readonly MemoryStream _held = new();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => _held.Write(buffer, offset, count);
+    public override void Write(ReadOnlySpan<byte> buffer) => _held.Write(buffer);
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var poll = TimeSpan.FromSeconds(options.Value.Exports.PollSeconds);
-        while (!stoppingToken.IsCancellationRequested)
+        await SendHeldAsync(cancellationToken);
+        await inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await SendHeldAsync(cancellationToken);
+        await inner.FlushAsync(cancellationToken);
+    }
+
+    // Nothing is sent synchronously; FlushAsync sends what is held.
+    public override void Flush()
+    {
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await SendHeldAsync(CancellationToken.None);
+        await _held.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    private async Task SendHeldAsync(CancellationToken ct)
+    {
+        if (_held.Length > 0)
         {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var exports = scope.ServiceProvider.GetRequiredService<ContributorExports>();
-                while (await exports.BuildNextAsync(_node, stoppingToken))
-                {
-                }
-                await exports.ExpireAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is DbUpdateException or NpgsqlException or IOException or InvalidOperationException)
-            {
-                logger.LogWarning(e, "Contributor export round failed; trying again at the next poll");
-            }
-            try
-            {
-                await signal.WaitAsync(poll, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await inner.WriteAsync(_held.GetBuffer().AsMemory(0, (int)_held.Length), ct);
+            _held.SetLength(0);
         }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <summary>Every quarter hour: expires old exports, re-enqueues those whose job was lost, removes files of earlier versions.</summary>
+public sealed class ContributorExportsJob(ContributorExports exports) : IScheduledJob
+{
+    public const string Name = "contributor-exports";
+
+    public async Task RunAsync(DateTimeOffset scheduledFor, CancellationToken ct)
+    {
+        exports.DeleteLegacyFiles();
+        await exports.ExpireAsync(ct);
+        await exports.SweepAsync(ct);
     }
 }

@@ -21,7 +21,8 @@ public sealed record BatchSummary(Guid Id, Guid RunId, string RunKey, string Cur
 public sealed record BatchLineView(Payout Payout, string Payee, PayoutAccountKind? Kind, string? AccountLast4);
 
 /// <summary>The admin's side of bank-file payouts: download, mark sent, confirm or fail each line, as <see cref="BankBatchFlow"/> allows.</summary>
-public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faults, PayoutAccountNumbers numbers, ILogger<BankBatches> logger)
+public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faults, PayoutAccountNumbers numbers, PayoutNotices notices,
+    ILogger<BankBatches> logger)
 {
     public async Task<IReadOnlyList<BatchSummary>> ListAsync(CancellationToken ct = default) =>
         await Summaries(db.Set<BankPayoutBatch>()).Take(100).ToListAsync(ct);
@@ -69,9 +70,17 @@ public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faul
     public async Task<BatchActionOutcome> MarkSentAsync(Guid batchId, Guid adminUserId, CancellationToken ct = default)
     {
         // Written is the one stage that allows it (BankBatchFlow); the update's condition is that stage.
-        var changed = await db.Set<BankPayoutBatch>().Where(b => b.Id == batchId && b.State == BankBatchState.Written)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.State, BankBatchState.Sent).SetProperty(b => b.SentAt, time.GetUtcNow())
-                .SetProperty(b => b.SentByUserId, adminUserId), ct);
+        var changed = await db.InTransactionAsync(async () =>
+        {
+            var moved = await db.Set<BankPayoutBatch>().Where(b => b.Id == batchId && b.State == BankBatchState.Written)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.State, BankBatchState.Sent).SetProperty(b => b.SentAt, time.GetUtcNow())
+                    .SetProperty(b => b.SentByUserId, adminUserId), ct);
+            if (moved > 0)
+            {
+                await notices.BatchSentAsync(batchId, ct);
+            }
+            return moved;
+        }, ct);
         if (changed == 0)
         {
             return await db.Set<BankPayoutBatch>().AnyAsync(b => b.Id == batchId, ct) ? BatchActionOutcome.NothingToDo : BatchActionOutcome.NotFound;
@@ -82,7 +91,12 @@ public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faul
 
     /// <summary>The bank paid this line: in flight → paid out. Only for a batch marked sent.</summary>
     public Task<BatchActionOutcome> ConfirmLineAsync(Guid payoutId, CancellationToken ct = default) =>
-        LineAsync(payoutId, "confirm", (now, c) => PayoutTransitions.SettleAsync(db, payoutId, null, now, c), ct);
+        LineAsync(payoutId, "confirm", async (now, c) =>
+        {
+            var moved = await PayoutTransitions.SettleAsync(db, payoutId, null, now, c);
+            await notices.PaidAsync(payoutId, c);
+            return moved;
+        }, ct);
 
     /// <summary>The bank could not pay this line: the money returns to the contributor's payable for the next run.</summary>
     public Task<BatchActionOutcome> FailLineAsync(Guid payoutId, string reason, CancellationToken ct = default) =>
@@ -98,6 +112,7 @@ public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faul
         return await db.InTransactionAsync(async () =>
         {
             var settled = await PayoutTransitions.SettleBatchAsync(db, batchId, time.GetUtcNow(), ct);
+            await notices.BatchPaidAsync(batchId, ct);
             await faults.AtAsync(PayoutStep.BeforeSettleCommit, null, ct);
             logger.LogInformation("Bank payout batch {BatchId}: {Count} lines confirmed paid", batchId, settled);
             return settled;

@@ -25,7 +25,7 @@ public enum WebhookOutcome
 
 /// <summary>Verifies and applies Stripe webhook events, each once by event id, in one transaction with its effects.</summary>
 public sealed class StripeWebhooks(CrowdDb db, IOptions<CrowdOptions> options, TimeProvider time, EscrowService escrow, FundedJobs funded,
-    ILogger<StripeWebhooks> logger)
+    PayoutNotices notices, ILogger<StripeWebhooks> logger)
 {
     public static readonly string[] HandledTypes =
     [
@@ -135,6 +135,7 @@ public sealed class StripeWebhooks(CrowdDb db, IOptions<CrowdOptions> options, T
                 if (type == "transfer.created")
                 {
                     var moved = await PayoutTransitions.SettleAsync(db, payoutId, transfer.Id, now, ct);
+                    await notices.PaidAsync(payoutId, ct);
                     logger.LogInformation("Stripe transfer {TransferId} created: payout {PayoutId} {Result}", transfer.Id, payoutId, moved == 1 ? "settled" : "was already settled or failed");
                 }
                 else

@@ -22,9 +22,18 @@ public sealed class DirectoryClipStore(ClipPaths paths) : IClipStore
     {
         var path = paths.BlobPath(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        // Written aside then renamed: a crash leaves either the whole blob or none under its name.
+        // Written aside then renamed: a crash leaves either the whole blob or none under its name. Readable by the
+        // server's own user only, like every file the server writes.
         var temporary = path + ".partial";
-        await File.WriteAllBytesAsync(temporary, blob, ct);
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        await using (var file = new FileStream(temporary, create))
+        {
+            await file.WriteAsync(blob, ct);
+        }
         File.Move(temporary, path, overwrite: true);
     }
 

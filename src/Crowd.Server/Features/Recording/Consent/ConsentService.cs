@@ -8,6 +8,7 @@ using System.Text.Json;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Mail;
@@ -65,7 +66,8 @@ public sealed record GuardianOutcome(GuardianLinkState State, IReadOnlyList<Fiel
 /// whose confirmation of a single-use mailed link is the only thing that makes their consent live.
 /// </summary>
 public sealed class ConsentService(
-    CrowdDb db, AuditLog audit, Outbox outbox, TimeProvider clock, IOptions<CrowdOptions> options, IStringLocalizer<ConsentText> text)
+    CrowdDb db, AuditLog audit, Outbox outbox, Notifications.Notifications notifications, TimeProvider clock, IOptions<CrowdOptions> options,
+    IStringLocalizer<ConsentText> text)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -234,6 +236,7 @@ public sealed class ConsentService(
         await audit.AppendAsync(new AuditEvent("guardian", null, "guardian.confirmed", "guardian_consent", request.Id.ToString(),
             Details: JsonSerializer.Serialize(new { jobId = job.Id, version = job.Version, contributorId = request.ContributorId, textSha256 = request.TextSha256 }, s_json)), ct);
         var id = await InsertConsentAsync(job, terms, request.TextSha256, request.ContributorId, request.VoiceCloning, request.MinorSignature, request.Id, ct);
+        await notifications.NotifyAsync(request.ContributorId, NotificationKind.GuardianConfirmed, new NotificationData { JobId = job.Id, JobTitle = job.Title }, ct);
         await tx.CommitAsync(ct);
         return new GuardianOutcome(GuardianLinkState.Open, ConsentId: id);
     }

@@ -58,7 +58,8 @@ public sealed class RecordingJobGrain(IServiceScopeFactory scopes, TimeProvider 
         if (_working.Count > 0)
         {
             await using var scope = scopes.CreateAsyncScope();
-            await JobFunding.CheckNextHourAsync(scope.ServiceProvider.GetRequiredService<CrowdDb>(), this.GetPrimaryKey(), _working.Count, clock);
+            await JobFunding.CheckNextHourAsync(scope.ServiceProvider.GetRequiredService<CrowdDb>(),
+                scope.ServiceProvider.GetRequiredService<Notifications.Notifications>(), this.GetPrimaryKey(), _working.Count, clock);
         }
     }
 }

@@ -1,0 +1,31 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Crowd.Server.Features.Accounts.Speech;
+
+/// <summary>
+/// How a contributor describes their own speech: the language they speak natively and, if they wish, their accent or
+/// dialect. Optional and changeable; requesters see it only as counts over groups of at least five speakers.
+/// </summary>
+public sealed class SpeakerProfile
+{
+    public Guid ContributorId { get; set; }
+    /// <summary>A language tag such as zh-CN or yue.</summary>
+    public string Language { get; set; } = "";
+    /// <summary>Empty when the speaker named none.</summary>
+    public string Accent { get; set; } = "";
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+internal static class SpeakerProfileModel
+{
+    /// <summary>The EF model of Migrations/0120_job_dashboard.sql's speaker_profiles.</summary>
+    public static void MapSpeakerProfiles(this ModelBuilder builder) =>
+        builder.Entity<SpeakerProfile>(e =>
+        {
+            e.ToTable("speaker_profiles");
+            e.HasKey(p => p.ContributorId);
+            e.Property(p => p.Language).HasMaxLength(SpeakerProfileRules.MaxLanguageLength);
+            e.Property(p => p.Accent).HasMaxLength(SpeakerProfileRules.MaxAccentLength);
+            e.HasOne<CrowdUser>().WithOne().HasForeignKey<SpeakerProfile>(p => p.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        });
+}

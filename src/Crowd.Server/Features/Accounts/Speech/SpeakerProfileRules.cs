@@ -1,0 +1,28 @@
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Infrastructure.Web;
+
+namespace Crowd.Server.Features.Accounts.Speech;
+
+/// <summary>What a speaker's description of their speech must satisfy, and how it is grouped. Pure.</summary>
+public static class SpeakerProfileRules
+{
+    public const int MaxLanguageLength = JobRules.MaxLanguageLength;
+    public const int MaxAccentLength = 60;
+
+    /// <summary>Trims and collapses white space, so that "Beijing  " and "Beijing" are one group.</summary>
+    public static string Normalise(string? text) => string.Join(' ', (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    public static List<FieldError> Validate(string language, string accent)
+    {
+        var errors = new List<FieldError>();
+        if (!JobRules.IsLanguageTag(language))
+        {
+            errors.Add(new("language", "Use a language tag like zh-CN, yue or en (letters, digits and hyphens, at most {0} characters).", MaxLanguageLength));
+        }
+        if (accent.Length > MaxAccentLength)
+        {
+            errors.Add(new("accent", "Describe your accent or dialect in at most {0} characters (it has {1}).", MaxAccentLength, accent.Length));
+        }
+        return errors;
+    }
+}
