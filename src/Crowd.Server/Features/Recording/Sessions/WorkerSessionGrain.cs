@@ -8,8 +8,10 @@ using Crowd.Audio.Wav;
 using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Streaming;
+using Crowd.Server.Features.Recording.Takes;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Infrastructure;
+using Crowd.Server.Infrastructure.Database;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
@@ -298,21 +300,21 @@ public sealed class WorkerSessionGrain(
 
     private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public Task<TakeVerdict?> EndStream(string connectionId, Guid takeId, StreamEnd how)
+    public async Task<TakeVerdict?> EndStream(string connectionId, Guid takeId, StreamEnd how)
     {
         if (!_streaming || _takeId != takeId || _connection != connectionId)
         {
-            return Task.FromResult<TakeVerdict?>(null); // already ended: by a bad chunk, a take-over or the connection going
+            return null; // already ended: by a bad chunk, a take-over or the connection going
         }
         _streaming = false;
         if (how == StreamEnd.ConnectionLost)
         {
-            return Task.FromResult<TakeVerdict?>(null); // the take waits for the contributor to come back
+            return null; // the take waits for the contributor to come back
         }
         if (how == StreamEnd.Failed)
         {
             DiscardTake();
-            return Task.FromResult<TakeVerdict?>(null);
+            return null;
         }
         var report = _analyzer.Complete();
         var verdict = QualityGate.Judge(report, _job.Thresholds);
@@ -325,10 +327,13 @@ public sealed class WorkerSessionGrain(
         else
         {
             DiscardTake(); // a failing take is explained, never kept
+            // A passing take's outcome is written with its clip; a failing one leaves only this row, for the job's dashboard.
+            await using var scope = scopes.CreateAsyncScope();
+            await TakeOutcomes.RecordAsync(scope.ServiceProvider.GetRequiredService<CrowdDb>(), takeId, _jobId, _id, _contributorId, verdict,
+                clock.GetUtcNow(), CancellationToken.None);
         }
         _clock.Touch(clock.GetUtcNow());
-        return Task.FromResult<TakeVerdict?>(new TakeVerdict(takeId, verdict.Passed,
-            verdict.Reasons.Select(r => new VerdictReason(r.Code, r.Hint)).ToArray(), Metrics(report)));
+        return new TakeVerdict(takeId, verdict.Passed, verdict.Reasons.Select(r => new VerdictReason(r.Code, r.Hint)).ToArray(), Metrics(report));
     }
 
     public Task Discard(string connectionId, bool dropPrompt)
