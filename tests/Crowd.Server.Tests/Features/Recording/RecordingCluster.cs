@@ -43,28 +43,37 @@ public sealed class RecordingCluster : IAsyncDisposable
         var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         // One after the other: two start-ups at once on a busy two-core machine can outlast the start-up wait.
         var started = new List<RecordingNode>();
-        for (var i = 0; i < nodes; i++)
+        var cluster = new RecordingCluster(redis, connectionString, dataDirectory, started);
+        try
         {
-            var siloPort = TestRedis.FreePort();
-            var (server, _) = await ServerProcess.StartAsync(new Dictionary<string, string>
+            for (var i = 0; i < nodes; i++)
             {
-                ["ConnectionStrings__Crowd"] = connectionString,
-                ["Crowd__DataDirectory"] = dataDirectory,
-                ["Crowd__Clips__MasterKey"] = masterKey,
-                ["Crowd__Orleans__Redis"] = redis.Configuration,
-                ["Crowd__Orleans__ClusterId"] = clusterId,
-                ["Crowd__Orleans__AdvertisedAddress"] = "127.0.0.1",
-                ["Crowd__Orleans__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-                ["Crowd__Recording__CheckpointSeconds"] = "1",
-                ["Crowd__Recording__AudioAheadSeconds"] = "60",
-                ["Crowd__RateLimits__AuthPerMinute"] = "100000",
-                ["Crowd__RateLimits__ApiPerSecond"] = "100000",
-                ["Crowd__Scheduler__Enabled"] = "false",
-                ["Logging__LogLevel__Default"] = "Warning",
-            });
-            started.Add(new RecordingNode(server, siloPort));
+                var siloPort = TestRedis.FreePort();
+                var (server, _) = await ServerProcess.StartAsync(new Dictionary<string, string>
+                {
+                    ["ConnectionStrings__Crowd"] = connectionString,
+                    ["Crowd__DataDirectory"] = dataDirectory,
+                    ["Crowd__Clips__MasterKey"] = masterKey,
+                    ["Crowd__Orleans__Redis"] = redis.Configuration,
+                    ["Crowd__Orleans__ClusterId"] = clusterId,
+                    ["Crowd__Orleans__AdvertisedAddress"] = "127.0.0.1",
+                    ["Crowd__Orleans__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+                    ["Crowd__Recording__CheckpointSeconds"] = "1",
+                    ["Crowd__Recording__AudioAheadSeconds"] = "60",
+                    ["Crowd__RateLimits__AuthPerMinute"] = "100000",
+                    ["Crowd__RateLimits__ApiPerSecond"] = "100000",
+                    ["Crowd__Scheduler__Enabled"] = "false",
+                    ["Logging__LogLevel__Default"] = "Warning",
+                });
+                started.Add(new RecordingNode(server, siloPort));
+            }
         }
-        return new RecordingCluster(redis, connectionString, dataDirectory, started);
+        catch
+        {
+            await cluster.DisposeAsync(); // the nodes that did start, and Redis, go with the failed start
+            throw;
+        }
+        return cluster;
     }
 
     public async Task<T> ScalarAsync<T>(string sql)

@@ -141,11 +141,43 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
             start.Environment["Logging__Console__FormatterName"] = "simple";
             start.Environment["Logging__LogLevel__Default"] = "Warning";
             var process = Process.Start(start)!;
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output.WriteLine("server: " + e.Data); } };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.WriteLine("server: " + e.Data); } };
+            process.OutputDataReceived += (_, e) => Echo(output, e.Data);
+            process.ErrorDataReceived += (_, e) => Echo(output, e.Data);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             var server = new ServerProcess(process, port);
+            try
+            {
+                await WaitForHealthAsync(server);
+                return server;
+            }
+            catch
+            {
+                await server.DisposeAsync(); // a server that did not start is not left running
+                throw;
+            }
+        }
+
+        /// <summary>The server's lines in the test's output, as long as the test is running; a server still writing after it ended is not the test's.</summary>
+        private static void Echo(ITestOutputHelper output, string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+            try
+            {
+                output.WriteLine("server: " + line);
+            }
+            catch (InvalidOperationException)
+            {
+                // the test has ended
+            }
+        }
+
+        private static async Task WaitForHealthAsync(ServerProcess server)
+        {
+            var process = server._process;
             using var health = new HttpClient { BaseAddress = server.BaseAddress };
             var waited = Stopwatch.StartNew();
             while (true)
@@ -155,7 +187,7 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
                 {
                     if ((await health.GetAsync("/health")).IsSuccessStatusCode)
                     {
-                        return server;
+                        return;
                     }
                 }
                 catch (HttpRequestException)
