@@ -29,7 +29,7 @@ builder.Services.AddNotifications();
 builder.Services.AddJobs();
 builder.AddCrowdOrleans();
 builder.Services.AddCrowdRecording();
-builder.Services.AddSuppliers();
+builder.AddSuppliers();
 builder.AddCrowdPayouts();
 builder.AddCrowdReviews();
 builder.AddCrowdWithdrawal();

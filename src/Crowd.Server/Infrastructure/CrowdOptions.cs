@@ -76,6 +76,12 @@ public sealed class ReviewOptions
 
     /// <summary>Cron expression of the auto-accept run (five fields, UTC). Hourly at minute 5 by default.</summary>
     public string AutoAcceptCron { get; set; } = "5 * * * *";
+
+    /// <summary>
+    /// Cron expression of the run that takes back the pay of fraud rejections not appealed within their window (five
+    /// fields, UTC). Hourly at minute 35 by default, so the pay goes within the hour after the window ends.
+    /// </summary>
+    public string FraudAppealCron { get; set; } = "35 * * * *";
 }
 
 public sealed class RetentionOptions

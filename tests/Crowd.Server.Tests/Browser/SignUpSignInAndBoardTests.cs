@@ -31,6 +31,7 @@ public sealed class SignUpSignInAndBoardTests(BrowserApp app, ITestOutputHelper 
         await page.FillAsync("#password", "a long enough passphrase");
         await page.ClickAsync("[data-testid=signin-submit]");
         await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("Li Wei");
+        await page.ClickAsync("[data-testid=account-menu] > summary");
         await page.ClickAsync("[data-testid=header-signout]");
         await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
 

@@ -1,8 +1,10 @@
 using Crowd.Server.Features.DeletionNotices;
 using Crowd.Server.Features.Exports.Contributor;
+using Crowd.Server.Features.Exports.Datasets;
 using Crowd.Server.Features.Payouts;
 using Crowd.Server.Features.Retention;
 using Crowd.Server.Features.Reviews;
+using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Mail;
@@ -50,12 +52,15 @@ public sealed class JobServerTests(SchedulingNodeApp app) : IClassFixture<Schedu
 
         var recurring = connection.GetRecurringJobs().ToDictionary(j => j.Id);
 
-        recurring.Keys.ShouldBe([PayoutJob.Name, RetentionJob.Name, AutoAcceptJob.Name, WebhookSweepJob.Name, MailSweepJob.Name, ContributorExportsJob.Name],
-            ignoreOrder: true);
+        recurring.Keys.ShouldBe([PayoutJob.Name, RetentionJob.Name, AutoAcceptJob.Name, FraudAppealWindowJob.Name, WebhookSweepJob.Name, MailSweepJob.Name,
+            ContributorExportsJob.Name, DatasetPackagesJob.Name, DeletionNoticeRemindersJob.Name, MonthlyFiguresJob.Name], ignoreOrder: true);
         recurring[PayoutJob.Name].Cron.ShouldBe("0 * * * *");
         recurring[PayoutJob.Name].Cron.ShouldBe(options.Payouts.Cron);
         recurring[RetentionJob.Name].Cron.ShouldBe("15 3 * * *");
         recurring[AutoAcceptJob.Name].Cron.ShouldBe("5 * * * *");
+        recurring[FraudAppealWindowJob.Name].Cron.ShouldBe("35 * * * *");
+        recurring[DeletionNoticeRemindersJob.Name].Cron.ShouldBe("40 * * * *");
+        recurring[MonthlyFiguresJob.Name].Cron.ShouldBe("30 2 * * *");
         recurring.Values.ShouldAllBe(j => j.TimeZoneId == "UTC");
         recurring.Values.ShouldAllBe(j => j.Job.Type == typeof(ScheduledJobs));
         recurring.ShouldNotContainKey(SchedulingNodeApp.Abandoned);

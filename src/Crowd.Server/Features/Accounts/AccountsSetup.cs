@@ -66,6 +66,7 @@ public static class AccountsSetup
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
 
         services.AddScoped<AccountService>();
+        services.AddScoped<Speech.SpeakerProfiles>();
         services.AddScoped<Recovery.AccountRecovery>();
         services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(Recovery.AccountRecovery.TokenHours));
         services.AddScoped<Throttling.SignInThrottle>();

@@ -1,5 +1,6 @@
 using Crowd.Server.Features.Notifications;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.DeletionNotices;
@@ -25,9 +26,30 @@ public sealed class DeletionNoticeReminders(CrowdDb db, Notifications.Notificati
         var told = 0;
         foreach (var o in overdue)
         {
+            // The notification and its mail commit together, one organisation at a time.
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
             told += await notifications.NotifyOrganisationAsync(o.Organisation, NotificationKind.DeletionNoticesOverdue,
                 new NotificationData { Count = o.Count, Days = OverdueDays }, ct, onceKey: $"deletion-overdue:{o.Newest.UtcTicks}");
+            await tx.CommitAsync(ct);
         }
         return told;
+    }
+}
+
+/// <summary>The scheduled run; the work is in <see cref="DeletionNoticeReminders"/>.</summary>
+public sealed class DeletionNoticeRemindersJob(DeletionNoticeReminders reminders, ILogger<DeletionNoticeRemindersJob> logger) : IScheduledJob
+{
+    public const string Name = "deletion-notices-overdue";
+
+    /// <summary>Hourly: a notice is at most an hour late in being called overdue, and a run that finds nothing new tells nobody.</summary>
+    public const string Cron = "40 * * * *";
+
+    public async Task RunAsync(DateTimeOffset scheduledFor, CancellationToken ct)
+    {
+        var told = await reminders.TellOverdueAsync(ct);
+        if (told > 0)
+        {
+            logger.LogInformation("Told {Count} requesters of deletion notices left unacknowledged", told);
+        }
     }
 }

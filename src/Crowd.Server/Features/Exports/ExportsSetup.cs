@@ -12,10 +12,12 @@ public static class ExportsSetup
         var services = builder.Services;
         services.AddSingleton<ExportKeys>();
         services.AddScoped<DatasetExporter>();
+        services.AddScoped<DatasetPackages>();
         services.AddScoped<DatasetSigningKeys>();
         services.AddScoped<DeletionFeed>();
         services.AddScoped<ContributorExports>();
         builder.AddScheduledJob<ContributorExportsJob>(ContributorExportsJob.Name, _ => "*/15 * * * *", "the contributor exports' maintenance schedule");
+        builder.AddScheduledJob<DatasetPackagesJob>(DatasetPackagesJob.Name, _ => "*/15 * * * *", "the dataset packages' maintenance schedule");
         return builder;
     }
 

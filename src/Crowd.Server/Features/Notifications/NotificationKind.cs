@@ -16,6 +16,8 @@ public enum NotificationKind
     /// <summary>A job the contributor was working on paused itself (its escrow ran low).</summary>
     JobPausedMidWork = 7,
     ExportReady = 8,
+    /// <summary>A fraud rejection was not appealed within its window: the clip's pay was taken back.</summary>
+    PayTakenBack = 9,
 
     // Requesters
     JobFunded = 20,
@@ -42,6 +44,7 @@ public static class NotificationKinds
         NotificationKind.ConsentNeededAgain => "consent_needed_again",
         NotificationKind.JobPausedMidWork => "job_paused_mid_work",
         NotificationKind.ExportReady => "export_ready",
+        NotificationKind.PayTakenBack => "pay_taken_back",
         NotificationKind.JobFunded => "job_funded",
         NotificationKind.JobPaused => "job_paused",
         NotificationKind.JobResumed => "job_resumed",
@@ -72,6 +75,7 @@ public static class NotificationKinds
         NotificationKind.ConsentNeededAgain => "A job's terms change and need my consent again",
         NotificationKind.JobPausedMidWork => "A job I work on is paused",
         NotificationKind.ExportReady => "My data is ready to download",
+        NotificationKind.PayTakenBack => "The pay for a clip rejected for fraud is taken back",
         NotificationKind.JobFunded => "A job is funded",
         NotificationKind.JobPaused => "A job pauses itself because its escrow runs low",
         NotificationKind.JobResumed => "A paused job resumes",

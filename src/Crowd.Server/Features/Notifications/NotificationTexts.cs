@@ -28,7 +28,16 @@ public sealed class NotificationTexts(IStringLocalizer<NotificationsText> text, 
             NotificationKind.ClipRejected => new(text["A clip was rejected: {0}", job],
                 Lines(text["Your recording of \"{0}\" was rejected. Reason: {1}.", d.Prompt ?? "", ReasonLabel(d.Code)],
                     d.Note is { Length: > 0 } ? text["The reviewer wrote: {0}", d.Note] : null,
-                    text["You are still paid for your time unless a rejection for fraud is upheld after an appeal. You can appeal once; an admin decides."]),
+                    d.Until is { } appealBy
+                        ? text["You have until {0} UTC to appeal. If you do not, the pay for this clip's time is withdrawn: a rejection on this ground means the clip should not have been paid.", When(appealBy)]
+                        : text["You are still paid for your time unless a rejection for fraud is upheld after an appeal. You can appeal once; an admin decides."]),
+                "/Reviews/Mine#clip-" + d.ClipId),
+            NotificationKind.PayTakenBack => new(text["The pay for a rejected clip of \"{0}\" was taken back", job],
+                Lines(text["A clip you recorded for \"{0}\" was rejected as \"{1}\", and it was not appealed within {2} days.", job, ReasonLabel(d.Code), d.Days ?? 0],
+                    d.Amount is { Minor: > 0 }
+                        ? text["As the rejection said, the pay for that clip's time, {0}, has been taken back from your earnings not yet paid out.", amount]
+                        : text["Nothing was taken back: the pay for that clip's time had already been paid out or taken back."],
+                    text["Your other pay is not affected."]),
                 "/Reviews/Mine#clip-" + d.ClipId),
             NotificationKind.AppealDecided when d.Code == "reversed" => new(text["Your appeal was granted: {0}", job],
                 Lines(text["The rejection of your recording of \"{0}\" was reversed, and the clip is accepted.", d.Prompt ?? ""],

@@ -1,13 +1,9 @@
-using System.Globalization;
 using System.Text.Json;
 using Crowd.Server.Features.Audit;
-using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
-using Crowd.Server.Infrastructure.Mail;
 using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Reviews;
 
@@ -17,7 +13,7 @@ namespace Crowd.Server.Features.Reviews;
 /// is taken back through the ledger, capped as an upheld appeal caps it, and the contributor is told. Non-fraud grounds
 /// carry no window and never take pay back. Run periodically; each rejection is settled once, whatever the number of runs.
 /// </summary>
-public sealed class FraudAppealWindow(CrowdDb db, ReviewService reviews, AuditLog audit, ReviewNotices notices, TimeProvider clock)
+public sealed class FraudAppealWindow(CrowdDb db, ReviewService reviews, AuditLog audit, Notifications.Notifications notifications, TimeProvider clock)
 {
     /// <summary>Settles every unappealed fraud rejection whose window has passed; returns how many.</summary>
     public async Task<int> RunAsync(CancellationToken ct)
@@ -56,44 +52,23 @@ public sealed class FraudAppealWindow(CrowdDb db, ReviewService reviews, AuditLo
         await audit.AppendAsync(AuditEvent.BySystem("review.fraud_pay_taken_back", "clip", clipId.ToString(),
             $"no appeal within {ReviewRules.FraudAppealWindow.TotalDays:0} days",
             JsonSerializer.Serialize(new { reason = rejection.Reason.Code(), payReversedMinor = taken.Minor })), ct);
-        await notices.PayTakenBackAsync(clip.ContributorId, clip.JobId, rejection.Reason, taken, ct);
+        await RejectionNotices.PayTakenBackAsync(db, notifications, clipId, rejection.Reason, taken, ct);
         await tx.CommitAsync(ct);
         return true;
     }
 }
 
-/// <summary>
-/// What the reviews feature tells contributors outside the page. Sent as mail through the outbox, inside the caller's
-/// transaction; the one place to point at the platform's notifications when they exist.
-/// </summary>
-public sealed class ReviewNotices(CrowdDb db, Outbox outbox, IStringLocalizer<ReviewsText> text, IOptions<CrowdOptions> options)
+/// <summary>The scheduled run; the work is in <see cref="FraudAppealWindow"/>.</summary>
+public sealed class FraudAppealWindowJob(FraudAppealWindow window, ILogger<FraudAppealWindowJob> logger) : IScheduledJob
 {
-    public async Task PayTakenBackAsync(Guid contributorId, Guid jobId, RejectionReason reason, Money taken, CancellationToken ct)
+    public const string Name = "reviews-fraud-appeal-window";
+
+    public async Task RunAsync(DateTimeOffset scheduledFor, CancellationToken ct)
     {
-        var contributor = await db.Users.AsNoTracking().Where(u => u.Id == contributorId).Select(u => new { u.Email, u.PreferredCulture }).SingleAsync(ct);
-        var title = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => j.Title).SingleAsync(ct);
-        if (string.IsNullOrWhiteSpace(contributor.Email))
+        var settled = await window.RunAsync(ct);
+        if (settled > 0)
         {
-            return;
-        }
-        var before = CultureInfo.CurrentUICulture;
-        CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo(contributor.PreferredCulture);
-        try
-        {
-            var link = new Uri(options.Value.PublicUrl!, "/Reviews/Mine");
-            await outbox.EnqueueAsync(contributor.Email, text["The pay for a rejected clip of \"{0}\" was taken back", title],
-                string.Join("\n\n",
-                    text["A clip you recorded for \"{0}\" was rejected as \"{1}\", and it was not appealed within {2} days.", title, text[reason.Label()],
-                        (int)ReviewRules.FraudAppealWindow.TotalDays],
-                    taken.Minor > 0
-                        ? text["As the rejection said, the pay for that clip's time, {0}, has been taken back from your earnings not yet paid out.", Currencies.Format(taken)]
-                        : text["Nothing was taken back: the pay for that clip's time had already been paid out or taken back."],
-                    text["Your other pay is not affected. The rejection and its reason are here: {0}", link]),
-                ct);
-        }
-        finally
-        {
-            CultureInfo.CurrentUICulture = before;
+            logger.LogInformation("Took back the pay of {Count} clips rejected for fraud and not appealed in time", settled);
         }
     }
 }

@@ -99,7 +99,7 @@ public sealed class PeerValidation(CrowdDb db, ConsentGate gate, AuditLog audit,
                 });
                 await db.SaveChangesAsync(ct);
                 // The votes are the reason; the notification names it by its label.
-                await RejectionNotices.RejectedAsync(db, notifications, clipId, RejectionReason.PeerValidation, null, ct);
+                await RejectionNotices.RejectedAsync(db, notifications, clipId, RejectionReason.PeerValidation, null, null, ct);
             }
             await audit.AppendAsync(AuditEvent.BySystem(verdict == PeerVerdict.Valid ? "review.peer_accepted" : "review.peer_rejected", "clip",
                 clipId.ToString(), "peer validation", JsonSerializer.Serialize(new { up = ups, down = downs }, s_json)), ct);

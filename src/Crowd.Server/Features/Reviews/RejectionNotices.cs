@@ -5,16 +5,32 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Reviews;
 
-/// <summary>What the contributor is told about their clip's review: a rejection and, later, the decision on its appeal.</summary>
+/// <summary>
+/// What the contributor is told about their clip's review: a rejection (with the deadline to appeal when its ground takes the
+/// pay back), the decision on its appeal, and pay taken back when a fraud rejection was not appealed in time.
+/// </summary>
 public static class RejectionNotices
 {
     /// <summary>In the rejection's transaction: the contributor learns the reason by its label and can appeal from the notification.</summary>
     public static async Task RejectedAsync(CrowdDb db, Notifications.Notifications notifications, Guid clipId, RejectionReason reason, string? note,
-        CancellationToken ct)
+        DateTimeOffset? appealBy, CancellationToken ct)
     {
         var about = await AboutAsync(db, clipId, ct);
         await notifications.NotifyAsync(about.ContributorId, NotificationKind.ClipRejected,
-            about.Data with { Code = reason.Code(), Note = note }, ct);
+            about.Data with { Code = reason.Code(), Note = note, Until = appealBy }, ct);
+    }
+
+    /// <summary>In the transaction that took the pay back; <paramref name="taken"/> may be zero when it had been paid out.</summary>
+    public static async Task PayTakenBackAsync(CrowdDb db, Notifications.Notifications notifications, Guid clipId, RejectionReason reason, Money taken,
+        CancellationToken ct)
+    {
+        var about = await AboutAsync(db, clipId, ct);
+        await notifications.NotifyAsync(about.ContributorId, NotificationKind.PayTakenBack, about.Data with
+        {
+            Code = reason.Code(),
+            Amount = taken,
+            Days = (int)ReviewRules.FraudAppealWindow.TotalDays,
+        }, ct);
     }
 
     public static async Task AppealDecidedAsync(CrowdDb db, Notifications.Notifications notifications, Guid clipId, AppealOutcome outcome, string note,

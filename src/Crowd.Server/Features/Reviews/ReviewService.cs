@@ -197,7 +197,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, N
                 AppealBy = ReviewRules.AppealBy(r.Reason, now),
             });
             await db.SaveChangesAsync(ct);
-            await RejectionNotices.RejectedAsync(db, notifications, clipId, r.Reason, r.Note, ct);
+            await RejectionNotices.RejectedAsync(db, notifications, clipId, r.Reason, r.Note, ReviewRules.AppealBy(r.Reason, now), ct);
         }
         await audit.AppendAsync(new AuditEvent("requester", requesterId, rejection is null ? "review.accepted" : "review.rejected", "clip",
             clipId.ToString(), rejection?.Note ?? "", rejection is { } d ? JsonSerializer.Serialize(new { reason = d.Reason.Code() }, s_json) : "{}"), ct);

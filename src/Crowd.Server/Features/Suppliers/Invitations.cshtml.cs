@@ -1,5 +1,6 @@
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Jobs;
+using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Authorization;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Suppliers;
 
@@ -15,13 +17,17 @@ public sealed record InvitationRow(Guid Id, string Label, string Code, string? J
 public sealed record JobChoice(Guid Id, string Title);
 
 [Authorize(Policy = Roles.Supplier)]
-public sealed class InvitationsModel(CrowdDb db, SupplierAttributions attributions, IStringLocalizer<SuppliersText> text) : PageModel
+public sealed class InvitationsModel(CrowdDb db, SupplierAttributions attributions, IStringLocalizer<SuppliersText> text, IOptions<CrowdOptions> options)
+    : PageModel
 {
     public IReadOnlyList<InvitationRow> Invitations { get; private set; } = [];
     public IReadOnlyList<JobChoice> Jobs { get; private set; } = [];
     public bool Suspended { get; private set; }
 
     private Guid Organisation => User.OrganisationIdOrNull()!.Value;
+
+    /// <summary>The link to hand out, built from the platform's public address, never from this request's Host.</summary>
+    public Uri LinkOf(InvitationRow invitation) => InvitationQr.Link(options.Value.PublicUrl!, invitation.Code);
 
     public Task OnGetAsync(CancellationToken ct) => LoadAsync(ct);
 
@@ -35,6 +41,19 @@ public sealed class InvitationsModel(CrowdDb db, SupplierAttributions attributio
             return Page();
         }
         return RedirectToPage();
+    }
+
+    /// <summary>The invitation's link as an SVG QR code; only for the organisation's own open invitations.</summary>
+    public async Task<IActionResult> OnGetQrAsync(Guid id, CancellationToken ct)
+    {
+        var code = await db.Set<SupplierInvitation>().AsNoTracking()
+            .Where(i => i.Id == id && i.OrganisationId == Organisation && i.RevokedAt == null).Select(i => i.Code).SingleOrDefaultAsync(ct);
+        if (code is null)
+        {
+            return NotFound();
+        }
+        Response.Headers.CacheControl = "private, max-age=3600";
+        return Content(InvitationQr.Svg(InvitationQr.Link(options.Value.PublicUrl!, code)), "image/svg+xml");
     }
 
     public async Task<IActionResult> OnPostRevokeAsync(Guid id, CancellationToken ct)

@@ -1,6 +1,7 @@
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Notifications;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Suppliers;
@@ -47,9 +48,32 @@ public sealed class SupplierNotices(CrowdDb db, Notifications.Notifications noti
         var told = 0;
         foreach (var supplier in suppliers)
         {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
             told += await notifications.NotifyOrganisationAsync(supplier, NotificationKind.MonthlyFigures, new NotificationData { Label = name }, ct,
                 onceKey: "figures:" + name);
+            await tx.CommitAsync(ct);
         }
         return told;
+    }
+}
+
+/// <summary>The scheduled run; the work is in <see cref="SupplierNotices.MonthlyFiguresAsync"/>.</summary>
+public sealed class MonthlyFiguresJob(SupplierNotices notices, ILogger<MonthlyFiguresJob> logger) : IScheduledJob
+{
+    public const string Name = "supplier-monthly-figures";
+
+    /// <summary>
+    /// Daily rather than on the 1st: a month's figures are told by the first run after it closes, even when no node ran
+    /// on the 1st, and every later run that month finds them already told.
+    /// </summary>
+    public const string Cron = "30 2 * * *";
+
+    public async Task RunAsync(DateTimeOffset scheduledFor, CancellationToken ct)
+    {
+        var told = await notices.MonthlyFiguresAsync(ct);
+        if (told > 0)
+        {
+            logger.LogInformation("Told {Count} supplier staff that last month's figures are final", told);
+        }
     }
 }

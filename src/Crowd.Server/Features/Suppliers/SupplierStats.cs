@@ -14,6 +14,12 @@ public sealed record SupplierStatsResponse(string Period, Guid? JobId, string Cu
 
 public sealed record SignupsResponse(string Period, int SignedUp);
 
+/// <summary>
+/// The fee on a published cell: for a job with its public rate; for all jobs only when <see cref="FeeDisclosure"/> allows,
+/// otherwise null (the month's fee is then the sum of its published jobs' fees).
+/// </summary>
+public sealed record CellFee(DateOnly Month, string Currency, Guid JobId, Money? Fee, int? RateBp);
+
 public enum StatsRefusal
 {
     None,
@@ -162,6 +168,40 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
         return cells.Select(c => (c.Month, c.Currency, c.JobId, Response(Name(c.Month), c.JobId == AllJobs ? null : c.JobId, c.Currency,
             new CellFigures(c.Contributors, c.ActiveMs, c.PayMinor, c.ClipsAccepted, c.ClipsReviewed)))).ToList();
     }
+
+    /// <summary>The supplier's fee on each published cell, as far as <see cref="FeeDisclosure"/> lets it be shown.</summary>
+    public async Task<IReadOnlyList<CellFee>> FeesAsync(Guid organisationId, CancellationToken ct)
+    {
+        await EnsureMonthsAsync(organisationId, ct);
+        var cells = await db.Set<SupplierStatCell>().AsNoTracking().Where(c => c.OrganisationId == organisationId).ToListAsync(ct);
+        var jobIds = cells.Select(c => c.JobId).Where(j => j != AllJobs).Distinct().ToList();
+        var rates = await db.Set<Escrow.JobBudget>().AsNoTracking().Where(b => jobIds.Contains(b.JobId))
+            .ToDictionaryAsync(b => b.JobId, b => b.SupplierFeeBp, ct);
+        return cells.Where(c => c.Published).Select(c =>
+        {
+            if (c.JobId != AllJobs)
+            {
+                return new CellFee(c.Month, c.Currency, c.JobId, new Money(c.SupplierFeeMinor, c.Currency), rates.GetValueOrDefault(c.JobId));
+            }
+            var suppressedRates = cells.Where(s => s.Month == c.Month && s.Currency == c.Currency && s.JobId != AllJobs && !s.Published)
+                .Select(s => rates.GetValueOrDefault(s.JobId));
+            return new CellFee(c.Month, c.Currency, c.JobId,
+                FeeDisclosure.AllJobsFeeShowable(suppressedRates) ? new Money(c.SupplierFeeMinor, c.Currency) : null, null);
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The fee over the published months, per currency: each month's all-jobs fee where it can be shown, else the sum of
+    /// its published jobs' fees. Never the ledger's balance, which includes the running month and suppressed work.
+    /// </summary>
+    public static IReadOnlyList<Money> FeeTotals(IReadOnlyList<CellFee> fees) =>
+        fees.GroupBy(f => (f.Month, f.Currency))
+            .Select(month => month.FirstOrDefault(f => f.JobId == AllJobs)?.Fee is { } whole
+                ? whole
+                : new Money(month.Where(f => f.JobId != AllJobs).Aggregate(0L, (sum, f) => MoneyMath.Add(sum, f.Fee!.Value.Minor, "supplierFee")), month.Key.Currency))
+            .GroupBy(m => m.Currency)
+            .Select(c => new Money(c.Aggregate(0L, (sum, m) => MoneyMath.Add(sum, m.Minor, "supplierFee")), c.Key))
+            .OrderBy(m => m.Currency, StringComparer.Ordinal).ToList();
 
     /// <summary>Computes (once) every closed month from the supplier's first attribution or session up to last month.</summary>
     public async Task EnsureMonthsAsync(Guid organisationId, CancellationToken ct)

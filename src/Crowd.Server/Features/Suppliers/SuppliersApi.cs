@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Localization;
@@ -10,13 +11,15 @@ public static class SuppliersApi
     private static readonly HashSet<string> s_statsFilters = new(StringComparer.OrdinalIgnoreCase) { "jobId", "month", "currency" };
     private static readonly HashSet<string> s_signupsFilters = new(StringComparer.OrdinalIgnoreCase) { "month" };
 
-    public static IServiceCollection AddSuppliers(this IServiceCollection services)
+    public static WebApplicationBuilder AddSuppliers(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddScoped<SupplierAttributions>();
         services.AddScoped<SupplierStats>();
         services.AddScoped<SupplierNotices>();
         services.AddScoped<CoercionReports>();
-        return services;
+        builder.AddScheduledJob<MonthlyFiguresJob>(MonthlyFiguresJob.Name, _ => MonthlyFiguresJob.Cron, "the supplier figures' schedule");
+        return builder;
     }
 
     public static void MapSuppliers(this IEndpointRouteBuilder app)

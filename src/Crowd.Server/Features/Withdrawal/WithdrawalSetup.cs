@@ -34,6 +34,8 @@ public static class WithdrawalSetup
 
         builder.AddScheduledJob<RetentionJob>(RetentionJob.Name, o => o.Retention.Cron, "Crowd:Retention:Cron");
         builder.AddScheduledJob<WebhookSweepJob>(WebhookSweepJob.Name, _ => "*/5 * * * *", "the webhook sweep's schedule");
+        builder.AddScheduledJob<DeletionNoticeRemindersJob>(DeletionNoticeRemindersJob.Name, _ => DeletionNoticeRemindersJob.Cron,
+            "the deletion notice reminders' schedule");
         return builder;
     }
 }

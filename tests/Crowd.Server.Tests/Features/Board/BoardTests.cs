@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Board;
 using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
@@ -115,5 +117,73 @@ public sealed class BoardTests(CrowdApp app) : IClassFixture<CrowdApp>
 
         html.ShouldContain("data-testid=\"board-empty\"");
         html.ShouldContain("No open jobs in xx right now.");
+    }
+
+    [Fact]
+    public async Task TheBoardLeadsToAPageThatSaysEverythingAboutTheJobBeforeConsent()
+    {
+        var requester = await app.RequesterAsync();
+        var title = "Job page " + Guid.NewGuid().ToString("N")[..8];
+        var job = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: title));
+        var anonymous = app.CreateClient();
+        var board = WebUtility.HtmlDecode(await anonymous.GetStringAsync("/"));
+        var link = $"/Board/{job.Id}";
+        board.ShouldContain($"href=\"{link}\"");
+
+        var response = await anonymous.GetAsync(link);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        html.ShouldContain(title);
+        html.ShouldContain("Acme Speech AI Ltd");
+        html.ShouldContain("Speech recognition: training and testing systems that turn speech into text.");
+        html.ShouldContain("30.00 CNY per hour of active work");
+        html.ShouldContain("The lowest rate allowed in");
+        html.ShouldContain("About 20 seconds per clip, listening back included.");
+        html.ShouldContain("今天天气很好。");
+        html.ShouldContain("2 prompts in all.");
+        html.ShouldContain("365 days, or 3 years after your last activity on Crowd");
+        html.ShouldContain("Declining costs nothing.");
+        html.ShouldContain("Sign in as a contributor to consent and record.");
+        var details = html[html.IndexOf("data-testid=\"job-details\"", StringComparison.Ordinal)..];
+        details.ShouldContain(job.Id.ToString());
+        var shownAbove = Regex.Replace(html[..html.IndexOf("data-testid=\"job-details\"", StringComparison.Ordinal)], "<[^>]*>", " ");
+        shownAbove.ShouldNotContain(job.Id.ToString(), Case.Sensitive, "the job id is shown only under Details (links may carry it)");
+
+        var contributor = await app.CreateUserAsync(Roles.Contributor);
+        var signedIn = WebUtility.HtmlDecode(await (await app.SignedInClientAsync(contributor.Email!)).GetStringAsync(link));
+        signedIn.ShouldContain($"href=\"/Recording/{job.Id}/Consent\"");
+    }
+
+    [Fact]
+    public async Task TheJobPageSpeaksChineseAndADraftHasNone()
+    {
+        var requester = await app.RequesterAsync();
+        var job = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "任务页面"));
+        var draft = await requester.Client.CreateJobAsync(JobsTestData.ValidJob(title: "Draft job page"));
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("zh-CN,zh;q=0.9");
+
+        var html = WebUtility.HtmlDecode(await client.GetStringAsync($"/Board/{job.Id}"));
+
+        html.ShouldContain("每小时有效工作 30.00 CNY");
+        html.ShouldContain("每段约 20 秒，含回听。");
+        html.ShouldContain("拒绝不会有任何代价。");
+        (await client.GetAsync($"/Board/{draft.Id}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task APausedJobsPageSaysItTakesNoRecordingsAndOffersNoConsent()
+    {
+        var requester = await app.RequesterAsync();
+        var job = await requester.Client.PublishedJobAsync(app, JobsTestData.ValidJob(title: "Paused job page"));
+        await app.WithDbAsync(db => db.Set<JobBudget>().Where(b => b.JobId == job.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.PausedAt, DateTimeOffset.UtcNow).SetProperty(b => b.PauseReason, JobFunding.PausedMessage)));
+        var contributor = await app.CreateUserAsync(Roles.Contributor);
+
+        var html = WebUtility.HtmlDecode(await (await app.SignedInClientAsync(contributor.Email!)).GetStringAsync($"/Board/{job.Id}"));
+
+        html.ShouldContain("data-testid=\"job-not-live\"");
+        html.ShouldNotContain("data-testid=\"job-consent\"");
     }
 }

@@ -100,6 +100,31 @@ public static class ExportTestData
         return clip;
     }
 
+    /// <summary>A job whose seven clips cover every reason to leave a clip out: 2 qualify for speech recognition, 1 of them for voice cloning.</summary>
+    public static async Task<TestJob> JobWithEveryExclusionAsync(CrowdApp app)
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 5, adjust: j => j.PurposeVoiceCloning = true);
+        var optedIn = await RecordingTestData.ContributorAsync(app);
+        var recognitionOnly = await RecordingTestData.ContributorAsync(app);
+        var withdrew = await RecordingTestData.ContributorAsync(app);
+        var a = await ConsentAsync(app, job, optedIn.Id, voiceCloning: true);
+        var b = await ConsentAsync(app, job, recognitionOnly.Id);
+        var c = await ConsentAsync(app, job, withdrew.Id, voiceCloning: true, withdrawn: true);
+        await ClipAsync(app, job, optedIn.Id, a, 0);
+        await ClipAsync(app, job, optedIn.Id, a, 1, new ClipSpec(ClipReview.Waiting));
+        await ClipAsync(app, job, optedIn.Id, a, 2, new ClipSpec(ClipReview.Rejected));
+        await ClipAsync(app, job, optedIn.Id, a, 3, new ClipSpec(Withdrawn: true));
+        await ClipAsync(app, job, optedIn.Id, a, 4, new ClipSpec(Withdrawn: true, Destroyed: true));
+        await ClipAsync(app, job, recognitionOnly.Id, b, 0);
+        await ClipAsync(app, job, withdrew.Id, c, 0);
+        return job;
+    }
+
+    /// <summary>The address of the requester who created the job (and can sign in as its organisation).</summary>
+    public static async Task<string> OwnerEmailAsync(CrowdApp app, TestJob job) =>
+        (await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == job.Id)
+            .Join(db.Users, j => j.CreatedByUserId, u => u.Id, (j, u) => u.Email).SingleAsync()))!;
+
     /// <summary>A short tone whose pitch depends on the clip id, so every clip's WAV (and hash) is its own.</summary>
     public static byte[] Wav(Guid id, double seconds)
     {

@@ -7,8 +7,10 @@ using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Exports.Contributor;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Notifications;
+using Crowd.Server.Features.Reviews;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Tests.Features.Exports;
 using Crowd.Server.Tests.Features.Jobs;
 using Crowd.Server.Tests.Features.Payouts;
@@ -62,6 +64,32 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
         told.Kind.ShouldBe(NotificationKind.AppealDecided);
         told.Text.Title.ShouldBe("Your appeal was granted: Read short sentences");
         told.Text.Lines.ShouldContain("The admin wrote: Not a duplicate.");
+    }
+
+    [Fact]
+    public async Task AFraudRejectionNotAppealedInTimeTellsItsContributorThePayWasTakenBack()
+    {
+        var job = await ReviewTestData.JobAsync(app);
+        var speaker = await RecordingTestData.ContributorAsync(app, job.Job);
+        var clip = await ReviewTestData.ClipAsync(app, job, speaker.Id, durationMs: 6_000, sessionActiveMs: 60_000);
+        await RejectAsync(job, clip, "duplicate");
+        (await ToldAsync(speaker.Id)).ShouldHaveSingleItem().Text.Lines.ShouldContain(l => l.StartsWith("You have until ", StringComparison.Ordinal));
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var services = scope.ServiceProvider;
+            var window = new FraudAppealWindow(services.GetRequiredService<CrowdDb>(), services.GetRequiredService<ReviewService>(),
+                services.GetRequiredService<Crowd.Server.Features.Audit.AuditLog>(), services.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(),
+                new FakeTime(DateTimeOffset.UtcNow.AddDays(14).AddMinutes(1)));
+            (await window.RunAsync(default)).ShouldBeGreaterThanOrEqualTo(1);
+        }
+
+        var told = (await ToldAsync(speaker.Id))[0];
+        told.Kind.ShouldBe(NotificationKind.PayTakenBack);
+        told.Text.Title.ShouldBe("The pay for a rejected clip of \"Read short sentences\" was taken back");
+        told.Text.Lines[1].ShouldBe("As the rejection said, the pay for that clip's time, 0.60 CNY, has been taken back from your earnings not yet paid out.");
+        told.Text.Link.ShouldBe($"/Reviews/Mine#clip-{clip}");
+        (await MailSubjectsAsync(speaker.Email!)).ShouldContain("The pay for a rejected clip of \"Read short sentences\" was taken back");
     }
 
     [Fact]
@@ -262,6 +290,35 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
         (await ToldAsync(idleStaff.Id)).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task TheScheduledReminderRunTellsTheBuyersRequestersThroughTheJobServersEntryPoint()
+    {
+        var requester = await app.RequesterAsync();
+        await app.WithDbAsync(async db =>
+        {
+            db.Add(new DeletionNotice { Id = Guid.CreateVersion7(), OrganisationId = requester.OrganisationId, Reason = DeletionReason.Withdrawal, ClipCount = 1, CreatedAt = DateTimeOffset.UtcNow.AddDays(-8) });
+            await db.SaveChangesAsync();
+        });
+
+        await RunScheduledAsync(DeletionNoticeRemindersJob.Name);
+
+        (await ToldAsync(requester.User.Id)).ShouldHaveSingleItem().Kind.ShouldBe(NotificationKind.DeletionNoticesOverdue);
+        (await MailSubjectsAsync(requester.User.Email!)).ShouldContain("1 deletion notice waits for acknowledgement");
+    }
+
+    [Fact]
+    public async Task TheScheduledFiguresRunTellsASupplierOfLastMonthThroughTheJobServersEntryPoint()
+    {
+        var supplier = await app.CreateOrganisationAsync(OrganisationKind.Supplier);
+        var staff = await app.CreateUserAsync(Roles.Supplier, organisationId: supplier);
+        await app.WithDbAsync(db => SupplierWorld.PeopleAsync(db, supplier, 1, DateTimeOffset.UtcNow.AddDays(-40)));
+
+        await RunScheduledAsync(MonthlyFiguresJob.Name);
+        await RunScheduledAsync(MonthlyFiguresJob.Name);
+
+        (await ToldAsync(staff.Id)).ShouldHaveSingleItem().Kind.ShouldBe(NotificationKind.MonthlyFigures);
+    }
+
     private async Task RejectAsync(ReviewJob job, Guid clip, string reason)
     {
         var requester = await app.SignedInClientAsync(job.Requester.Email!);
@@ -282,6 +339,12 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
         await new SupplierNotices(db, scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), new FakeTime(now))
             .MonthlyFiguresAsync(default);
+    }
+
+    private async Task RunScheduledAsync(string name)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ScheduledJobs>().RunAsync(name, null, default);
     }
 
     private async Task WithNotificationsAsync(Func<CrowdDb, Crowd.Server.Features.Notifications.Notifications, Task> work)

@@ -1,15 +1,16 @@
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Features.Ledger;
+using Crowd.Server.Features.Notifications;
 using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Reviews;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Mail;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Tests.Features.Recording;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Tests.Features.Reviews;
@@ -40,10 +41,15 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
         rejection.PayReversedMinor.ShouldBe(60);
         rejection.PayTakenBackAt.ShouldBe(clock.GetUtcNow());
         (await app.WithDbAsync(db => db.Set<LedgerTransaction>().CountAsync(t => t.IdempotencyKey == $"review-reversal:{clip}"))).ShouldBe(1);
-        var mail = await app.WithDbAsync(db => db.Set<OutboxMail>().SingleAsync(m => m.ToAddress == speaker.Email && m.Subject.Contains("taken back")));
-        mail.Subject.ShouldBe("The pay for a rejected clip of \"Read short sentences\" was taken back");
-        mail.Body.ShouldContain("rejected as \"Duplicate of another take\", and it was not appealed within 14 days");
-        mail.Body.ShouldContain("0.60 CNY");
+        var told = await ToldAsync(speaker.Id);
+        told.Select(n => n.Kind).ShouldBe([NotificationKind.PayTakenBack, NotificationKind.ClipRejected]);
+        told[1].Text.Lines.ShouldContain("You have until 2030-06-15 10:00 UTC to appeal. If you do not, the pay for this clip's time is withdrawn: a rejection on this ground means the clip should not have been paid.");
+        told[0].Text.Title.ShouldBe("The pay for a rejected clip of \"Read short sentences\" was taken back");
+        told[0].Text.Lines[0].ShouldContain("rejected as \"Duplicate of another take\", and it was not appealed within 14 days");
+        told[0].Text.Lines[1].ShouldContain("0.60 CNY");
+        told[0].Text.Link.ShouldBe($"/Reviews/Mine#clip-{clip}");
+        var mail = await app.WithDbAsync(db => db.Set<OutboxMail>().Where(m => m.ToAddress == speaker.Email).Select(m => m.Subject).ToListAsync());
+        mail.ShouldContain("The pay for a rejected clip of \"Read short sentences\" was taken back", "the one mechanism also mails it");
         (await app.WithDbAsync(db => db.AuditLog.AnyAsync(a => a.Action == "review.fraud_pay_taken_back" && a.SubjectId == clip.ToString()))).ShouldBeTrue();
 
         var appeal = await WithAsync(clock, (reviews, _) => reviews.AppealAsync(speaker.Id, clip, "It was a different take.", default));
@@ -103,6 +109,38 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
 
         (await RejectionAsync(clip)).PayReversedMinor.ShouldBe(25);
         (await PayableAsync(speaker)).ShouldBe(0);
+        (await ToldAsync(speaker.Id))[0].Text.Lines[1].ShouldContain("0.25 CNY");
+    }
+
+    [Fact]
+    public async Task ARejectionOnAGroundThatIsNotFraudTellsTheContributorTheyKeepThePay()
+    {
+        var (job, speaker, clip) = await ClipAsync();
+        var clock = new FakeTime(new DateTimeOffset(2030, 10, 1, 10, 0, 0, TimeSpan.Zero));
+
+        await WithAsync(clock, (reviews, _) => reviews.RejectAsync(job.OrganisationId, job.Requester.Id, clip, "wrong-prompt", "Another sentence.", default));
+
+        var told = (await ToldAsync(speaker.Id)).ShouldHaveSingleItem();
+        told.Text.Lines.ShouldContain("You are still paid for your time unless a rejection for fraud is upheld after an appeal. You can appeal once; an admin decides.");
+        told.Text.Lines.ShouldNotContain(l => l.Contains("You have until", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheScheduledRunSettlesDueRejectionsWithTheServersClock()
+    {
+        var (job, speaker, clip) = await ClipAsync();
+        var clock = new FakeTime(DateTimeOffset.UtcNow.AddDays(-15));
+        await WithAsync(clock, (reviews, _) => reviews.RejectAsync(job.OrganisationId, job.Requester.Id, clip, "not-live-voice", "Synthetic.", default));
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var run = scope.ServiceProvider.GetRequiredKeyedService<IScheduledJob>(FraudAppealWindowJob.Name);
+            run.ShouldBeOfType<FraudAppealWindowJob>();
+            await run.RunAsync(DateTimeOffset.UtcNow, default);
+        }
+
+        (await RejectionAsync(clip)).PayTakenBackAt.ShouldNotBeNull();
+        (await ToldAsync(speaker.Id))[0].Kind.ShouldBe(NotificationKind.PayTakenBack);
     }
 
     private async Task<(ReviewJob Job, Crowd.Server.Features.Accounts.CrowdUser Speaker, Guid Clip)> ClipAsync()
@@ -123,9 +161,14 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
         var audit = new AuditLog(db, clock, services.GetRequiredService<AuditKey>());
         var reviews = new ReviewService(db, audit, services.GetRequiredService<ClipVault>(),
             services.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), clock, options);
-        var notices = new ReviewNotices(db, services.GetRequiredService<Outbox>(),
-            services.GetRequiredService<IStringLocalizer<ReviewsText>>(), options);
-        return await act(reviews, new FraudAppealWindow(db, reviews, audit, notices, clock));
+        return await act(reviews, new FraudAppealWindow(db, reviews, audit,
+            services.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), clock));
+    }
+
+    private async Task<IReadOnlyList<NotificationView>> ToldAsync(Guid userId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>().ListAsync(userId, default);
     }
 
     private Task<ClipRejection> RejectionAsync(Guid clip) =>

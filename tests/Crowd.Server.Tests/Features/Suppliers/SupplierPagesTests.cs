@@ -41,6 +41,42 @@ public sealed class SupplierPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
         app.WithDbAsync(db => db.Set<SupplierAttribution>().AsNoTracking().Where(a => a.ContributorId == contributor).ToListAsync());
 
     [Fact]
+    public async Task EachInvitationShowsItsLinkFromThePublicAddressWithACopyButtonAndAQrCodeDrawnHere()
+    {
+        var supplier = await SupplierAsync();
+        var code = await InvitationAsync(supplier);
+        var id = await app.WithDbAsync(db => db.Set<SupplierInvitation>().Where(i => i.Code == code).Select(i => i.Id).SingleAsync());
+
+        var page = await supplier.Client.GetPageAsync("/Supplier/Invitations");
+        using var qr = await supplier.Client.GetAsync($"/Supplier/Invitations?handler=Qr&id={id}");
+        using var othersQr = await (await SupplierAsync()).Client.GetAsync($"/Supplier/Invitations?handler=Qr&id={id}");
+
+        page.ShouldContain($"<code data-testid=\"link\">http://localhost:5000/join/{code}</code>");
+        page.ShouldContain($"data-copy=\"http://localhost:5000/join/{code}\"");
+        page.ShouldContain($"src=\"/Supplier/Invitations?handler=Qr&amp;id={id}\"");
+        page.ShouldContain("/js/suppliers/copy.js");
+        qr.StatusCode.ShouldBe(HttpStatusCode.OK);
+        qr.Content.Headers.ContentType!.MediaType.ShouldBe("image/svg+xml");
+        (await qr.Content.ReadAsStringAsync()).ShouldContain("<svg");
+        othersQr.StatusCode.ShouldBe(HttpStatusCode.NotFound, "another supplier's invitation");
+    }
+
+    [Fact]
+    public async Task TheFiguresPageSaysInWordsWhenFiguresSignUpsAndTheFeeWillAppear()
+    {
+        var supplier = await SupplierAsync();
+
+        var page = WebUtility.HtmlDecode(await supplier.Client.GetPageAsync("/Supplier/Stats"));
+
+        page.ShouldContain("Figures appear once at least 5 people you invited have worked in a finished month: fewer than 5 so far.");
+        page.ShouldContain("Sign-ups appear once at least 5 people have joined through your invitations in a finished month: fewer than 5 so far.");
+        page.ShouldContain("Your fee appears here with your figures, once a finished month has at least 5 of your people.");
+        page.ShouldNotContain("Signed up: suppressed");
+        var chinese = WebUtility.HtmlDecode(await supplier.Client.GetPageAsync("/Supplier/Stats", "zh-Hans"));
+        chinese.ShouldContain("目前少于 5 人");
+    }
+
+    [Fact]
     public async Task SigningUpThroughAnInvitationLeadsToTheAttributionScreenWhichExplainsWhatTheSupplierSees()
     {
         var supplier = await SupplierAsync();

@@ -1,6 +1,5 @@
 using Crowd.Server.Features.Accounts;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.Net.Http.Headers;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
@@ -26,20 +25,8 @@ public sealed class ExportModel(ContributorExports exports, IStringLocalizer<Exp
     {
         if (await exports.ResolveAsync(User.UserId(), token, ct) is { } export)
         {
-            var name = $"crowd-my-data-{export.ReadyAt!.Value:yyyyMMdd-HHmm}.zip";
-            Response.ContentType = "application/zip";
-            Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = name, FileName = name }.ToString();
-            Response.Headers.CacheControl = "no-store";
-            try
-            {
-                await exports.DownloadAsync(export, Response.Body, ct);
-            }
-            catch (Exception) when (Response.HasStarted)
-            {
-                // Half a ZIP must not look like a whole one: the connection is cut, so the browser reports a failed download.
-                HttpContext.Abort();
-                throw;
-            }
+            await ZipDownload.SendAsync(HttpContext, $"crowd-my-data-{export.ReadyAt!.Value:yyyyMMdd-HHmm}.zip",
+                (body, cancel) => exports.DownloadAsync(export, body, cancel), ct);
             return new EmptyResult();
         }
         Problem = text["This download link has expired or is not valid. Prepare your data again to get a new link."];

@@ -59,10 +59,23 @@ public static class DatasetRules
     };
 
     /// <summary>Accepted, not withdrawn, audio still there, consent live, and the declared use among the consented purposes.</summary>
-    public static bool IsExportable(ClipConsentFacts clip, DatasetUse use) =>
-        clip.Review == ClipReview.Accepted
-        && !clip.ClipWithdrawn
-        && !clip.AudioDestroyed
-        && !clip.ConsentWithdrawn
-        && Covers(use, clip.ConsentedVersionSpeechRecognition, clip.ConsentedVersionVoiceCloning, clip.ConsentVoiceCloning);
+    public static bool IsExportable(ClipConsentFacts clip, DatasetUse use) => Exclusion(clip, use) == ClipExclusion.None;
+
+    /// <summary>
+    /// Why a clip is not in a dataset for this use, the first reason that applies: its speaker took it (or the consent) back
+    /// or its audio is gone; it is not accepted; its consent does not cover the use.
+    /// </summary>
+    public static ClipExclusion Exclusion(ClipConsentFacts clip, DatasetUse use) =>
+        clip.ClipWithdrawn || clip.AudioDestroyed || clip.ConsentWithdrawn ? ClipExclusion.Withdrawn
+        : clip.Review != ClipReview.Accepted ? ClipExclusion.NotAccepted
+        : !Covers(use, clip.ConsentedVersionSpeechRecognition, clip.ConsentedVersionVoiceCloning, clip.ConsentVoiceCloning) ? ClipExclusion.UseNotCovered
+        : ClipExclusion.None;
+}
+
+public enum ClipExclusion
+{
+    None,
+    Withdrawn,
+    NotAccepted,
+    UseNotCovered,
 }

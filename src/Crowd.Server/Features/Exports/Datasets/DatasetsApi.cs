@@ -189,7 +189,7 @@ public static class DatasetsApi
     private static ProblemHttpResult ExportNotFound(IStringLocalizer<ExportsText> text) =>
         Problems.Problem(StatusCodes.Status404NotFound, text, "Export not found", "No dataset export with this id belongs to your organisation.");
 
-    private static ExportCaller Caller(ClaimsPrincipal user) => new(
+    internal static ExportCaller Caller(ClaimsPrincipal user) => new(
         user.OrganisationIdOrNull() ?? throw new InvalidOperationException("The requester policy guarantees an organisation."),
         user.UserId(),
         Guid.TryParse(user.FindFirstValue(CrowdClaims.ApiKeyId), out var key) ? key : null);

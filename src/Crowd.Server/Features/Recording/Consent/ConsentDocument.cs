@@ -13,6 +13,9 @@ public sealed record ConsentTerms(
 /// <summary>A rendered consent text and the SHA-256 of its UTF-8 bytes, by which it is stored and referred to.</summary>
 public sealed record RenderedConsent(string Culture, string Body, string Sha256)
 {
+    /// <summary>The paragraph with the job id, terms version and terms SHA-256: part of what is signed, but not reading matter.</summary>
+    public const int IdentifiersParagraph = 1;
+
     public IEnumerable<string> Paragraphs => Body.Split('\n');
 }
 

@@ -251,7 +251,8 @@ public sealed class ConsentService(
 
     private DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
-    private async Task<(Job Job, ConsentTerms Terms)?> TermsAsync(Guid jobId, CancellationToken ct)
+    /// <summary>The terms a contributor would consent to now: the job's current published version; null for a draft or closed job.</summary>
+    public async Task<(Job Job, ConsentTerms Terms)?> TermsAsync(Guid jobId, CancellationToken ct)
     {
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.Status == JobStatus.Published, ct);
         if (job is null)
