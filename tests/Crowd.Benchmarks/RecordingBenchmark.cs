@@ -16,6 +16,7 @@ using Crowd.Server.Features.Recording;
 using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,7 +56,7 @@ public static class RecordingBenchmark
         var connectionString = postgres.ConnectionString("bench");
         await SchemaMigrator.EnsureDatabaseAsync(connectionString);
         await SchemaMigrator.MigrateAsync(connectionString);
-        await using var redis = options.Nodes > 1 ? await RedisProcess.StartAsync() : null;
+        await using var redis = options.Nodes > 1 ? await TestRedis.StartAsync() : null;
         var dataDirectory = Path.Combine(Path.GetTempPath(), "crowd-rec-bench-" + Guid.NewGuid().ToString("N")[..8]);
         var adminEmail = $"admin-{Guid.NewGuid():N}@bench.test";
         var environment = new Dictionary<string, string>
@@ -76,12 +77,17 @@ public static class RecordingBenchmark
             environment["Crowd__Orleans__ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..8];
             environment["Crowd__Orleans__AdvertisedAddress"] = "127.0.0.1";
         }
-        var nodes = new List<NodeProcess>();
+        var nodes = new List<ServerProcess>();
         try
         {
             for (var i = 0; i < options.Nodes; i++)
             {
-                nodes.Add(await NodeProcess.StartAsync(environment, redis is null ? 0 : FreePort()));
+                var node = new Dictionary<string, string>(environment);
+                if (redis is not null)
+                {
+                    node["Crowd__Orleans__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture);
+                }
+                nodes.Add((await ServerProcess.StartAsync(node)).Server);
             }
             log.WriteLine($"{nodes.Count} node(s) up: {string.Join(", ", nodes.Select(n => n.Address))}");
             var audio = Audio();
@@ -127,7 +133,7 @@ public static class RecordingBenchmark
     /// the requester publishes; contributors sign up, sign in and consent to each job. Each contributor records on up to
     /// one job per connection, so <see cref="ContributorsPerJob"/> contributors cover every job.
     /// </summary>
-    private static async Task<List<Recorder>> SetUpAsync(List<NodeProcess> nodes, string adminEmail, int count, TextWriter log)
+    private static async Task<List<Recorder>> SetUpAsync(List<ServerProcess> nodes, string adminEmail, int count, TextWriter log)
     {
         var node = nodes[0].Address;
         using var requester = Client(node, new CookieContainer());
@@ -236,7 +242,7 @@ public static class RecordingBenchmark
     }
 
     /// <summary>One step: every recorder connects, joins, takes a prompt and records takes back to back, in real time.</summary>
-    private static async Task<RecordingStepResult> StepAsync(List<NodeProcess> nodes, List<Recorder> recorders, short[] audio, RecordingBenchmarkOptions options)
+    private static async Task<RecordingStepResult> StepAsync(List<ServerProcess> nodes, List<Recorder> recorders, short[] audio, RecordingBenchmarkOptions options)
     {
         var errors = new ConcurrentBag<string>();
         var sessions = new RecorderSession[recorders.Count];
@@ -346,13 +352,6 @@ public static class RecordingBenchmark
         {
             BaseAddress = node,
         };
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
@@ -513,166 +512,5 @@ public static class RecordingBenchmark
             }
             await _connection.DisposeAsync();
         }
-    }
-}
-
-/// <summary>The built server as a child process on a free port, until disposed; its CPU time and memory read from /proc.</summary>
-internal sealed class NodeProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-
-    private NodeProcess(Process process, Uri address)
-    {
-        _process = process;
-        Address = address;
-    }
-
-    public Uri Address { get; }
-
-    public static async Task<NodeProcess> StartAsync(IDictionary<string, string> environment, int siloPort)
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Crowd.sln")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar)) ?? throw new InvalidOperationException("Crowd.sln not found");
-        }
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-            ? "Release" : "Debug";
-        var project = Path.Combine(root, "src", "Crowd.Server");
-        var dll = Path.Combine(project, "bin", configuration, "net10.0", "Crowd.Server.dll");
-        var address = new Uri($"http://127.0.0.1:{RecordingBenchmark.FreePort()}");
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = project, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(address.ToString());
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Logging__Console__FormatterName"] = "simple";
-        // Production refuses to start without the address people reach it at; browsers' origins are checked against it.
-        start.Environment["Crowd__PublicUrl"] = address.ToString();
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-        if (siloPort > 0)
-        {
-            start.Environment["Crowd__Orleans__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
-        }
-        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var output = new ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) => Keep(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(output, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var node = new NodeProcess(process, address);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(120))
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"The server exited with {process.ExitCode}:\n{string.Join('\n', output)}");
-            }
-            try
-            {
-                if ((await http.GetAsync(new Uri(address, "/health"))).IsSuccessStatusCode)
-                {
-                    return node;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // not listening yet
-            }
-            await Task.Delay(200);
-        }
-        await node.DisposeAsync();
-        throw new TimeoutException($"The server did not answer /health within 120 s:\n{string.Join('\n', output)}");
-    }
-
-    private static void Keep(ConcurrentQueue<string> output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        output.Enqueue(line);
-        while (output.Count > 200 && output.TryDequeue(out _))
-        {
-        }
-    }
-
-    public TimeSpan CpuTime()
-    {
-        _process.Refresh();
-        return _process.TotalProcessorTime;
-    }
-
-    public long RssMb()
-    {
-        _process.Refresh();
-        return _process.WorkingSet64 / (1024 * 1024);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
-    }
-}
-
-/// <summary>Debian's redis-server on a free loopback port, keeping nothing on disk, for the two-node steps.</summary>
-internal sealed class RedisProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-
-    private RedisProcess(Process process, int port)
-    {
-        _process = process;
-        Configuration = $"127.0.0.1:{port}";
-    }
-
-    public string Configuration { get; }
-
-    public static async Task<RedisProcess> StartAsync()
-    {
-        var port = RecordingBenchmark.FreePort();
-        var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start (scripts/setup --tests installs it)");
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        var redis = new RedisProcess(process, port);
-        for (var i = 0; i < 200; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return redis;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-        await redis.DisposeAsync();
-        throw new TimeoutException("redis-server did not listen within 10 s");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
     }
 }

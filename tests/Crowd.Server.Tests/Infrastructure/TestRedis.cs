@@ -6,7 +6,7 @@ namespace Crowd.Server.Tests.Infrastructure;
 
 /// <summary>
 /// A throw-away redis-server (Debian's, installed by scripts/setup --tests) on a free loopback port, keeping nothing
-/// on disk; Orleans silos of a multi-node test find each other through it. Stopped when disposed.
+/// on disk; Orleans silos of a multi-node test or benchmark find each other through it. Stopped when disposed.
 /// </summary>
 public sealed class TestRedis : IAsyncDisposable
 {
@@ -25,7 +25,7 @@ public sealed class TestRedis : IAsyncDisposable
 
     public static async Task<TestRedis> StartAsync()
     {
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes" })
@@ -68,12 +68,5 @@ public sealed class TestRedis : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -48,7 +48,7 @@ public sealed class RecordingCluster : IAsyncDisposable
         {
             for (var i = 0; i < nodes; i++)
             {
-                var siloPort = TestRedis.FreePort();
+                var siloPort = ServerProcess.FreePort();
                 var (server, _) = await ServerProcess.StartAsync(new Dictionary<string, string>
                 {
                     ["ConnectionStrings__Crowd"] = connectionString,
@@ -76,13 +76,7 @@ public sealed class RecordingCluster : IAsyncDisposable
         return cluster;
     }
 
-    public async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
+    public Task<T> ScalarAsync<T>(string sql) => TestPostgres.ScalarAsync<T>(ConnectionString, sql);
 
     public CrowdDb Db() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(ConnectionString).Options);
 
