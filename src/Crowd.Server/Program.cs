@@ -15,6 +15,7 @@ using Crowd.Server.Features.Processing;
 using Crowd.Server.Features.Withdrawal;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Mail;
+using Crowd.Server.Infrastructure.Orleans;
 using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 
@@ -26,6 +27,7 @@ builder.Services.AddCrowdAudit();
 builder.AddCrowdMail();
 builder.Services.AddNotifications();
 builder.Services.AddJobs();
+builder.AddCrowdOrleans();
 builder.Services.AddCrowdRecording();
 builder.AddSuppliers();
 builder.AddCrowdPayouts();

@@ -44,6 +44,27 @@ public sealed class CrowdOptions
     public ExportOptions Exports { get; set; } = new();
 
     public MailOptions Mail { get; set; } = new();
+
+    public OrleansOptions Orleans { get; set; } = new();
+}
+
+/// <summary>Every node is an Orleans silo. With no Redis it is a cluster of one on loopback; with Redis, nodes find each other.</summary>
+public sealed class OrleansOptions
+{
+    /// <summary>StackExchange.Redis configuration string (e.g. "redis:6379"). Empty: a single node, nothing else to run.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Nodes with the same cluster id form one cluster; a fresh id starts a cluster with no memory of dead silos.</summary>
+    public string ClusterId { get; set; } = "crowd";
+
+    /// <summary>Silo-to-silo port; 0 picks a free one (the default of a single node).</summary>
+    public int SiloPort { get; set; }
+
+    /// <summary>The address other silos reach this one at; empty means the first non-loopback address (loopback for a single node).</summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>Run under Kubernetes: silo name, address and cluster membership come from the pod (Microsoft.Orleans.Hosting.Kubernetes).</summary>
+    public bool Kubernetes { get; set; }
 }
 
 public sealed class ReviewOptions
@@ -234,22 +255,18 @@ public sealed class RecordingOptions
     /// <summary>Active time is written to the database at least this often (and at every clip). At most 15.</summary>
     public int CheckpointSeconds { get; set; } = 10;
 
-    /// <summary>Accepted takes one contributor may give one job, so that a few speakers cannot dominate a dataset.</summary>
-    public int MaxTakesPerSpeaker { get; set; } = 200;
-
-    /// <summary>Audio chunks per second one stream may send (a chunk is ~100 ms); the burst allows catching up after a hiccup.</summary>
-    public int ChunksPerSecond { get; set; } = 20;
-
-    public int ChunkBurst { get; set; } = 40;
+    /// <summary>
+    /// How far a take's audio may run ahead of the wall time since the take began, in seconds. A microphone cannot get
+    /// ahead at all, so a backlog after a stall or a reconnect is accepted at any speed; a client sending 250 ms chunks
+    /// every 55 ms is stopped within a second.
+    /// </summary>
+    public double AudioAheadSeconds { get; set; } = 1;
 
     /// <summary>The largest chunk accepted, in samples (250 ms at 16 kHz).</summary>
     public int MaxChunkSamples { get; set; } = 4_000;
 
     /// <summary>A take whose client sends nothing for this long is dropped.</summary>
     public int StreamIdleSeconds { get; set; } = 5;
-
-    /// <summary>Chunks waiting for analysis per session before the take is ended as "the server could not keep up".</summary>
-    public int AnalysisQueueChunks { get; set; } = 64;
 
     /// <summary>Audio beyond this per take is refused, whatever the job allows.</summary>
     public int MaxTakeSeconds { get; set; } = 60;

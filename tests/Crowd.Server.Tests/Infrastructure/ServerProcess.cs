@@ -6,7 +6,8 @@ namespace Crowd.Server.Tests.Infrastructure;
 
 /// <summary>
 /// The built server run as a real child process on a free port, for what an in-process host cannot show:
-/// the embedded database's life across restarts, and crashes.
+/// the embedded database's life across restarts, crashes, several nodes, and the recording load benchmark (which
+/// compiles this file too).
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
@@ -108,6 +109,19 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    /// <summary>The processor time the server has used so far, for the load benchmark's CPU figures.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
+    public long RssMb()
+    {
+        _process.Refresh();
+        return _process.WorkingSet64 / (1024 * 1024);
     }
 
     /// <summary>Ends the process at once, as a crash would: no shutdown code runs.</summary>

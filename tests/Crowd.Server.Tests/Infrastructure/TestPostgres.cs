@@ -54,6 +54,15 @@ public static class TestPostgres
         return cluster.ConnectionString(new NpgsqlConnectionStringBuilder(connectionString).Database!, role);
     }
 
+    /// <summary>One value read with a statement of the test's own, to check what a real server process left behind.</summary>
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
     private static async Task<EmbeddedPostgres> StartAsync()
     {
         var cluster = await EmbeddedPostgres.StartThrowawayAsync();

@@ -21,6 +21,8 @@ public sealed class Job
     public string Description { get; set; } = "";
     public string Language { get; set; } = "";
     public int TakesPerPrompt { get; set; } = 1;
+    /// <summary>Accepted takes one contributor may give this job, so that a few speakers cannot dominate its dataset.</summary>
+    public int MaxTakesPerSpeaker { get; set; } = 200;
     public int ClipMinMs { get; set; } = 1_000;
     public int ClipMaxMs { get; set; } = 15_000;
     public double MinSnrDb { get; set; } = 15;

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Features.Recording;
 
-/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql, 0011_recording_task_slots.sql, 0030_clip_lifecycle.sql and 0031_consent_texts_and_history.sql.</summary>
+/// <summary>The recording feature's part of the EF model; it mirrors Migrations/0010_recording.sql, 0011_recording_task_slots.sql, 0030_clip_lifecycle.sql, 0031_consent_texts_and_history.sql and 0085_recording_grains.sql.</summary>
 internal static class RecordingModel
 {
     public static void MapRecording(this ModelBuilder builder)
@@ -50,6 +50,8 @@ internal static class RecordingModel
             e.HasOne<StoredConsentText>().WithMany().HasForeignKey(g => g.TextSha256).OnDelete(DeleteBehavior.Restrict);
         });
 
+        builder.Entity<Job>(e => e.ToTable(t => t.HasCheckConstraint("ck_jobs_max_takes_per_speaker", "max_takes_per_speaker > 0")));
+
         builder.Entity<RecordingTask>(e =>
         {
             e.ToTable("recording_tasks", t =>
@@ -76,7 +78,6 @@ internal static class RecordingModel
         builder.Entity<WorkerSession>(e =>
         {
             e.ToTable("worker_sessions");
-            e.Property(s => s.ConnectionId).HasMaxLength(100);
             e.Property(s => s.NodeId).HasMaxLength(100);
             e.Property(s => s.RowVersion).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
             e.HasIndex(s => new { s.JobId, s.ContributorId }).IsUnique().HasFilter("state = 0");

@@ -19,14 +19,15 @@ public static class RecordingSetup
     public static IServiceCollection AddCrowdRecording(this IServiceCollection services)
     {
         services.AddSignalR(o =>
-        {
-            // A 100 ms chunk is ~4.3 KB of base64; anything near this size is not audio the recorder sends.
-            o.MaximumReceiveMessageSize = 64 * 1024;
-            // Pings and Discard may arrive while Record is receiving a take.
-            o.MaximumParallelInvocationsPerClient = 2;
-            o.StreamBufferCapacity = 20;
-        });
-        services.AddSingleton<SessionRegistry>();
+            {
+                // A 100 ms chunk is 3.2 KB of PCM16 (~4.3 KB as base64 over JSON); anything near this size is not audio the recorder sends.
+                o.MaximumReceiveMessageSize = 64 * 1024;
+                // Pings and Discard may arrive while Record is receiving a take.
+                o.MaximumParallelInvocationsPerClient = 2;
+                o.StreamBufferCapacity = 20;
+            })
+            // Binary audio: raw PCM16 bytes instead of base64 text. JSON stays available to older clients.
+            .AddMessagePackProtocol();
         services.AddScoped<WorkerSessions>();
         services.AddScoped<TaskClaims>();
         services.AddScoped<ConsentGate>();
@@ -38,7 +39,6 @@ public static class RecordingSetup
             ? new DirectoryClipStore(sp.GetRequiredService<ClipPaths>())
             : new S3ClipStore(sp.GetRequiredService<IOptions<CrowdOptions>>()));
         services.AddSingleton<ClipVault>();
-        services.AddHostedService<SessionCheckpointer>();
         return services;
     }
 

@@ -38,6 +38,9 @@ public sealed class RecorderApp : RecordingApp, IAsyncLifetime
     {
         var client = Path.Combine(Crowd.Server.Infrastructure.Database.CrowdDatabase.RepositoryRoot(AppContext.BaseDirectory), "src", "Crowd.Server", "wwwroot", "lib", "signalr", "signalr.min.js");
         File.Exists(client).ShouldBeTrue("the SignalR browser client is copied into wwwroot by scripts/setup (npm ci, scripts/copy-browser-libs.mjs)");
+        // Expectations wait for what the page shows; on a machine shared with other builds the server's answer can take
+        // longer than Playwright's 5 s default.
+        SetDefaultExpectTimeout(20_000);
         await InitializeAsync();
         UseKestrel(0);
         StartServer();
@@ -182,7 +185,9 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         await Expect(page.GetByTestId("record")).ToBeEnabledAsync();
         await page.Keyboard.PressAsync("Space");
         await Expect(page.GetByTestId("stop")).ToBeEnabledAsync();
-        await page.WaitForTimeoutAsync(4_500);
+        // Four and a half seconds of the take analysed by the server: a condition, not a sleep, so a loaded machine only makes it slower.
+        await page.WaitForFunctionAsync("() => Number(document.getElementById('recorder').dataset.heardMs) >= 4500", null,
+            new() { Timeout = 60_000 });
         await ShotAsync(page, name + "-recording");
         var level = float.Parse((await page.GetByTestId("meter").GetAttributeAsync("data-max-level"))!, CultureInfo.InvariantCulture);
         level.ShouldBeGreaterThan(-40f, "the meter moved with the voice");

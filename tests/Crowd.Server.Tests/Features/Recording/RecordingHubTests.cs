@@ -9,14 +9,14 @@ using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
 /// <summary>
-/// The server for hub tests: a generous chunk rate, so takes can be sent faster than real time, and an analysis queue
-/// that holds a whole take, since a take sent at once on a busy machine may arrive well ahead of its analysis.
+/// The server for hub tests: a burst that holds a whole take, so takes can be sent faster than real time.
 /// </summary>
 public sealed class HubApp : RecordingApp
 {
@@ -24,9 +24,7 @@ public sealed class HubApp : RecordingApp
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("Crowd:Recording:StreamIdleSeconds", "2");
-        builder.UseSetting("Crowd:Recording:ChunksPerSecond", "150");
-        builder.UseSetting("Crowd:Recording:ChunkBurst", "150");
-        builder.UseSetting("Crowd:Recording:AnalysisQueueChunks", "600");
+        builder.UseSetting("Crowd:Recording:AudioAheadSeconds", "60");
     }
 }
 
@@ -201,6 +199,50 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
     }
 
     [Fact]
+    public async Task SkipWhileATakeIsStreamingIsRefusedAndTheTakeKeepsEveryChunk()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech, 0, 10);
+        await client.NextAsync("frame"); // the take has audio in its buffer
+
+        var skip = await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Skip"));
+        await SendAsync(stream, speech, 10);
+        await stream.CompleteAsync();
+        var verdict = await result;
+
+        skip.Message.ShouldContain("one_stream: A take is already being recorded");
+        ((double)verdict!["metrics"]!["durationSeconds"]!).ShouldBe(speech.Length / 16_000.0, 0.001);
+        ((bool)verdict["passed"]!).ShouldBeTrue();
+        var submitted = await client.InvokeAsync("Submit", takeId, null);
+        var clip = await app.WithDbAsync(db => db.Clips.AsNoTracking().SingleAsync(c => c.Id == (Guid)submitted!["clipId"]!));
+        clip.DurationMs.ShouldBe((int)Math.Round(speech.Length / 16.0));
+    }
+
+    [Fact]
+    public async Task AStreamItemThatCannotBeReadEndsTheTakeAndLeavesTheSessionFreeToRecord()
+    {
+        var (client, job, _, _) = await JoinedAsync();
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech, 0, 3);
+
+        await stream.WriteAsync(new { seq = "zero", pcm = Convert.ToBase64String(new byte[3200]), sampleRate = 16_000 });
+
+        (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("not_pcm:");
+        var again = (Guid)(await client.InvokeAsync("StartTake"))!["takeId"]!;
+        var (retry, retried) = await client.InvokeWithStreamAsync("Record", again);
+        await SendAsync(retry, speech);
+        await retry.CompleteAsync();
+        ((bool)(await retried)!["passed"]!).ShouldBeTrue("a new take records normally: the session is not stuck as already recording");
+    }
+
+    [Fact]
     public async Task DuplicatedChunksAreIgnored()
     {
         var (client, job, _, _) = await JoinedAsync();
@@ -354,6 +396,73 @@ internal sealed class HubConnector(RecordingApp app)
         var ws = app.Server.CreateWebSocketClient();
         ws.ConfigureRequest = r => r.Headers.Cookie = cookie;
         return await SignalRJsonClient.ConnectAsync(await ws.ConnectAsync(new Uri("ws://localhost/hubs/recording"), default));
+    }
+}
+
+/// <summary>The recording server with the default audio rate limit and a clock the test moves.</summary>
+public sealed class RateClockApp : RecordingApp
+{
+    public FakeTime Time { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Time));
+    }
+}
+
+public sealed class AudioRateTests(RateClockApp app) : IClassFixture<RateClockApp>
+{
+    [Fact]
+    public async Task QuarterSecondChunksEvery55MillisecondsEndTheStreamAsFasterThanRealTime()
+    {
+        var (client, job, _, _) = await RecordingHubTests.JoinedAsync(app);
+        await using var _ = client;
+        var takeId = await RecordingHubTests.PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        var sent = 0;
+        for (; sent < 40 && !result.IsCompleted; sent++)
+        {
+            await stream.WriteAsync(RecordingHubTests.Chunk(sent, new short[4_000]));
+            await FrameOfAsync(client, sent, result); // the server has this chunk before the clock moves on
+            app.Time.Advance(TimeSpan.FromMilliseconds(55));
+        }
+
+        (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("too_fast:");
+        sent.ShouldBeLessThan(10);
+    }
+
+    private static async Task FrameOfAsync(SignalRJsonClient client, int seq, Task result)
+    {
+        while (!result.IsCompleted)
+        {
+            var frame = client.NextAsync("frame");
+            if (await Task.WhenAny(frame, result) == frame && (int)(await frame)[0]!["seq"]! == seq)
+            {
+                return;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RealTimeAudioInLargeChunksIsAccepted()
+    {
+        var (client, job, _, _) = await RecordingHubTests.JoinedAsync(app);
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await RecordingHubTests.PromptAndTakeAsync(client, job.Id);
+
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        for (var seq = 0; seq * 4_000 < speech.Length; seq++)
+        {
+            await stream.WriteAsync(RecordingHubTests.Chunk(seq, speech.AsSpan(seq * 4_000, Math.Min(4_000, speech.Length - (seq * 4_000)))));
+            await FrameOfAsync(client, seq, result);
+            app.Time.Advance(TimeSpan.FromMilliseconds(250));
+        }
+        await stream.CompleteAsync();
+
+        ((bool)(await result)!["passed"]!).ShouldBeTrue();
     }
 }
 

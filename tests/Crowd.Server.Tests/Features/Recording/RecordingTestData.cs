@@ -103,6 +103,34 @@ public static class RecordingTestData
     }
 
     /// <summary>Gives a job a 100-hour budget (with the usual 10 % platform fee) and funds all of it.</summary>
+    /// <summary>A published, funded job with its prompts written straight into a database that real server processes use.</summary>
+    public static async Task<Guid> SeededJobAsync(string connectionString, int prompts, int takesPerPrompt = 1, int maxTakesPerSpeaker = 200)
+    {
+        await using var db = new CrowdDb(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
+        var now = DateTimeOffset.UtcNow;
+        var org = new Organisation { Id = Guid.CreateVersion7(), Name = "Acme Speech AI", Kind = OrganisationKind.Requester, CreatedAt = now };
+        var requester = new CrowdUser
+        {
+            Id = Guid.CreateVersion7(), UserName = TestAccounts.NewEmail("requester"), DisplayName = "Requester", DateOfBirth = new DateOnly(1980, 1, 1),
+            OrganisationId = org.Id, CreatedAt = now, SecurityStamp = Guid.NewGuid().ToString(),
+        };
+        var job = new Job
+        {
+            Id = Guid.CreateVersion7(), OrganisationId = org.Id, CreatedByUserId = requester.Id, Status = JobStatus.Published, Version = 1,
+            Title = "Read aloud", Language = "en", TakesPerPrompt = takesPerPrompt, MaxTakesPerSpeaker = maxTakesPerSpeaker, HourlyRateMinor = 3000,
+            Currency = "CNY", Region = "CN-BJ", BuyerName = "Acme Speech AI", MinSpeechRatio = 0.2, PromptCount = prompts, CreatedAt = now,
+            UpdatedAt = now, PublishedAt = now,
+        };
+        db.Organisations.Add(org);
+        db.Users.Add(requester);
+        db.Jobs.Add(job);
+        db.JobVersions.Add(new JobVersion { JobId = job.Id, Version = 1, TermsJson = "{}", TermsSha256 = Convert.ToHexStringLower(SHA256.HashData("{}"u8)), PublishedAt = now });
+        db.Prompts.AddRange(Enumerable.Range(1, prompts).Select(i => new Prompt { Id = Guid.CreateVersion7(), JobId = job.Id, Ordinal = i, Text = $"Sentence {i}." }));
+        await db.SaveChangesAsync();
+        await RecordingTestData.BudgetAndFundAsync(db, job.Id);
+        return job.Id;
+    }
+
     public static async Task BudgetAndFundAsync(CrowdDb db, Guid jobId, int targetHours = 100)
     {
         var escrow = new EscrowService(db, TimeProvider.System, NullLogger<EscrowService>.Instance);

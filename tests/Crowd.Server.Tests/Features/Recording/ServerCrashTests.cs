@@ -1,14 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using Crowd.Server.Features.Accounts;
-using Crowd.Server.Features.Jobs;
-using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
 using Xunit.Abstractions;
 
 namespace Crowd.Server.Tests.Features.Recording;
@@ -21,23 +13,29 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync();
         var dataDirectory = Path.Combine(Path.GetTempPath(), "crowd-crash-" + Guid.NewGuid().ToString("N")[..12]);
-        var jobId = await SeedJobAsync(connectionString);
-        var email = TestAccounts.NewEmail(Roles.Contributor);
+        var jobId = await RecordingTestData.SeededJobAsync(connectionString, prompts: 2);
         var speech = await TestAudio.SpeechSamplesAsync();
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Crowd"] = connectionString,
+            ["Crowd__DataDirectory"] = dataDirectory,
+            ["Crowd__Clips__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Crowd__Recording__CheckpointSeconds"] = "1",
+            ["Crowd__Recording__AudioAheadSeconds"] = "60",
+            ["Crowd__RateLimits__AuthPerMinute"] = "1000",
+            ["Crowd__Scheduler__Enabled"] = "false",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
 
         long checkpointed;
         Guid sessionId;
         Guid taskId;
-        await using (var server = await ServerProcess.StartAsync(connectionString, dataDirectory, output))
+        ClusterContributor contributor;
+        await using (var process = (await ServerProcess.StartAsync(environment)).Server)
         {
-            var http = server.Client();
-            (await http.PostAsJsonAsync("/api/accounts/signup", new SignUpRequest(email, TestAccounts.Password, "Wang Fang",
-                new DateOnly(1995, 3, 2), Roles.Contributor))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
-            (await http.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(email, TestAccounts.Password))).StatusCode.ShouldBe(HttpStatusCode.OK);
-            var consent = await Consent.ConsentTestData.ScreenAsync(http, jobId);
-            (await Consent.ConsentTestData.ConsentAsync(http, jobId, consent, "Wang Fang")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
-
-            var client = await SignalRJsonClient.ConnectAsync(server.HubUrl, server.Cookie(http));
+            var server = new RecordingNode(process, SiloPort: 0); // alone, Orleans clusters on loopback as the embedded default does
+            contributor = await ClusterContributor.SignUpAsync(server, jobId);
+            var client = await contributor.ConnectAsync(server);
             await client.InvokeAsync("Join", jobId, false);
             var view = await client.InvokeAsync("NextPrompt");
             sessionId = (Guid)view!["sessionId"]!;
@@ -53,22 +51,21 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
                 await stream.WriteAsync(RecordingHubTests.Chunk(seq, speech.AsSpan(seq % 50 * 1600, 1600)));
                 seq++;
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * seq) - paced.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero);
-                checkpointed = await ScalarAsync<long>(connectionString, $"SELECT active_ms FROM worker_sessions WHERE id = '{sessionId}'");
+                checkpointed = await TestPostgres.ScalarAsync<long>(connectionString, $"SELECT active_ms FROM worker_sessions WHERE id = '{sessionId}'");
             }
             checkpointed.ShouldBeGreaterThanOrEqualTo(2_000);
             output.WriteLine($"Killing the server after {seq} chunks; {checkpointed} ms of active time checkpointed");
-            server.Kill();
+            process.Kill();
             client.Abort();
         }
 
-        (await ScalarAsync<long>(connectionString, "SELECT count(*) FROM clips")).ShouldBe(0);
+        (await TestPostgres.ScalarAsync<long>(connectionString, "SELECT count(*) FROM clips")).ShouldBe(0);
         Directory.Exists(Path.Combine(dataDirectory, "clips")).ShouldBeFalse("no blob of the interrupted take was written");
 
-        await using (var server = await ServerProcess.StartAsync(connectionString, dataDirectory, output))
+        await using (var process = (await ServerProcess.StartAsync(environment)).Server)
         {
-            var http = server.Client();
-            (await http.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(email, TestAccounts.Password))).EnsureSuccessStatusCode();
-            await using var client = await SignalRJsonClient.ConnectAsync(server.HubUrl, server.Cookie(http));
+            var server = new RecordingNode(process, SiloPort: 0);
+            await using var client = await contributor.ConnectAsync(server);
 
             var view = await client.InvokeAsync("Join", jobId, false);
 
@@ -89,131 +86,9 @@ public sealed class ServerCrashTests(ITestOutputHelper output)
             await client.InvokeAsync("Submit", takeId, null);
         }
 
-        (await ScalarAsync<long>(connectionString, "SELECT count(*) FROM clips")).ShouldBe(1);
-        (await ScalarAsync<long>(connectionString, $"SELECT active_ms FROM worker_sessions WHERE id = '{sessionId}'")).ShouldBeGreaterThanOrEqualTo(checkpointed);
+        (await TestPostgres.ScalarAsync<long>(connectionString, "SELECT count(*) FROM clips")).ShouldBe(1);
+        (await TestPostgres.ScalarAsync<long>(connectionString, $"SELECT active_ms FROM worker_sessions WHERE id = '{sessionId}'"))
+            .ShouldBeGreaterThanOrEqualTo(checkpointed);
         Directory.Delete(dataDirectory, recursive: true);
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<Guid> SeedJobAsync(string connectionString)
-    {
-        await using var db = new CrowdDb(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
-        var now = DateTimeOffset.UtcNow;
-        var org = new Organisation { Id = Guid.CreateVersion7(), Name = "Acme Speech AI", Kind = OrganisationKind.Requester, CreatedAt = now };
-        var requester = new CrowdUser
-        {
-            Id = Guid.CreateVersion7(), UserName = TestAccounts.NewEmail("requester"), DisplayName = "Requester", DateOfBirth = new DateOnly(1980, 1, 1),
-            OrganisationId = org.Id, CreatedAt = now, SecurityStamp = Guid.NewGuid().ToString(),
-        };
-        var job = new Job
-        {
-            Id = Guid.CreateVersion7(), OrganisationId = org.Id, CreatedByUserId = requester.Id, Status = JobStatus.Published, Version = 1,
-            Title = "Read aloud", Language = "en", TakesPerPrompt = 1, HourlyRateMinor = 3000, Currency = "CNY", Region = "CN-BJ",
-            BuyerName = "Acme Speech AI", MinSpeechRatio = 0.2, PromptCount = 2, CreatedAt = now, UpdatedAt = now, PublishedAt = now,
-        };
-        db.Organisations.Add(org);
-        db.Users.Add(requester);
-        db.Jobs.Add(job);
-        db.JobVersions.Add(new JobVersion { JobId = job.Id, Version = 1, TermsJson = "{}", TermsSha256 = Convert.ToHexStringLower(SHA256.HashData("{}"u8)), PublishedAt = now });
-        db.Prompts.AddRange(Enumerable.Range(1, 2).Select(i => new Prompt { Id = Guid.CreateVersion7(), JobId = job.Id, Ordinal = i, Text = $"Sentence {i}." }));
-        await db.SaveChangesAsync();
-        await RecordingTestData.BudgetAndFundAsync(db, job.Id);
-        return job.Id;
-    }
-
-    private sealed class ServerProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly HttpClientHandler _handler = new() { UseCookies = true, CookieContainer = new CookieContainer() };
-
-        private ServerProcess(Process process, int port)
-        {
-            _process = process;
-            BaseAddress = new Uri($"http://127.0.0.1:{port}/");
-        }
-
-        public Uri BaseAddress { get; }
-
-        public Uri HubUrl => new($"ws://{BaseAddress.Authority}/hubs/recording");
-
-        public HttpClient Client() => new(_handler, disposeHandler: false) { BaseAddress = BaseAddress };
-
-        public string Cookie(HttpClient _) => _handler.CookieContainer.GetCookieHeader(BaseAddress);
-
-        public static async Task<ServerProcess> StartAsync(string connectionString, string dataDirectory, ITestOutputHelper output)
-        {
-            var root = CrowdDatabase.RepositoryRoot(AppContext.BaseDirectory);
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name; // bin/<configuration>/net10.0
-            var project = Path.Combine(root, "src", "Crowd.Server");
-            var dll = Path.Combine(project, "bin", configuration, "net10.0", "Crowd.Server.dll");
-            File.Exists(dll).ShouldBeTrue($"{dll} is built with the tests");
-            var port = FreePort();
-            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = project, RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(dll);
-            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-            start.Environment["ConnectionStrings__Crowd"] = connectionString;
-            start.Environment["Crowd__DataDirectory"] = dataDirectory;
-            start.Environment["Crowd__Recording__CheckpointSeconds"] = "1";
-            start.Environment["Crowd__Recording__ChunksPerSecond"] = "200";
-            start.Environment["Crowd__Recording__ChunkBurst"] = "200";
-            start.Environment["Crowd__Recording__AnalysisQueueChunks"] = "600";
-            start.Environment["Crowd__RateLimits__AuthPerMinute"] = "1000";
-            start.Environment["Logging__Console__FormatterName"] = "simple";
-            start.Environment["Logging__LogLevel__Default"] = "Warning";
-            var process = Process.Start(start)!;
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output.WriteLine("server: " + e.Data); } };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.WriteLine("server: " + e.Data); } };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var server = new ServerProcess(process, port);
-            using var health = new HttpClient { BaseAddress = server.BaseAddress };
-            var waited = Stopwatch.StartNew();
-            while (true)
-            {
-                process.HasExited.ShouldBeFalse("the server process exited during start-up");
-                try
-                {
-                    if ((await health.GetAsync("/health")).IsSuccessStatusCode)
-                    {
-                        return server;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                    // not listening yet
-                }
-                waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(60));
-                await Task.Delay(100);
-            }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        /// <summary>SIGKILL: no shutdown hooks, no final checkpoint.</summary>
-        public void Kill() => _process.Kill(entireProcessTree: true);
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-            _handler.Dispose();
-        }
     }
 }

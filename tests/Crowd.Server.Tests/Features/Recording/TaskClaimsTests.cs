@@ -17,11 +17,11 @@ namespace Crowd.Server.Tests.Features.Recording;
 
 public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) : IClassFixture<RecordingApp>
 {
-    private async Task<T> WithClaimsAsync<T>(Func<TaskClaims, Task<T>> work, TimeProvider? clock = null, int cap = 200)
+    private async Task<T> WithClaimsAsync<T>(Func<TaskClaims, Task<T>> work, TimeProvider? clock = null)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
-        var options = Options.Create(new CrowdOptions { Recording = new RecordingOptions { MaxTakesPerSpeaker = cap } });
+        var options = Options.Create(new CrowdOptions());
         return await work(new TaskClaims(db, clock ?? TimeProvider.System, options));
     }
 
@@ -49,7 +49,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
         const int prompts = 12;
         const int takesPerPrompt = 3;
         const int cap = 2;
-        var job = await RecordingTestData.PublishedJobAsync(app, prompts, takesPerPrompt);
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts, takesPerPrompt, adjust: j => j.MaxTakesPerSpeaker = cap);
         var speakers = new List<(Guid User, Guid Session)>();
         for (var i = 0; i < sessions; i++)
         {
@@ -70,7 +70,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
             var skipped = new List<Guid>();
             for (var round = 0; round < 200; round++)
             {
-                var result = await WithClaimsAsync(c => c.ClaimNextAsync(s.Session, job.Id, s.User, skipped, default), cap: cap);
+                var result = await WithClaimsAsync(c => c.ClaimNextAsync(s.Session, job.Id, s.User, skipped, default));
                 Interlocked.Increment(ref claimCount);
                 if (result.Outcome == ClaimOutcome.AllClaimed)
                 {
@@ -95,7 +95,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
                 }
                 else
                 {
-                    await WithClaimsAsync(c => c.AcceptAsync(FakeClip(job, s.Session, s.User, claim), 1_000, default), cap: cap);
+                    await WithClaimsAsync(c => c.AcceptAsync(FakeClip(job, s.Session, s.User, claim), 1_000, default));
                 }
             }
             return ClaimOutcome.AllClaimed;
@@ -158,18 +158,18 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
     [Fact]
     public async Task ASpeakerAtTheCapGetsNoMorePrompts()
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 5);
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 5, adjust: j => j.MaxTakesPerSpeaker = 2);
         var user = await RecordingTestData.ContributorAsync(app);
         var session = await RecordingTestData.OpenSessionRowAsync(app, job, user.Id);
         await WithClaimsAsync(async c => { await c.EnsureTasksAsync(job.Id, default); return 0; });
 
         for (var i = 0; i < 2; i++)
         {
-            var claim = (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default), cap: 2)).Task!;
-            (await WithClaimsAsync(c => c.AcceptAsync(FakeClip(job, session, user.Id, claim), 1_000, default), cap: 2)).ShouldBe(AcceptOutcome.Accepted);
+            var claim = (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default))).Task!;
+            (await WithClaimsAsync(c => c.AcceptAsync(FakeClip(job, session, user.Id, claim), 1_000, default))).ShouldBe(AcceptOutcome.Accepted);
         }
 
-        (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default), cap: 2)).Outcome.ShouldBe(ClaimOutcome.SpeakerCapReached);
+        (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, user.Id, [], default))).Outcome.ShouldBe(ClaimOutcome.SpeakerCapReached);
     }
 
     [Fact]

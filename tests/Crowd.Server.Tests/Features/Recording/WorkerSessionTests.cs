@@ -1,134 +1,194 @@
-using Crowd.Server.Tests.Infrastructure;
+using Crowd.Server.Features.Earnings;
+using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
-using Crowd.Server.Infrastructure;
-using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
-public sealed class WorkerSessionTests(RecordingApp app) : IClassFixture<RecordingApp>
+/// <summary>The recording server on a clock the test moves, so paid time can be checked to the millisecond.</summary>
+public sealed class SessionClockApp : RecordingApp
 {
-    private readonly FakeTime _clock = new(DateTimeOffset.UtcNow);
-    private readonly SessionRegistry _registry = new();
+    public FakeTime Time { get; } = new(DateTimeOffset.UtcNow);
 
-    private async Task<T> WithSessionsAsync<T>(Func<WorkerSessions, CrowdDb, Task<T>> work)
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
-        var options = Options.Create(new CrowdOptions());
-        return await work(new WorkerSessions(db, _registry, new TaskClaims(db, _clock, options), _clock, options,
-            scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>()), db);
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Crowd:Recording:AudioAheadSeconds", "60");
+        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Time));
     }
+}
 
-    private async Task<(LiveSession Live, TestJob Job, Guid User)> OpenAsync()
+public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<SessionClockApp>
+{
+    private readonly SilentObserver _observer = new();
+
+    private FakeTime Clock => app.Time;
+
+    private IWorkerSessionGrain Grain(Guid sessionId) => app.Services.GetRequiredService<IGrainFactory>().GetGrain<IWorkerSessionGrain>(sessionId);
+
+    /// <summary>A session held by a (pretend) connection, as the hub's Join leaves it.</summary>
+    private async Task<(IWorkerSessionGrain Grain, Guid SessionId, TestJob Job, Guid User)> JoinedAsync(string connection = "connection-1")
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2);
         var user = await RecordingTestData.ContributorAsync(app, job);
-        var live = await WithSessionsAsync(async (s, db) => await s.OpenAsync(await db.Jobs.SingleAsync(j => j.Id == job.Id), user.Id, default));
-        return (live, job, user.Id);
+        var sessionId = await RecordingTestData.OpenSessionRowAsync(app, job, user.Id);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<TaskClaims>().EnsureTasksAsync(job.Id, default);
+        }
+        var grain = Grain(sessionId);
+        await grain.Join(connection, app.Services.GetRequiredService<IGrainFactory>().CreateObjectReference<ISessionObserver>(_observer), false);
+        return (grain, sessionId, job, user.Id);
     }
 
     private Task<WorkerSession> RowAsync(Guid id) => app.WithDbAsync(db => db.WorkerSessions.AsNoTracking().SingleAsync(s => s.Id == id));
 
-    [Fact]
-    public async Task ACheckpointWritesTheActiveTimeSoFar()
+    private Task<Crowd.Server.Infrastructure.Money.Money> PayableAsync(Guid user) =>
+        app.WithDbAsync(db => LedgerQueries.BalanceAsync(db, AccountRef.Payable(user, "CNY")));
+
+    private static async Task UntilAsync(Func<Task<bool>> condition)
     {
-        var (live, _, _) = await OpenAsync();
+        for (var i = 0; i < 200 && !await condition(); i++)
+        {
+            await Task.Yield();
+            await Task.Delay(25); // polling for the server to notice a closed socket; the clock under test does not move
+        }
+        (await condition()).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task ACheckpointWritesTheActiveTimeSoFarAndPaysForIt()
+    {
+        var (grain, sessionId, _, user) = await JoinedAsync();
         for (var i = 0; i < 10; i++)
         {
-            _clock.Advance(TimeSpan.FromSeconds(1));
-            live.Clock.Touch(_clock.GetUtcNow());
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            await grain.Ping("connection-1", "mic_check");
         }
 
-        await WithSessionsAsync((s, _) => s.CheckpointAsync(default));
+        (await grain.Checkpoint()).ShouldBe(10_000);
 
-        var row = await RowAsync(live.Id);
+        var row = await RowAsync(sessionId);
         row.ActiveMs.ShouldBe(10_000);
-        row.LastCheckpointAt.ShouldBe(_clock.GetUtcNow(), TimeSpan.FromMilliseconds(1));
+        row.LastCheckpointAt.ShouldBe(Clock.GetUtcNow(), TimeSpan.FromMilliseconds(1));
+        (await PayableAsync(user)).Minor.ShouldBe(PayCalculator.PayForActiveTime(10_000, 3000));
     }
 
     [Fact]
     public async Task AnIdleContributorIsPaidUpToTheCutoffAndNoMore()
     {
-        var (live, _, _) = await OpenAsync();
-        _clock.Advance(TimeSpan.FromSeconds(5));
-        live.Clock.Touch(_clock.GetUtcNow());
+        var (grain, sessionId, _, _) = await JoinedAsync();
+        Clock.Advance(TimeSpan.FromSeconds(5));
+        await grain.Ping("connection-1", "listen_back");
 
-        _clock.Advance(TimeSpan.FromMinutes(30));
-        await WithSessionsAsync((s, _) => s.CheckpointAsync(default));
+        Clock.Advance(TimeSpan.FromMinutes(30));
+        await grain.Checkpoint();
 
-        (await RowAsync(live.Id)).ActiveMs.ShouldBe(5_000 + 120_000);
+        (await RowAsync(sessionId)).ActiveMs.ShouldBe(5_000 + 120_000);
     }
 
     [Fact]
-    public async Task ReopeningAfterTheNodeForgotTheSessionResumesItWithTheCheckpointedTime()
+    public async Task OpeningTheRecorderForTwoSecondsAndLeavingPaysTwoSeconds()
     {
-        var (live, job, user) = await OpenAsync();
-        _clock.Advance(TimeSpan.FromSeconds(42));
-        live.Clock.Touch(_clock.GetUtcNow());
-        await WithSessionsAsync((s, _) => s.CheckpointAsync(default));
-        _registry.Remove(live); // what a crash does to the live half
+        var (client, job, user, _) = await RecordingHubTests.JoinedAsync(app);
+        var view = await client.InvokeAsync("Join", job.Id, false);
+        var sessionId = (Guid)view!["sessionId"]!;
+        Clock.Advance(TimeSpan.FromSeconds(2));
 
-        var resumed = await WithSessionsAsync(async (s, db) => await s.OpenAsync(await db.Jobs.SingleAsync(j => j.Id == job.Id), user, default));
+        await client.DisposeAsync(); // the contributor goes to another page
+        await UntilAsync(async () => !await Grain(sessionId).Held());
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await Grain(sessionId).Checkpoint();
 
-        resumed.Id.ShouldBe(live.Id);
-        resumed.Clock.Settle(_clock.GetUtcNow()).ShouldBe(42_000);
+        (await RowAsync(sessionId)).ActiveMs.ShouldBe(2_000);
+        (await PayableAsync(user)).Minor.ShouldBe(PayCalculator.PayForActiveTime(2_000, 3000));
     }
 
     [Fact]
-    public async Task ClaimsOfWorkingContributorsAreRenewedAndIdleOnesAreLetGo()
+    public async Task ASessionNobodyComesBackToEndsAndTheNextVisitEarnsFromZero()
     {
-        var (live, job, user) = await OpenAsync();
-        var claim = await WithSessionsAsync(async (_, db) =>
-            (await new TaskClaims(db, _clock, Options.Create(new CrowdOptions())).ClaimNextAsync(live.Id, job.Id, user, [], default)).Task!);
+        var (client, job, _, cookie) = await RecordingHubTests.JoinedAsync(app);
+        var first = (Guid)(await client.InvokeAsync("Join", job.Id, false))!["sessionId"]!;
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        ((long)(await client.InvokeAsync("Ping", "review"))!["activeMs"]!).ShouldBe(120_000);
+        await client.DisposeAsync();
+        await UntilAsync(async () => !await Grain(first).Held());
 
-        _clock.Advance(TimeSpan.FromMinutes(1));
-        live.Clock.Touch(_clock.GetUtcNow());
-        await WithSessionsAsync((s, _) => s.CheckpointAsync(default));
-        var renewed = await app.WithDbAsync(db => db.RecordingTasks.SingleAsync(t => t.Id == claim.TaskId));
-        renewed.ClaimExpiresAt!.Value.ShouldBe(_clock.GetUtcNow().AddMinutes(10), TimeSpan.FromMilliseconds(1));
+        Clock.Advance(TimeSpan.FromMinutes(3));
+        await Grain(first).Checkpoint();
+        await using var back = await new HubConnector(app).ConnectAsync(cookie);
+        var view = await back.InvokeAsync("Join", job.Id, false);
 
-        _clock.Advance(TimeSpan.FromMinutes(5)); // no connection, no activity
-        await WithSessionsAsync((s, _) => s.CheckpointAsync(default));
-
-        _registry.TryGet(live.Id, out _).ShouldBeFalse();
-        (await RowAsync(live.Id)).ActiveMs.ShouldBe(60_000 + 120_000);
+        (await RowAsync(first)).State.ShouldBe(WorkerSessionState.Closed);
+        ((Guid)view!["sessionId"]!).ShouldNotBe(first);
+        ((long)view["activeMs"]!).ShouldBe(0);
+        ((long)view["earned"]!["minor"]!).ShouldBe(0, "earned this session is this session's, not the job's lifetime total");
     }
 
     [Fact]
-    public async Task ASessionTakenOverByAnotherNodeIsLetGoHereAndRefusedThereUntilItsLeaseLapses()
+    public async Task ClaimsOfWorkingContributorsAreRenewedAtEachCheckpoint()
     {
-        var (live, _, _) = await OpenAsync();
-        await app.WithDbAsync(db => db.WorkerSessions.Where(s => s.Id == live.Id)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.NodeId, "other-node").SetProperty(x => x.ConnectionId, "their-connection")
-                .SetProperty(x => x.LastCheckpointAt, _clock.GetUtcNow())));
+        var (grain, _, _, _) = await JoinedAsync();
+        var claimed = await grain.NextPrompt("connection-1", skip: false);
+        claimed.Status.ShouldBe("prompt");
 
-        (await WithSessionsAsync((s, _) => s.HeldElsewhereAsync(live.Id, default))).ShouldBeTrue();
-        await WithSessionsAsync((s, _) => s.CheckpointAsync(default));
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await grain.Ping("connection-1", "mic_check");
+        await grain.Checkpoint();
 
-        _registry.TryGet(live.Id, out _).ShouldBeFalse("the other node has it now");
-        live.Closed.ShouldBeTrue();
-        _clock.Advance(TimeSpan.FromSeconds(31)); // that node stopped checkpointing: it crashed
-        (await WithSessionsAsync((s, _) => s.HeldElsewhereAsync(live.Id, default))).ShouldBeFalse();
+        var renewed = await app.WithDbAsync(db => db.RecordingTasks.SingleAsync(t => t.Id == claimed.Prompt!.TaskId));
+        renewed.ClaimExpiresAt!.Value.ShouldBe(Clock.GetUtcNow().AddMinutes(10), TimeSpan.FromMilliseconds(1));
     }
 
     [Fact]
     public async Task ClosingASessionKeepsItsTimeAndGivesItsPromptBack()
     {
-        var (live, job, user) = await OpenAsync();
-        await WithSessionsAsync(async (_, db) =>
-            (await new TaskClaims(db, _clock, Options.Create(new CrowdOptions())).ClaimNextAsync(live.Id, job.Id, user, [], default)).Task!);
-        _clock.Advance(TimeSpan.FromSeconds(7));
-        live.Clock.Touch(_clock.GetUtcNow());
+        var (grain, sessionId, _, _) = await JoinedAsync();
+        await grain.NextPrompt("connection-1", skip: false);
+        Clock.Advance(TimeSpan.FromSeconds(7));
+        await grain.Ping("connection-1", "review");
 
-        await WithSessionsAsync(async (s, _) => { await s.CloseAsync(live.Id, default); return 0; });
+        await grain.Leave("connection-1");
 
-        var row = await RowAsync(live.Id);
+        var row = await RowAsync(sessionId);
         row.State.ShouldBe(WorkerSessionState.Closed);
         row.ActiveMs.ShouldBe(7_000);
-        (await app.WithDbAsync(db => db.RecordingTasks.CountAsync(t => t.ClaimedBySessionId == live.Id))).ShouldBe(0);
+        (await app.WithDbAsync(db => db.RecordingTasks.CountAsync(t => t.ClaimedBySessionId == sessionId))).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task TheEarnedFigureOfTheSessionEqualsTheLedgersAccrualAfterSubmit()
+    {
+        var (client, job, user, _) = await RecordingHubTests.JoinedAsync(app);
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await RecordingHubTests.PromptAndTakeAsync(client, job.Id);
+        Clock.Advance(TimeSpan.FromMilliseconds(4_321)); // an odd time, so that rounding shows
+        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        for (var seq = 0; seq * 1600 < speech.Length; seq++)
+        {
+            await stream.WriteAsync(RecordingHubTests.Chunk(seq, speech.AsSpan(seq * 1600, Math.Min(1600, speech.Length - (seq * 1600)))));
+        }
+        await stream.CompleteAsync();
+        ((bool)(await result)!["passed"]!).ShouldBeTrue();
+
+        var submitted = await client.InvokeAsync("Submit", takeId, null);
+
+        var session = (Guid)submitted!["session"]!["sessionId"]!;
+        var accrual = await app.WithDbAsync(db => db.Set<EarningsAccrualRow>().AsNoTracking().SingleAsync(a => a.SessionId == session));
+        ((long)submitted["session"]!["earned"]!["minor"]!).ShouldBe(accrual.AccruedMinor);
+        ((long)submitted["session"]!["activeMs"]!).ShouldBe(accrual.ActiveMsTotal);
+        accrual.AccruedMinor.ShouldBe(PayCalculator.PayForActiveTime(4_321, 3000));
+        (await PayableAsync(user)).Minor.ShouldBe(accrual.AccruedMinor);
+    }
+
+    private sealed class SilentObserver : ISessionObserver
+    {
+        public Task Moved(string reason) => Task.CompletedTask;
     }
 }

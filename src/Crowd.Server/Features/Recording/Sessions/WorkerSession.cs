@@ -8,7 +8,7 @@ public enum WorkerSessionState
 
 /// <summary>
 /// The durable half of a contributor's working session on a job: what a crashed node leaves behind for the next one.
-/// The live half (analyzer, take buffer, clock) is <see cref="LiveSession"/> on the node holding the connection.
+/// The live half (analyzer, take buffer, clock, connection) is the session's <see cref="WorkerSessionGrain"/>.
 /// </summary>
 public sealed class WorkerSession
 {
@@ -27,7 +27,7 @@ public sealed class WorkerSession
     public Guid? CurrentTaskId { get; set; }
     public Guid? CurrentTakeId { get; set; }
     public int LastChunkSeq { get; set; } = -1;
-    public string? ConnectionId { get; set; }
+    /// <summary>The silo that last activated the session's grain (for operators; Orleans finds the grain by itself).</summary>
     public string? NodeId { get; set; }
     public uint RowVersion { get; set; }
 }

@@ -2,13 +2,18 @@ using Crowd.Server.Infrastructure.Money;
 
 namespace Crowd.Server.Features.Recording.Streaming;
 
-/// <summary>~100 ms of 16 kHz mono audio from the browser. <paramref name="Pcm"/> is base64 of PCM16 little-endian samples.</summary>
-public sealed record AudioChunk(int Seq, string Pcm, int SampleRate);
+/// <summary>
+/// ~100 ms of 16 kHz mono audio from the browser: <paramref name="Pcm"/> is PCM16 little-endian, raw bytes over
+/// MessagePack (base64 in a string over the JSON protocol).
+/// </summary>
+public sealed record AudioChunk(int Seq, byte[]? Pcm, int SampleRate);
 
 /// <summary>Live quality of the last 100 ms, sent back for the chunk (<paramref name="Seq"/>) that completed it.</summary>
+[GenerateSerializer, Immutable]
 public sealed record QualityFrame(Guid TakeId, int Seq, int Index, float RmsDbfs, float PeakDbfs, int ClippedSamples, bool Speech,
     float NoiseFloorDbfs, string[] Hints);
 
+[GenerateSerializer, Immutable]
 public sealed record PromptView(Guid TaskId, int Ordinal, string Text);
 
 /// <summary>Where the contributor stands: the prompt in hand (if any), progress, time worked and money earned in this session.</summary>
@@ -26,16 +31,19 @@ public sealed record SessionView(
     Guid? ResumableTakeId,
     int NextSeq);
 
+[GenerateSerializer, Immutable]
 public sealed record TakeStarted(Guid TakeId, int SampleRate, int ChunkMs);
 
 public sealed record VerdictReasonView(string Code, string Hint);
 
+[GenerateSerializer, Immutable]
 public sealed record TakeMetrics(double DurationSeconds, double RmsDbfs, double PeakDbfs, double SpeechLevelDbfs, double NoiseFloorDbfs,
     double SnrDb, double SpeechRatio, double ClippedRatio, double LeadingSilenceSeconds, double TrailingSilenceSeconds);
 
 public sealed record TakeResult(Guid TakeId, bool Passed, VerdictReasonView[] Reasons, TakeMetrics Metrics);
 
 /// <summary>What the browser actually applied to the microphone track (getSettings()), kept with each clip.</summary>
+[GenerateSerializer, Immutable]
 public sealed record BrowserSettings(
     bool? EchoCancellation,
     bool? NoiseSuppression,

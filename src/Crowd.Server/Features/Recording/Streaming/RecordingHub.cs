@@ -1,52 +1,36 @@
-using System.Buffers;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text.Json;
-using System.Threading.Channels;
-using Crowd.Audio.Analysis;
-using Crowd.Audio.Quality;
-using Crowd.Audio.Wav;
 using Crowd.Server.Features.Accounts;
-using Crowd.Server.Features.Recording;
-using Crowd.Server.Features.Recording.Clips;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
-using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Infrastructure;
-using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace Crowd.Server.Features.Recording.Streaming;
 
 /// <summary>
-/// The recorder's connection. It only moves data: audio chunks are checked and queued here, analysed by a separate
-/// loop per take (so a slow step never stalls the connection), and quality frames go back as "frame" messages.
+/// The recorder's connection. It authenticates, checks consent and forwards every call to the contributor's session
+/// grain, wherever that lives; audio chunks go to the grain one by one and their quality frames come back as the
+/// call's result. Errors reach the browser as "code: translated text".
 /// </summary>
 [Authorize(Policy = Roles.Contributor)]
 public sealed class RecordingHub(
-    SessionRegistry registry,
+    IGrainFactory grains,
     WorkerSessions sessions,
-    TaskClaims claims,
     ConsentGate gate,
-    ClipVault vault,
-    CrowdDb db,
+    IHubContext<RecordingHub> hub,
     TimeProvider clock,
     IOptions<CrowdOptions> options,
-    IStringLocalizer<RecordingText> text,
-    ILogger<RecordingHub> logger) : Hub
+    IStringLocalizer<RecordingText> text) : Hub
 {
     public const string Path = "/hubs/recording";
     private const string SessionKey = "session";
     private const string CultureKey = "culture";
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
-
-    private RecordingOptions Options => options.Value.Recording;
 
     public override Task OnConnectedAsync()
     {
@@ -57,20 +41,16 @@ public sealed class RecordingHub(
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (Context.Items.TryGetValue(SessionKey, out var id) && registry.TryGet((Guid)id!, out var live))
+        if (Context.Items.TryGetValue(SessionKey, out var value) && value is SessionLink link)
         {
-            var wasHolder = false;
-            lock (live.Gate)
+            grains.DeleteObjectReference<ISessionObserver>(link.Reference);
+            try
             {
-                if (live.ConnectionId == Context.ConnectionId)
-                {
-                    live.ConnectionId = null; // the take stays resumable until the session goes idle
-                    wasHolder = true;
-                }
+                await link.Grain.Detach(Context.ConnectionId);
             }
-            if (wasHolder)
+            catch (Exception e) when (IsNodeLoss(e))
             {
-                await sessions.DetachAsync(live.Id, Context.ConnectionId, CancellationToken.None);
+                // the grain's node is gone; so is what it would have detached
             }
         }
     }
@@ -89,480 +69,208 @@ public sealed class RecordingHub(
         {
             throw await NeedsConsentAsync(jobId);
         }
-        var live = await sessions.OpenAsync(job!, userId, Context.ConnectionAborted);
-        if (!takeOver && await sessions.HeldElsewhereAsync(live.Id, Context.ConnectionAborted))
-        {
-            throw Error(RecordingErrors.OpenElsewhere);
-        }
-        lock (live.Gate)
-        {
-            if (live.ConnectionId is { } other && other != Context.ConnectionId)
-            {
-                if (!takeOver)
-                {
-                    throw Error(RecordingErrors.OpenElsewhere);
-                }
-                live.StreamCancel?.Cancel();
-                _ = Clients.Client(other).SendAsync("moved", text[RecordingErrors.SessionMoved].Value);
-            }
-            live.ConnectionId = Context.ConnectionId;
-            live.Clock.Touch(clock.GetUtcNow());
-        }
-        Context.Items[SessionKey] = live.Id;
-        await sessions.AttachAsync(live, Context.ConnectionId, Context.ConnectionAborted);
-        return await ViewAsync(live, "joined");
+        var sessionId = await sessions.OpenAsync(job!, userId, Context.ConnectionAborted);
+        var link = LinkTo(sessionId, job!.Id, job.Version);
+        return View(await CallAsync(() => link.Grain.Join(Context.ConnectionId, link.Reference, takeOver)));
     }
 
     /// <summary>Claims the next prompt that still needs takes (giving back the one in hand, if any).</summary>
     public async Task<SessionView> NextPrompt()
     {
-        var live = Current();
-        return await ClaimAsync(live);
+        var link = await CurrentWithTermsAsync();
+        return View(await CallAsync(() => link.Grain.NextPrompt(Context.ConnectionId, skip: false)));
     }
 
     /// <summary>Skips the prompt in hand for the rest of this session and claims another.</summary>
     public async Task<SessionView> Skip()
     {
-        var live = Current();
-        lock (live.Gate)
-        {
-            if (live.Prompt is { } held)
-            {
-                live.Skipped.Add(held.Claim.PromptId);
-            }
-            live.DiscardTake();
-            live.Clock.Touch(clock.GetUtcNow());
-        }
-        return await ClaimAsync(live);
-    }
-
-    private async Task<SessionView> ClaimAsync(LiveSession live)
-    {
-        await EnsureTermsUnchangedAsync(live);
-        Guid[] skipped;
-        lock (live.Gate)
-        {
-            EnsureNotStreaming(live);
-            live.DiscardTake();
-            live.Prompt = null;
-            skipped = live.Skipped.ToArray();
-        }
-        var result = await claims.ClaimNextAsync(live.Id, live.JobId, live.ContributorId, skipped, Context.ConnectionAborted);
-        if (result.Task is { } claim)
-        {
-            var promptText = await db.Prompts.Where(p => p.Id == claim.PromptId).Select(p => p.Text).SingleAsync(Context.ConnectionAborted);
-            lock (live.Gate)
-            {
-                live.Prompt = new HeldPrompt(claim, promptText);
-            }
-            await db.WorkerSessions.Where(s => s.Id == live.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.CurrentTaskId, claim.TaskId), Context.ConnectionAborted);
-        }
-        var (status, message) = result.Outcome switch
-        {
-            ClaimOutcome.Claimed => ("prompt", null),
-            ClaimOutcome.JobClosed => ("job_closed", "This job is closed; no more prompts will be given out."),
-            ClaimOutcome.JobNotOpen => ("job_not_open", RecordingErrors.JobNotOpen),
-            ClaimOutcome.JobComplete => ("job_complete", "Every prompt of this job has all the takes it needs. Thank you!"),
-            ClaimOutcome.SpeakerCapReached => ("speaker_cap", RecordingErrors.SpeakerCap),
-            ClaimOutcome.NothingLeftForYou => ("nothing_left", "You have recorded or skipped every prompt that still needs takes."),
-            _ => ("all_claimed", "Every remaining prompt is being recorded by someone else right now. Try again in a few minutes."),
-        };
-        return await ViewAsync(live, status, message);
+        var link = await CurrentWithTermsAsync();
+        return View(await CallAsync(() => link.Grain.NextPrompt(Context.ConnectionId, skip: true)));
     }
 
     /// <summary>Starts a new take of the prompt in hand (discarding any previous one: a re-record) and renews the claim.</summary>
     public async Task<TakeStarted> StartTake()
     {
-        var live = Current();
-        await EnsureTermsUnchangedAsync(live);
-        Guid takeId;
-        lock (live.Gate)
-        {
-            EnsureNotStreaming(live);
-            if (live.Prompt is null)
-            {
-                throw Error(RecordingErrors.NoPrompt);
-            }
-            takeId = live.StartTake();
-            live.Clock.Touch(clock.GetUtcNow());
-        }
-        await claims.RenewAsync([live.Id], Context.ConnectionAborted);
-        return new TakeStarted(takeId, LiveSession.SampleRate, 100);
+        var link = await CurrentWithTermsAsync();
+        return await CallAsync(() => link.Grain.StartTake(Context.ConnectionId));
     }
 
     /// <summary>
     /// Receives one take's audio. Completing the stream stops the take and answers with the verdict. A dropped
     /// connection leaves the take open: the client resumes it by calling Record again with the chunks from the
-    /// session's NextSeq on. Any bad chunk ends the take with an error and keeps nothing of it.
+    /// session's NextSeq on. Any bad chunk, or an item that cannot be read at all, ends the take and keeps nothing.
     /// </summary>
     public async Task<TakeResult?> Record(Guid takeId, IAsyncEnumerable<AudioChunk> chunks)
     {
         ArgumentNullException.ThrowIfNull(chunks);
-        var live = Current();
+        var link = Current();
+        var connectionId = Context.ConnectionId;
         var aborted = Context.ConnectionAborted;
-        CancellationTokenSource streamCancel;
-        lock (live.Gate)
-        {
-            if (live.Streaming)
-            {
-                throw Error(RecordingErrors.OneStream);
-            }
-            if (live.TakeId != takeId || live.TakeState != TakeState.Recording)
-            {
-                throw Error(RecordingErrors.UnknownTake);
-            }
-            live.Streaming = true;
-            streamCancel = live.StreamCancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        }
+        await CallAsync(() => link.Grain.BeginStream(connectionId, takeId));
 
-        var options = Options;
-        var queue = Channel.CreateBounded<PendingChunk>(new BoundedChannelOptions(options.AnalysisQueueChunks)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        var caller = Clients.Caller;
-        var analysis = Task.Run(() => AnalyseAsync(live, takeId, queue.Reader, caller));
-        var limiter = new ChunkRateLimiter(options.ChunksPerSecond, options.ChunkBurst, clock.GetTimestamp(), clock);
-        var maxSamples = (long)options.MaxTakeSeconds * LiveSession.SampleRate;
-        var queuedSamples = (long)live.Audio.Length;
-        var idleAfter = TimeSpan.FromSeconds(options.StreamIdleSeconds);
+        var idleSeconds = options.Value.Recording.StreamIdleSeconds;
+        var idleAfter = TimeSpan.FromSeconds(idleSeconds);
+        using var moved = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         using var idle = new CancellationTokenSource(idleAfter, clock);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(streamCancel.Token, idle.Token);
-        HubException? failure = null;
-        var connectionGone = false;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(moved.Token, idle.Token);
+        link.Observer.Stream = moved;
+        var caller = Clients.Caller;
+        var end = StreamEnd.Failed;
+        (string Error, string[] Arguments)? failure = null;
         try
         {
             await foreach (var chunk in chunks.WithCancellation(stop.Token))
             {
-                idle.CancelAfter(idleAfter);
-                failure = Accept(live, chunk, limiter, queue.Writer, ref queuedSamples, maxSamples);
-                if (failure is not null)
+                // Only the client's silence counts as idle, not the time this node takes over the chunk.
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                ChunkOutcome outcome;
+                try
                 {
+                    outcome = await link.Grain.Append(connectionId, takeId, chunk.Seq, chunk.Pcm, chunk.SampleRate);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failure = (IsNodeLoss(e) ? RecordingErrors.SessionInterrupted : RecordingErrors.ServerBehind, []);
                     break;
                 }
+                if (outcome.Error is { } error)
+                {
+                    failure = (error, outcome.Arguments ?? []);
+                    break;
+                }
+                foreach (var frame in outcome.Frames)
+                {
+                    await caller.SendAsync("frame", frame, CancellationToken.None);
+                }
+                idle.CancelAfter(idleAfter);
             }
+            end = failure is null ? StreamEnd.Completed : StreamEnd.Failed;
         }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested && !streamCancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && !moved.IsCancellationRequested)
         {
-            failure = Error(RecordingErrors.StreamIdle, options.StreamIdleSeconds);
+            failure = (RecordingErrors.StreamIdle, [idleSeconds.ToString(CultureInfo.InvariantCulture)]);
         }
         catch (Exception) when (aborted.IsCancellationRequested)
         {
-            connectionGone = true;
+            end = StreamEnd.ConnectionLost;
         }
-        catch (OperationCanceledException) when (streamCancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (moved.IsCancellationRequested)
         {
-            failure = Error(RecordingErrors.SessionMoved);
+            failure = (RecordingErrors.SessionMoved, []);
         }
-        queue.Writer.TryComplete();
-        var behind = await analysis;
-        failure ??= behind ? Error(RecordingErrors.ServerBehind) : null;
-
-        lock (live.Gate)
+        catch (Exception)
         {
-            live.Streaming = false;
-            live.StreamCancel = null;
-            streamCancel.Dispose();
-            if (failure is not null)
-            {
-                if (live.TakeId == takeId)
-                {
-                    live.DiscardTake();
-                }
-                throw failure;
-            }
-            if (connectionGone || live.TakeId != takeId)
-            {
-                return null; // nobody to answer; the take waits for the contributor to come back
-            }
-            var report = live.Analyzer.Complete();
-            var verdict = QualityGate.Judge(report, live.Job.Thresholds);
-            live.Finish(report, verdict);
-            live.Clock.Touch(clock.GetUtcNow());
-            return new TakeResult(takeId, verdict.Passed,
-                verdict.Reasons.Select(r => new VerdictReasonView(r.Code, text[r.Hint].Value)).ToArray(), Metrics(report));
-        }
-    }
-
-    private HubException? Accept(LiveSession live, AudioChunk? chunk, ChunkRateLimiter limiter, ChannelWriter<PendingChunk> queue,
-        ref long queuedSamples, long maxSamples)
-    {
-        var options = Options;
-        if (chunk?.Pcm is null)
-        {
-            return Error(RecordingErrors.NotPcm);
-        }
-        if (!limiter.TryTake())
-        {
-            return Error(RecordingErrors.TooFast);
-        }
-        if (chunk.SampleRate != LiveSession.SampleRate)
-        {
-            return Error(RecordingErrors.WrongRate, chunk.SampleRate);
-        }
-        if (chunk.Seq < live.ExpectedSeq)
-        {
-            return null; // a chunk re-sent after a reconnect: already have it
-        }
-        if (chunk.Seq > live.ExpectedSeq)
-        {
-            return Error(RecordingErrors.MissingChunk, live.ExpectedSeq, chunk.Seq);
-        }
-        var maxBytes = options.MaxChunkSamples * 2;
-        if (chunk.Pcm.Length > ((maxBytes + 2) / 3 * 4))
-        {
-            return Error(RecordingErrors.TooBig, options.MaxChunkSamples);
-        }
-        var bytes = ArrayPool<byte>.Shared.Rent(maxBytes + 3);
-        try
-        {
-            if (!Convert.TryFromBase64String(chunk.Pcm, bytes, out var length) || length == 0 || length % 2 != 0)
-            {
-                return Error(RecordingErrors.NotPcm);
-            }
-            var count = length / 2;
-            if (queuedSamples + count > maxSamples)
-            {
-                return Error(RecordingErrors.TakeTooLong, options.MaxTakeSeconds);
-            }
-            var samples = ArrayPool<short>.Shared.Rent(count);
-            MemoryMarshal.Cast<byte, short>(bytes.AsSpan(0, length)).CopyTo(samples);
-            if (!BitConverter.IsLittleEndian)
-            {
-                System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(samples.AsSpan(0, count), samples.AsSpan(0, count));
-            }
-            if (!queue.TryWrite(new PendingChunk(chunk.Seq, samples, count)))
-            {
-                ArrayPool<short>.Shared.Return(samples);
-                return Error(RecordingErrors.ServerBehind);
-            }
-            queuedSamples += count;
+            // A stream item that could not be bound (e.g. "seq": "zero"): the take ends here, so the session is free again.
+            failure = (RecordingErrors.NotPcm, []);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(bytes);
+            link.Observer.Stream = null;
         }
-        lock (live.Gate)
-        {
-            live.ExpectedSeq = chunk.Seq + 1;
-            live.Clock.Touch(clock.GetUtcNow());
-        }
-        return null;
-    }
 
-    /// <summary>The take's analysis loop, off the receive loop. Returns true when frames could not be delivered in time.</summary>
-    private async Task<bool> AnalyseAsync(LiveSession live, Guid takeId, ChannelReader<PendingChunk> queue, IClientProxy caller)
-    {
-        var frames = new LiveFrame[8];
-        var failed = false;
-        await foreach (var chunk in queue.ReadAllAsync())
+        var verdict = await CallAsync(() => link.Grain.EndStream(connectionId, takeId, end));
+        if (failure is { } f)
         {
-            try
-            {
-                if (failed)
-                {
-                    continue;
-                }
-                live.Audio.Append(chunk.Samples.AsSpan(0, chunk.Count));
-                for (var offset = 0; offset < chunk.Count;)
-                {
-                    // At most a few frames per slice, so the frame buffer always has room.
-                    var length = Math.Min(chunk.Count - offset, LiveSession.SampleRate / 2);
-                    var written = live.Analyzer.Append(chunk.Samples.AsSpan(offset, length), frames);
-                    offset += length;
-                    for (var i = 0; i < written; i++)
-                    {
-                        var f = frames[i];
-                        var hints = live.Hints.Next(f);
-                        try
-                        {
-                            await caller.SendAsync("frame", new QualityFrame(takeId, chunk.Seq, f.Index, f.RmsDbfs, f.PeakDbfs,
-                                f.ClippedSamples, f.Speech, f.NoiseFloorDbfs, hints));
-                        }
-                        catch (Exception e) when (e is not OutOfMemoryException)
-                        {
-                            logger.LogDebug(e, "A quality frame could not be sent");
-                        }
-                    }
-                }
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                logger.LogError(e, "Analysis of take {TakeId} failed", takeId);
-                failed = true;
-            }
-            finally
-            {
-                ArrayPool<short>.Shared.Return(chunk.Samples);
-            }
+            throw Error(f.Error, f.Arguments);
         }
-        return failed;
+        return verdict is null ? null : new TakeResult(verdict.TakeId, verdict.Passed,
+            verdict.Reasons.Select(r => new VerdictReasonView(r.Code, text[r.Hint].Value)).ToArray(), verdict.Metrics);
     }
 
     /// <summary>Drops the current take (a re-record) and counts the interaction.</summary>
-    public Task Discard()
+    public async Task Discard()
     {
-        var live = Current();
-        lock (live.Gate)
-        {
-            EnsureNotStreaming(live);
-            live.DiscardTake();
-            live.Clock.Touch(clock.GetUtcNow());
-        }
-        return Task.CompletedTask;
+        var link = Current();
+        await CallAsync(() => link.Grain.Discard(Context.ConnectionId, dropPrompt: false));
     }
 
     /// <summary>An interaction that is work without audio reaching the server: listening back, the microphone check, reading the prompt again.</summary>
     public async Task<SessionView> Ping(string activity)
     {
-        var live = Current();
-        lock (live.Gate)
-        {
-            live.Clock.Touch(clock.GetUtcNow());
-        }
-        return await ViewAsync(live, activity);
+        var link = Current();
+        return View(await CallAsync(() => link.Grain.Ping(Context.ConnectionId, activity)));
     }
 
     /// <summary>Stores the passing take: encrypted WAV in the clip store, its row, the prompt's count and the session's time, together.</summary>
     public async Task<SubmitResult> Submit(Guid takeId, BrowserSettings? settings)
     {
-        var live = Current();
-        byte[] wav;
-        ClipReport report;
-        Verdict verdict;
-        HeldPrompt prompt;
-        long activeMs;
-        lock (live.Gate)
-        {
-            if (live.TakeId != takeId || live.TakeState != TakeState.Passed || live.Prompt is null || live.Report is null || live.Verdict is null)
-            {
-                throw Error(RecordingErrors.NothingToSubmit);
-            }
-            live.MarkSubmitting();
-            wav = WavWriter.Pcm16Mono(live.Audio.Samples, LiveSession.SampleRate);
-            (report, verdict, prompt) = (live.Report, live.Verdict, live.Prompt);
-            live.Clock.Touch(clock.GetUtcNow());
-            activeMs = live.Clock.Settle(clock.GetUtcNow());
-        }
-        if (!await gate.TermsStillAsync(live.JobId, live.JobVersion, CancellationToken.None))
+        var link = Current();
+        if (!await gate.TermsStillAsync(link.JobId, link.JobVersion, CancellationToken.None))
         {
             // A take recorded under terms that are no longer current is not kept; the time it took is.
-            lock (live.Gate)
-            {
-                live.DiscardTake();
-                live.Prompt = null;
-            }
-            throw await NeedsConsentAsync(live.JobId);
+            await CallAsync(() => link.Grain.Discard(Context.ConnectionId, dropPrompt: true));
+            throw await NeedsConsentAsync(link.JobId);
         }
-
-        var clipId = Guid.CreateVersion7();
-        StoredClip? stored = null;
-        AcceptOutcome outcome;
-        try
-        {
-            stored = await vault.StoreAsync(clipId, wav, CancellationToken.None);
-            outcome = await claims.AcceptAsync(new Clip
-            {
-                Id = clipId,
-                TakeId = takeId,
-                SessionId = live.Id,
-                TaskId = prompt.Claim.TaskId,
-                JobId = live.JobId,
-                JobVersion = live.JobVersion,
-                PromptId = prompt.Claim.PromptId,
-                ContributorId = live.ContributorId,
-                StorageKey = stored.StorageKey,
-                Sha256 = stored.Sha256,
-                SizeBytes = stored.SizeBytes,
-                WrappedKey = stored.WrappedKey,
-                SampleRate = LiveSession.SampleRate,
-                DurationMs = (int)Math.Round(report.DurationSeconds * 1000),
-                Metrics = JsonSerializer.Serialize(report, s_json),
-                Verdict = JsonSerializer.Serialize(new { passed = verdict.Passed, codes = verdict.Codes.ToArray() }, s_json),
-                BrowserSettings = JsonSerializer.Serialize(settings ?? new BrowserSettings(null, null, null, null, null, null, null), s_json),
-                CreatedAt = clock.GetUtcNow(),
-            }, activeMs, CancellationToken.None);
-        }
-        catch
-        {
-            if (stored is not null)
-            {
-                await vault.DeleteAsync(stored.StorageKey, CancellationToken.None);
-            }
-            lock (live.Gate)
-            {
-                if (live.TakeId == takeId)
-                {
-                    live.RestorePassed();
-                }
-            }
-            throw;
-        }
-
-        if (outcome != AcceptOutcome.Accepted)
-        {
-            await vault.DeleteAsync(stored.StorageKey, CancellationToken.None);
-            lock (live.Gate)
-            {
-                live.DiscardTake();
-                live.Prompt = null;
-            }
-            throw Error(outcome switch
-            {
-                AcceptOutcome.SpeakerCapReached => RecordingErrors.SpeakerCap,
-                AcceptOutcome.ConsentWithdrawn => RecordingErrors.ConsentWithdrawn,
-                AcceptOutcome.TermsChanged => RecordingErrors.NeedsConsent,
-                _ => RecordingErrors.ClaimLost,
-            });
-        }
-        lock (live.Gate)
-        {
-            live.DiscardTake();
-            live.Prompt = null;
-            live.ClipsThisSession++;
-        }
-        return new SubmitResult(clipId, await ViewAsync(live, "submitted"));
+        var submitted = await CallAsync(() => link.Grain.Submit(Context.ConnectionId, takeId, settings));
+        return new SubmitResult(submitted.ClipId, View(submitted.Session));
     }
 
     /// <summary>Ends the session: time is written, the prompt in hand goes back.</summary>
     public async Task Leave()
     {
-        var live = Current();
-        await sessions.CloseAsync(live.Id, Context.ConnectionAborted);
+        var link = Current();
+        await CallAsync(() => link.Grain.Leave(Context.ConnectionId));
     }
 
-    private LiveSession Current()
+    private SessionLink Current()
     {
         UseCallerCulture();
-        if (!Context.Items.TryGetValue(SessionKey, out var id) || !registry.TryGet((Guid)id!, out var live))
-        {
-            throw Error(Context.Items.ContainsKey(SessionKey) ? RecordingErrors.SessionEnded : RecordingErrors.NotJoined);
-        }
-        lock (live.Gate)
-        {
-            if (live.Closed)
-            {
-                throw Error(RecordingErrors.SessionEnded);
-            }
-            if (live.ConnectionId != Context.ConnectionId)
-            {
-                throw Error(RecordingErrors.SessionMoved);
-            }
-        }
-        return live;
+        return Context.Items.TryGetValue(SessionKey, out var value) && value is SessionLink link ? link : throw Error(RecordingErrors.NotJoined);
     }
 
     /// <summary>When the job has published new terms since the session began, its work stops until the contributor consents to them.</summary>
-    private async Task EnsureTermsUnchangedAsync(LiveSession live)
+    private async Task<SessionLink> CurrentWithTermsAsync()
     {
-        if (!await gate.TermsStillAsync(live.JobId, live.JobVersion, Context.ConnectionAborted))
+        var link = Current();
+        if (!await gate.TermsStillAsync(link.JobId, link.JobVersion, Context.ConnectionAborted))
         {
-            throw await NeedsConsentAsync(live.JobId);
+            throw await NeedsConsentAsync(link.JobId);
+        }
+        return link;
+    }
+
+    /// <summary>The connection's link to its session grain, with the observer through which the grain tells it of a take-over.</summary>
+    private SessionLink LinkTo(Guid sessionId, Guid jobId, int jobVersion)
+    {
+        if (Context.Items.TryGetValue(SessionKey, out var value) && value is SessionLink current)
+        {
+            if (current.SessionId == sessionId)
+            {
+                return current;
+            }
+            grains.DeleteObjectReference<ISessionObserver>(current.Reference);
+        }
+        var observer = new SessionObserver(hub, Context.ConnectionId, (CultureInfo)Context.Items[CultureKey]!, text);
+        var link = new SessionLink(sessionId, jobId, jobVersion, grains.GetGrain<IWorkerSessionGrain>(sessionId), observer,
+            grains.CreateObjectReference<ISessionObserver>(observer));
+        Context.Items[SessionKey] = link;
+        return link;
+    }
+
+    private async Task<T> CallAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RecordingRefusedException e)
+        {
+            throw Error(e.Error, e.Arguments);
+        }
+        catch (Exception e) when (IsNodeLoss(e))
+        {
+            throw Error(RecordingErrors.SessionInterrupted);
         }
     }
+
+    private Task<bool> CallAsync(Func<Task> call) => CallAsync(async () =>
+    {
+        await call();
+        return true;
+    });
+
+    /// <summary>The grain's node died under the call; the next call activates the session again on a live node.</summary>
+    private static bool IsNodeLoss(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException;
 
     /// <summary>The error, preceded by a "needsConsent" message naming the consent screen, which the recorder opens.</summary>
     private async Task<HubException> NeedsConsentAsync(Guid jobId)
@@ -571,33 +279,8 @@ public sealed class RecordingHub(
         return Error(RecordingErrors.NeedsConsent);
     }
 
-    private void EnsureNotStreaming(LiveSession live)
-    {
-        if (live.Streaming)
-        {
-            throw Error(RecordingErrors.OneStream);
-        }
-    }
-
-    private async Task<SessionView> ViewAsync(LiveSession live, string status, string? message = null)
-    {
-        var progress = await db.RecordingTasks.Where(t => t.JobId == live.JobId)
-            .GroupBy(_ => 1)
-            .Select(g => new { Accepted = g.Sum(t => t.AcceptedTakes), Needed = g.Sum(t => t.TakesNeeded) })
-            .SingleOrDefaultAsync(Context.ConnectionAborted);
-        lock (live.Gate)
-        {
-            var active = live.Clock.Settle(clock.GetUtcNow());
-            var earned = new Money(Earnings.PayCalculator.PayForActiveTime(active, live.Job.HourlyRateMinor), live.Job.Currency);
-            var prompt = live.Prompt is { } p ? new PromptView(p.Claim.TaskId, p.Claim.Ordinal, p.Text) : null;
-            var resumable = live.TakeState == TakeState.Recording ? live.TakeId : null;
-            return new SessionView(live.Id, live.Job.Title, active, earned, live.ClipsThisSession, progress?.Accepted ?? 0, progress?.Needed ?? 0,
-                prompt, status, message is null ? null : text[message].Value, resumable, resumable is null ? 0 : live.ExpectedSeq);
-        }
-    }
-
-    private static TakeMetrics Metrics(ClipReport r) => new(r.DurationSeconds, r.RmsDbfs, r.PeakDbfs, r.SpeechLevelDbfs, r.NoiseFloorDbfs,
-        r.SnrDb, r.SpeechRatio, r.ClippedRatio, r.LeadingSilenceSeconds, r.TrailingSilenceSeconds);
+    private SessionView View(SessionState s) => new(s.SessionId, s.JobTitle, s.ActiveMs, new Money(s.EarnedMinor, s.Currency), s.ClipsThisSession,
+        s.JobTakesAccepted, s.JobTakesNeeded, s.Prompt, s.Status, s.Message is null ? null : text[s.Message].Value, s.ResumableTakeId, s.NextSeq);
 
     private void UseCallerCulture()
     {
@@ -607,7 +290,33 @@ public sealed class RecordingHub(
         }
     }
 
-    private HubException Error(string message, params object[] arguments) => new(text[message, arguments].Value);
+    private HubException Error(string error, params string[] arguments) => Error(text, error, arguments);
 
-    private readonly record struct PendingChunk(int Seq, short[] Samples, int Count);
+    internal static HubException Error(IStringLocalizer<RecordingText> text, string error, params string[] arguments) =>
+        new($"{RecordingErrors.CodeOf(error)}: {text[error, arguments.Cast<object>().ToArray()].Value}");
+
+    private sealed record SessionLink(Guid SessionId, Guid JobId, int JobVersion, IWorkerSessionGrain Grain, SessionObserver Observer,
+        ISessionObserver Reference);
+}
+
+/// <summary>The hub's side of a connection's session: the grain calls it when another tab takes the session over.</summary>
+internal sealed class SessionObserver(IHubContext<RecordingHub> hub, string connectionId, CultureInfo culture, IStringLocalizer<RecordingText> text)
+    : ISessionObserver
+{
+    /// <summary>The take being streamed on this connection, cancelled when the session moves.</summary>
+    public CancellationTokenSource? Stream { get; set; }
+
+    public async Task Moved(string reason)
+    {
+        try
+        {
+            Stream?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the stream had just ended
+        }
+        CultureInfo.CurrentUICulture = culture;
+        await hub.Clients.Client(connectionId).SendAsync("moved", $"{RecordingErrors.CodeOf(reason)}: {text[reason].Value}");
+    }
 }

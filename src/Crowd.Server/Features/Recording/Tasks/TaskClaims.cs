@@ -11,6 +11,7 @@ using NpgsqlTypes;
 
 namespace Crowd.Server.Features.Recording.Tasks;
 
+[GenerateSerializer]
 public enum ClaimOutcome
 {
     Claimed,
@@ -28,10 +29,13 @@ public enum ClaimOutcome
     AllClaimed,
 }
 
+[GenerateSerializer, Immutable]
 public sealed record TaskClaim(Guid TaskId, Guid PromptId, int Ordinal, int TakesNeeded, int AcceptedTakes, DateTimeOffset ExpiresAt);
 
+[GenerateSerializer, Immutable]
 public sealed record ClaimResult(ClaimOutcome Outcome, TaskClaim? Task = null);
 
+[GenerateSerializer]
 public enum AcceptOutcome
 {
     Accepted,
@@ -47,7 +51,8 @@ public enum AcceptOutcome
 /// <summary>
 /// Claims, renewals, releases and accepted takes of recording tasks. Each claim is one statement that locks the
 /// chosen row with SKIP LOCKED, inside a transaction that first locks the contributor's tally row: parallel claims
-/// never hand one task to two sessions, and one speaker's claims are serialised against the per-speaker cap.
+/// never hand one task to two sessions, and one speaker's claims are serialised against the job's per-speaker cap. The job's
+/// grain (<see cref="RecordingJobGrain"/>) and each slot's grain (<see cref="RecordingTaskGrain"/>) call these one at a time.
 /// </summary>
 public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOptions> options)
 {
@@ -114,7 +119,8 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
                               AND (c.claimed_by_session_id IS NULL OR c.claim_expires_at < @now)
                               AND c.prompt_id <> ALL(@skipped)
                               AND NOT EXISTS (SELECT 1 FROM clips k WHERE k.prompt_id = c.prompt_id AND k.contributor_id = @user)
-                              AND (SELECT s.accepted_takes FROM recording_speakers s WHERE s.job_id = @job AND s.contributor_id = @user) < @cap
+                              AND (SELECT s.accepted_takes FROM recording_speakers s WHERE s.job_id = @job AND s.contributor_id = @user)
+                                  < (SELECT j.max_takes_per_speaker FROM jobs j WHERE j.id = @job)
                               AND (SELECT j.status FROM jobs j WHERE j.id = @job) = @published
                             ORDER BY c.ordinal, c.slot
                             LIMIT 1
@@ -123,7 +129,7 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
                         RETURNING t.id, t.prompt_id, t.ordinal, t.takes_needed, t.accepted_takes
                         """,
                         ("session", sessionId), ("expires", expires), ("job", jobId), ("now", now), ("skipped", skippedIds),
-                        ("user", contributorId), ("cap", Options.MaxTakesPerSpeaker), ("published", (int)JobStatus.Published)),
+                        ("user", contributorId), ("published", (int)JobStatus.Published)),
                 },
             };
             TaskClaim? claim = null;
@@ -146,13 +152,13 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
 
     private async Task<ClaimOutcome> WhyNothingAsync(Guid jobId, Guid contributorId, Guid[] skipped, CancellationToken ct)
     {
-        var job = await db.Jobs.Where(j => j.Id == jobId).Select(j => new { j.Status }).SingleOrDefaultAsync(ct);
+        var job = await db.Jobs.Where(j => j.Id == jobId).Select(j => new { j.Status, j.MaxTakesPerSpeaker }).SingleOrDefaultAsync(ct);
         if (job is null || job.Status != JobStatus.Published)
         {
             return ClaimOutcome.JobClosed;
         }
         var mine = await db.RecordingSpeakers.Where(s => s.JobId == jobId && s.ContributorId == contributorId).Select(s => s.AcceptedTakes).SingleOrDefaultAsync(ct);
-        if (mine >= Options.MaxTakesPerSpeaker)
+        if (mine >= job.MaxTakesPerSpeaker)
         {
             return ClaimOutcome.SpeakerCapReached;
         }
@@ -184,7 +190,6 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
     /// </summary>
     public async Task<AcceptOutcome> AcceptAsync(Clip clip, long activeMs, CancellationToken ct)
     {
-        var cap = Options.MaxTakesPerSpeaker;
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // FOR SHARE: a withdrawal running now waits for this clip, then withdraws it with the rest.
@@ -212,6 +217,7 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         {
             return AcceptOutcome.ClaimLost;
         }
+        var cap = await db.Jobs.Where(j => j.Id == clip.JobId).Select(j => j.MaxTakesPerSpeaker).SingleAsync(ct);
         var speaker = await db.RecordingSpeakers
             .Where(s => s.JobId == clip.JobId && s.ContributorId == clip.ContributorId && s.AcceptedTakes < cap)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.AcceptedTakes, x => x.AcceptedTakes + 1), ct);

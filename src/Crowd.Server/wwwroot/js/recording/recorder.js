@@ -29,11 +29,31 @@ const state = {
   viewAt: 0,
 };
 
-function errorText(e) {
+// The hub's errors read "code: translated text"; the script switches on the code and shows the text.
+function hubError(e) {
   const message = (e && e.message) || String(e);
   const marker = 'HubException: ';
   const at = message.indexOf(marker);
-  return at >= 0 ? message.slice(at + marker.length) : message;
+  const body = at >= 0 ? message.slice(at + marker.length) : message;
+  const coded = /^([a-z_]+): ([\s\S]*)$/.exec(body);
+  return coded ? { code: coded[1], text: coded[2] } : { code: null, text: body };
+}
+
+function errorText(e) {
+  return hubError(e).text;
+}
+
+// MessagePack carries the server's records with their .NET names (SessionId); the page reads them as sessionId.
+function camel(value) {
+  if (Array.isArray(value)) return value.map(camel);
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  const out = {};
+  for (const [key, v] of Object.entries(value)) out[key.charAt(0).toLowerCase() + key.slice(1)] = camel(v);
+  return out;
+}
+
+async function call(method, ...args) {
+  return camel(await connection.invoke(method, ...args));
 }
 
 function setStatus(text, kind) {
@@ -101,22 +121,25 @@ function showHints(codes) {
   ui.hints.dataset.seen = [...seen].join(' ');
 }
 
-function toBase64(int16) {
-  const bytes = new Uint8Array(int16.buffer, int16.byteOffset, int16.byteLength);
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
+// Raw PCM16 bytes (little-endian, as the worklet writes them): MessagePack sends them as binary, not base64.
+function chunk(seq, int16) {
+  return { Seq: seq, Pcm: new Uint8Array(int16.buffer, int16.byteOffset, int16.byteLength), SampleRate: SAMPLE_RATE };
 }
 
 // ---- connection ----
 const connection = new signalR.HubConnectionBuilder()
+  // WebSockets straight away (no negotiation round trip), so any node can take the connection: no sticky sessions.
   .withUrl('/hubs/recording', { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+  .withHubProtocol(new signalR.protocols.msgpack.MessagePackHubProtocol())
   .withAutomaticReconnect([0, 500, 1000, 2000, 5000, 10000])
   .configureLogging(signalR.LogLevel.Warning)
   .build();
 
-connection.on('frame', (f) => {
+connection.on('frame', (frame) => {
+  const f = camel(frame);
   if (f.takeId !== state.takeId) return;
+  // How much of the take the server has analysed (100 ms chunks), for the page and for tests that wait on it.
+  root.dataset.heardMs = String((f.seq + 1) * 100);
   showLevel(f.rmsDbfs);
   showHints(f.hints);
 });
@@ -124,7 +147,8 @@ connection.on('frame', (f) => {
 connection.on('needsConsent', (url) => {
   if (typeof url === 'string' && url.startsWith('/Recording/')) window.location.assign(url);
 });
-connection.on('moved', (message) => {
+connection.on('moved', (coded) => {
+  const message = coded ? hubError({ message: coded }).text : null;
   state.phase = 'idle';
   state.view = null;
   setStatus(message || texts.moved, 'bad');
@@ -133,7 +157,7 @@ connection.on('moved', (message) => {
 connection.onreconnecting(() => setStatus(texts.reconnecting, 'bad'));
 connection.onreconnected(async () => {
   try {
-    state.view = await connection.invoke('Join', jobId, true);
+    state.view = await call('Join', jobId, true);
     if (state.phase === 'recording' || state.phase === 'analysing') {
       if (state.view.resumableTakeId === state.takeId) {
         openStream(state.view.nextSeq); // the server kept the take: send it what it missed, then carry on
@@ -151,15 +175,27 @@ connection.onreconnected(async () => {
   render();
 });
 
+// The node holding the session stopped: the session comes back on another node with its time; the take is recorded again.
+async function rejoin(e) {
+  if (hubError(e).code !== 'session_interrupted') return false;
+  state.subject = null;
+  state.chunks = [];
+  state.phase = 'ready';
+  await join(true);
+  setStatus(errorText(e), 'bad');
+  return true;
+}
+
 async function join(takeOver) {
   try {
-    state.view = await connection.invoke('Join', jobId, takeOver);
-    if (!state.view.prompt) state.view = await connection.invoke('NextPrompt');
+    state.view = await call('Join', jobId, takeOver);
+    if (state.view.message) setStatus(state.view.message, 'bad');
+    if (!state.view.prompt) state.view = await call('NextPrompt');
     state.phase = 'ready';
   } catch (e) {
-    const text = errorText(e);
+    const { code, text } = hubError(e);
     setStatus(text, 'bad');
-    if (!takeOver && /tab|标签/.test(text)) {
+    if (!takeOver && code === 'open_elsewhere') {
       const button = document.createElement('button');
       button.type = 'button';
       button.textContent = texts.takeOver;
@@ -191,13 +227,13 @@ async function openMicrophone() {
   state.capture = {
     stream, context, node,
     settings: {
-      echoCancellation: s.echoCancellation ?? null,
-      noiseSuppression: s.noiseSuppression ?? null,
-      autoGainControl: s.autoGainControl ?? null,
-      trackSampleRate: s.sampleRate ?? null,
-      channelCount: s.channelCount ?? null,
-      contextSampleRate: context.sampleRate,
-      userAgent: navigator.userAgent,
+      EchoCancellation: s.echoCancellation ?? null,
+      NoiseSuppression: s.noiseSuppression ?? null,
+      AutoGainControl: s.autoGainControl ?? null,
+      TrackSampleRate: s.sampleRate ?? null,
+      ChannelCount: s.channelCount ?? null,
+      ContextSampleRate: context.sampleRate,
+      UserAgent: navigator.userAgent,
     },
   };
   return state.capture;
@@ -214,7 +250,7 @@ function onChunk(int16) {
   if (state.phase === 'recording' && state.subject) {
     const seq = state.chunks.length;
     state.chunks.push(int16);
-    state.subject.next({ seq, pcm: toBase64(int16), sampleRate: SAMPLE_RATE });
+    state.subject.next(chunk(seq, int16));
   } else if (state.phase !== 'recording') {
     showLevel(localLevel(int16)); // the meter also moves during the microphone check and between takes
   }
@@ -226,7 +262,7 @@ async function micCheck() {
     await capture.context.resume();
     state.micReady = true;
     setStatus(texts.micOk, 'good');
-    connection.invoke('Ping', 'mic_check').then((v) => { state.view = v; render(); }).catch(() => {});
+    call('Ping', 'mic_check').then((v) => { state.view = v; render(); }).catch(() => {});
   } catch (e) {
     setStatus(texts.micFailed.replace('{0}', errorText(e)), 'bad');
   }
@@ -236,21 +272,22 @@ async function micCheck() {
 // ---- takes ----
 function openStream(fromSeq) {
   state.subject = new signalR.Subject();
-  state.result = connection.invoke('Record', state.takeId, state.subject);
+  state.result = connection.invoke('Record', state.takeId, state.subject).then(camel);
   state.result.catch(() => {}); // handled where it is awaited
   for (let seq = fromSeq; seq < state.chunks.length; seq++) {
-    state.subject.next({ seq, pcm: toBase64(state.chunks[seq]), sampleRate: SAMPLE_RATE });
+    state.subject.next(chunk(seq, state.chunks[seq]));
   }
 }
 
 async function record() {
   if (ui.record.disabled) return;
   try {
-    const started = await connection.invoke('StartTake');
+    const started = await call('StartTake');
     state.takeId = started.takeId;
     state.chunks = [];
     state.passed = false;
     state.maxLevel = -100;
+    root.dataset.heardMs = '0';
     ui.verdict.hidden = true;
     ui.verdict.dataset.passed = '';
     ui.hints.dataset.seen = '';
@@ -259,7 +296,7 @@ async function record() {
     openStream(0);
     setStatus(texts.recording);
   } catch (e) {
-    setStatus(errorText(e), 'bad');
+    if (!(await rejoin(e))) setStatus(errorText(e), 'bad');
   }
   render();
 }
@@ -283,7 +320,7 @@ async function stop() {
   } catch (e) {
     state.phase = 'ready';
     state.chunks = [];
-    setStatus(errorText(e), 'bad');
+    if (!(await rejoin(e))) setStatus(errorText(e), 'bad');
   }
   render();
 }
@@ -306,7 +343,7 @@ function showVerdict(result) {
   metrics.textContent = `${m.durationSeconds.toFixed(1)} s · ${m.speechLevelDbfs.toFixed(0)} dBFS · SNR ${m.snrDb.toFixed(0)} dB`;
   ui.verdict.replaceChildren(document.createTextNode(result.passed ? texts.passed : texts.failed), list, metrics);
   setStatus(result.passed ? texts.passedStatus : texts.failedStatus, result.passed ? 'good' : 'bad');
-  connection.invoke('Ping', 'review').then((v) => { state.view = v; render(); }).catch(() => {});
+  call('Ping', 'review').then((v) => { state.view = v; render(); }).catch(() => {});
 }
 
 async function abandonTake() {
@@ -330,7 +367,7 @@ async function listen() {
   player.buffer = buffer;
   player.connect(capture.context.destination);
   player.start();
-  connection.invoke('Ping', 'listen_back').then((v) => { state.view = v; render(); }).catch(() => {});
+  call('Ping', 'listen_back').then((v) => { state.view = v; render(); }).catch(() => {});
 }
 
 async function rerecord() {
@@ -342,8 +379,8 @@ async function rerecord() {
 async function submit() {
   if (ui.submit.disabled) return;
   try {
-    const result = await connection.invoke('Submit', state.takeId, state.capture.settings);
-    state.view = await connection.invoke('NextPrompt');
+    const result = await call('Submit', state.takeId, state.capture.settings);
+    state.view = await call('NextPrompt');
     state.chunks = [];
     state.takeId = null;
     state.phase = 'ready';
@@ -351,7 +388,7 @@ async function submit() {
     setStatus(texts.submitted, 'good');
     root.dataset.lastClip = result.clipId;
   } catch (e) {
-    setStatus(errorText(e), 'bad');
+    if (!(await rejoin(e))) setStatus(errorText(e), 'bad');
   }
   render();
 }
@@ -359,12 +396,12 @@ async function submit() {
 async function skip() {
   if (ui.skip.disabled) return;
   try {
-    state.view = await connection.invoke('Skip');
+    state.view = await call('Skip');
     state.chunks = [];
     state.phase = 'ready';
     ui.verdict.hidden = true;
   } catch (e) {
-    setStatus(errorText(e), 'bad');
+    if (!(await rejoin(e))) setStatus(errorText(e), 'bad');
   }
   render();
 }

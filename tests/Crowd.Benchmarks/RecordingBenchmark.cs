@@ -1,0 +1,516 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.ApiKeys;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Jobs.Assessments;
+using Crowd.Server.Features.Recording;
+using Crowd.Server.Features.Recording.Streaming;
+using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crowd.Benchmarks;
+
+public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int Nodes, int Threads, int WarmupSeconds = 2, int TakeSeconds = 10);
+
+public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSent, long FramesReceived, double P50Ms, double P95Ms, double P99Ms,
+    double MaxMs, double ServerCpuPercent, double ServerCpuMsPer1000Chunks, long ServerRssMb, int Errors, IReadOnlyList<string> ErrorSamples,
+    int ClientStalls = 0)
+{
+    public double DeliveredPercent => ChunksSent == 0 ? 0 : 100.0 * FramesReceived / ChunksSent;
+}
+
+/// <summary>
+/// The recording load benchmark: N contributors stream 16 kHz PCM16 in real time (a 100 ms chunk every 100 ms each,
+/// random phase) over WebSockets with MessagePack, through the SignalR .NET client, against real server processes (one
+/// node, or two finding each other through Redis) on a throw-away PostgreSQL. The job is created, funded and published
+/// through the public API, as a requester and the admin do it. Measures the time from a chunk being sent to its quality
+/// frame arriving, delivered frames, errors, and the server's CPU and memory.
+/// </summary>
+public static class RecordingBenchmark
+{
+    private const int SampleRate = 16_000;
+    private const int ChunkSamples = 1_600;
+    private const string Password = "correct horse battery";
+    private const int ContributorsPerJob = 50;
+    private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StallLimit = TimeSpan.FromMilliseconds(500);
+
+    public static async Task<IReadOnlyList<RecordingStepResult>> RunAsync(RecordingBenchmarkOptions options, TextWriter log)
+    {
+        log.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {options.Nodes} node(s); " +
+            $"{options.Threads} sender threads; {options.Seconds} s measured per step after {options.WarmupSeconds} s warm-up");
+        await using var postgres = await EmbeddedPostgres.StartThrowawayAsync();
+        var connectionString = postgres.ConnectionString("bench");
+        await SchemaMigrator.EnsureDatabaseAsync(connectionString);
+        await SchemaMigrator.MigrateAsync(connectionString);
+        await using var redis = options.Nodes > 1 ? await TestRedis.StartAsync() : null;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "crowd-rec-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        var adminEmail = $"admin-{Guid.NewGuid():N}@bench.test";
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Crowd"] = connectionString,
+            ["Crowd__DataDirectory"] = dataDirectory,
+            ["Crowd__Clips__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Crowd__Admin__Email"] = adminEmail,
+            ["Crowd__Admin__Password"] = Password,
+            ["Crowd__RateLimits__AuthPerMinute"] = "1000000",
+            ["Crowd__RateLimits__ApiPerSecond"] = "1000000",
+            ["Crowd__Scheduler__Enabled"] = "false",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        if (redis is not null)
+        {
+            environment["Crowd__Orleans__Redis"] = redis.Configuration;
+            environment["Crowd__Orleans__ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..8];
+            environment["Crowd__Orleans__AdvertisedAddress"] = "127.0.0.1";
+        }
+        var nodes = new List<ServerProcess>();
+        try
+        {
+            for (var i = 0; i < options.Nodes; i++)
+            {
+                var node = new Dictionary<string, string>(environment);
+                if (redis is not null)
+                {
+                    node["Crowd__Orleans__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture);
+                }
+                nodes.Add((await ServerProcess.StartAsync(node)).Server);
+            }
+            log.WriteLine($"{nodes.Count} node(s) up: {string.Join(", ", nodes.Select(n => n.Address))}");
+            var audio = Audio();
+            var max = options.Recorders.Max();
+            var setup = Stopwatch.StartNew();
+            var recorders = await SetUpAsync(nodes, adminEmail, max, log);
+            log.WriteLine($"Set-up through the public API: {recorders.Count} recorders on {recorders.Select(r => r.JobId).Distinct().Count()} jobs " +
+                $"in {setup.Elapsed.TotalSeconds:F1} s");
+            var results = new List<RecordingStepResult>();
+            log.WriteLine("recorders nodes    sent  delivered     p50     p95     p99     max  server CPU  CPU ms/1000 chunks  RSS MB  errors  client stalls");
+            foreach (var count in options.Recorders)
+            {
+                var step = await StepAsync(nodes, recorders.Take(count).ToList(), audio, options);
+                results.Add(step);
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{step.Recorders,9} {step.Nodes,5} {step.ChunksSent,7} {step.DeliveredPercent,9:F2}% {step.P50Ms,6:F1}ms {step.P95Ms,6:F1}ms " +
+                    $"{step.P99Ms,6:F1}ms {step.MaxMs,6:F0}ms {step.ServerCpuPercent,9:F0}% {step.ServerCpuMsPer1000Chunks,19:F0} {step.ServerRssMb,7} {step.Errors,7} {step.ClientStalls,14}"));
+                foreach (var sample in step.ErrorSamples)
+                {
+                    log.WriteLine("  error: " + sample);
+                }
+            }
+            log.WriteLine($"Load average after: {LoadAverage()}");
+            return results;
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
+    }
+
+    private sealed record Recorder(Guid JobId, CookieContainer Cookies, int Node);
+
+    /// <summary>
+    /// A requester with an API key posts jobs and their prompts, the admin records their bank transfers on /Escrow/Fund,
+    /// the requester publishes; contributors sign up, sign in and consent to each job. Each contributor records on up to
+    /// one job per connection, so <see cref="ContributorsPerJob"/> contributors cover every job.
+    /// </summary>
+    private static async Task<List<Recorder>> SetUpAsync(List<ServerProcess> nodes, string adminEmail, int count, TextWriter log)
+    {
+        var node = nodes[0].Address;
+        using var requester = Client(node, new CookieContainer());
+        await SignUpAndInAsync(requester, new SignUpRequest($"requester-{Guid.NewGuid():N}@bench.test", Password, "Bench Requester",
+            new DateOnly(1980, 1, 1), Roles.Requester, "Bench Speech AI"));
+        var key = (await (await requester.PostAsJsonAsync("/api/api-keys", new CreateApiKeyRequest("load benchmark")))
+            .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<CreatedApiKeyResponse>())!.Key;
+        using var api = Client(node, null);
+        api.DefaultRequestHeaders.Add("X-Api-Key", key);
+        using var admin = Client(node, new CookieContainer());
+        (await admin.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(adminEmail, Password))).EnsureSuccessStatusCode();
+
+        var contributors = Math.Min(count, ContributorsPerJob);
+        var jobs = new List<Guid>();
+        for (var j = 0; j * contributors < count; j++)
+        {
+            var job = (await (await api.PostAsJsonAsync("/api/jobs", new JobRequest(Title: $"Load benchmark {j + 1}",
+                    Description: "Read each sentence aloud.", Language: "en", HourlyRate: new Money(3000, "CNY"), Region: "CN-BJ",
+                    EstimatedSecondsPerClip: 10, BuyerName: "Bench Speech AI", PurposeSpeechRecognition: true, RetentionDays: 30, TargetHours: 2000)))
+                .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JobResponse>())!;
+            var prompts = string.Join('\n', Enumerable.Range(1, contributors + 10).Select(i => $"Benchmark sentence number {i}."));
+            (await api.PutAsync($"/api/jobs/{job.Id}/prompts", new StringContent(prompts, System.Text.Encoding.UTF8, "text/plain"))).EnsureSuccessStatusCode();
+            await AssessAsync(api, admin, job.Id);
+            await FundAsync(admin, job.Title, job.Budget!.Total);
+            (await api.PostAsync($"/api/jobs/{job.Id}/publish", null)).EnsureSuccessStatusCode();
+            jobs.Add(job.Id);
+        }
+
+        var recorders = new ConcurrentBag<Recorder>();
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(Enumerable.Range(0, contributors).Select(async c =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var cookies = new CookieContainer();
+                using var http = Client(node, cookies);
+                await SignUpAndInAsync(http, new SignUpRequest($"contributor-{c}-{Guid.NewGuid():N}@bench.test", Password,
+                    $"Bench Contributor {c}", new DateOnly(1995, 1, 1), Roles.Contributor));
+                for (var j = 0; j < jobs.Count && j * contributors + c < count; j++)
+                {
+                    var screen = (await http.GetFromJsonAsync<ConsentView>($"/api/recording/jobs/{jobs[j]}/consent"))!;
+                    (await http.PostAsJsonAsync($"/api/recording/jobs/{jobs[j]}/consent", new
+                    {
+                        version = screen.Version,
+                        textSha256 = screen.TextSha256,
+                        signature = $"Bench Contributor {c}",
+                        voiceCloning = false,
+                    })).EnsureSuccessStatusCode();
+                    recorders.Add(new Recorder(jobs[j], cookies, (j * contributors + c) % nodes.Count));
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        log.WriteLine($"{contributors} contributors signed up and consented");
+        return [.. recorders.OrderBy(r => r.Node).ThenBy(r => r.JobId)];
+    }
+
+    /// <summary>Signing up answers the same whether or not the address was taken, and signs nobody in: sign in after.</summary>
+    private static async Task SignUpAndInAsync(HttpClient http, SignUpRequest signUp)
+    {
+        (await http.PostAsJsonAsync("/api/accounts/signup", signUp)).EnsureSuccessStatusCode();
+        (await http.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(signUp.Email, signUp.Password))).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The requester submits the job's impact assessment and the admin approves it, as publishing requires.</summary>
+    private static async Task AssessAsync(HttpClient api, HttpClient admin, Guid jobId)
+    {
+        var submitted = (await (await api.PostAsJsonAsync($"/api/jobs/{jobId}/assessment", new AssessmentAnswers(
+                PurposeAndNecessity: "Measuring how many people can record at once; read speech of many speakers is the workload.",
+                DataCollected: "Generated audio of prompted sentences and its quality metrics. No real person's voice.",
+                RiskVoiceCloning: "None: the audio is generated, and voice cloning is not a purpose of this job.",
+                RiskReidentification: "None: the speakers are generated accounts.",
+                RiskMinors: "None: every account is an adult's.",
+                Safeguards: "Per-clip encryption; the database and clips are thrown away after the run.",
+                Retention: "30 days, and the whole database is deleted when the benchmark ends.",
+                Recipients: "Bench Speech AI, the buyer named on the consent screen.")))
+            .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<AssessmentResponse>())!;
+        (await admin.PostAsJsonAsync($"/api/admin/assessments/{submitted.Id}/review", new AssessmentReviewRequest(true, null))).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The admin finds the job's payment reference among the jobs waiting for money and records its bank transfer.</summary>
+    private static async Task FundAsync(HttpClient admin, string title, Money amount)
+    {
+        var page = WebUtility.HtmlDecode(await admin.GetStringAsync("/Escrow/Fund"));
+        var reference = Regex.Matches(page, "data-testid=\"waiting-([^\"]+)\"(.*?)</tr>", RegexOptions.Singleline)
+            .Where(m => m.Groups[2].Value.Contains(title, StringComparison.Ordinal)).Select(m => m.Groups[1].Value).Single();
+        var token = Regex.Match(page, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["PaymentReference"] = reference,
+            ["Amount"] = (amount.Minor / 100m).ToString("0.00", CultureInfo.InvariantCulture),
+            ["Currency"] = amount.Currency,
+            ["BankReference"] = "BENCH-" + reference,
+        });
+        var response = await admin.PostAsync("/Escrow/Fund", form);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!body.Contains("Recorded for", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Funding job {title} ({reference}) was not recorded: HTTP {(int)response.StatusCode}");
+        }
+    }
+
+    /// <summary>One step: every recorder connects, joins, takes a prompt and records takes back to back, in real time.</summary>
+    private static async Task<RecordingStepResult> StepAsync(List<ServerProcess> nodes, List<Recorder> recorders, short[] audio, RecordingBenchmarkOptions options)
+    {
+        var errors = new ConcurrentBag<string>();
+        var sessions = new RecorderSession[recorders.Count];
+        using (var gate = new SemaphoreSlim(32))
+        {
+            await Task.WhenAll(recorders.Select(async (r, i) =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    sessions[i] = await RecorderSession.OpenAsync(nodes[r.Node].Address, r, errors);
+                }
+                catch (Exception e)
+                {
+                    errors.Add("join: " + e.Message);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+        var live = sessions.Where(s => s is not null).ToArray();
+        var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
+        var measured = TimeSpan.FromSeconds(options.Seconds);
+        var clock = Stopwatch.StartNew();
+        var phase = new Random(42);
+        foreach (var s in live)
+        {
+            s.NextDue = TimeSpan.FromMilliseconds(phase.Next(0, 100));
+        }
+        var cpuBefore = TimeSpan.Zero;
+        var stalls = 0;
+        var senders = Enumerable.Range(0, options.Threads).Select(t => Task.Factory.StartNew(() =>
+        {
+            var mine = live.Where((_, i) => i % options.Threads == t).ToArray();
+            var takeChunks = options.TakeSeconds * 10;
+            while (clock.Elapsed < warmup + measured)
+            {
+                var now = clock.Elapsed;
+                var counting = now >= warmup;
+                foreach (var s in mine)
+                {
+                    if (now >= s.NextDue)
+                    {
+                        if (now - s.NextDue > StallLimit)
+                        {
+                            // The sending thread itself was starved (a loaded machine): carry on from now, as a microphone
+                            // would, rather than fire the backlog at many times real time. Counted and printed.
+                            s.NextDue = now;
+                            Interlocked.Increment(ref stalls);
+                        }
+                        s.Tick(audio, takeChunks, counting, errors);
+                        s.NextDue += TimeSpan.FromMilliseconds(100);
+                    }
+                }
+                Thread.Sleep(2); // the senders pace real time; 2 ms of slack keeps them from spinning
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        await Task.Delay(warmup);
+        cpuBefore = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime());
+        var measureStart = Stopwatch.GetTimestamp();
+        await Task.WhenAll(senders);
+        var cpu = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime()) - cpuBefore;
+        var wall = Stopwatch.GetElapsedTime(measureStart);
+        var rss = nodes.Sum(n => n.RssMb());
+        foreach (var s in live)
+        {
+            s.EndTake(); // no more audio: the server finishes what it has and answers the verdict
+        }
+        // Frames still in flight count as delivered when they arrive (their latency says how late); a frame that has not come
+        // back within the drain time is lost.
+        var drain = Stopwatch.StartNew();
+        while (live.Sum(s => s.CountedFrames) < live.Sum(s => s.CountedSent) && drain.Elapsed < DrainTime)
+        {
+            await Task.Delay(50);
+        }
+        var latencies = live.SelectMany(s => s.Latencies()).Order().ToArray();
+        var sent = live.Sum(s => s.CountedSent);
+        var received = live.Sum(s => s.CountedFrames);
+        await Task.WhenAll(live.Select(s => s.CloseAsync(errors)));
+        double Percentile(double p) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p * latencies.Length) - 1)];
+        var errorList = errors.ToList();
+        return new RecordingStepResult(recorders.Count, nodes.Count, sent, received, Percentile(0.50), Percentile(0.95), Percentile(0.99),
+            latencies.Length == 0 ? double.NaN : latencies[^1], 100 * cpu.TotalSeconds / wall.TotalSeconds,
+            sent == 0 ? 0 : cpu.TotalMilliseconds / (sent / 1000.0), rss, errorList.Count + (recorders.Count - live.Length),
+            errorList.GroupBy(e => e).Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList(), stalls);
+    }
+
+    /// <summary>A few seconds of speech-like audio: a voiced tone with syllable-rate loudness changes over a little noise.</summary>
+    private static short[] Audio()
+    {
+        var random = new Random(7);
+        var samples = new short[SampleRate * 4];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var t = (double)i / SampleRate;
+            var syllables = 0.5 + (0.5 * Math.Sin(2 * Math.PI * 4 * t));
+            var voice = Math.Sin(2 * Math.PI * 180 * t) + (0.5 * Math.Sin(2 * Math.PI * 360 * t)) + (0.25 * Math.Sin(2 * Math.PI * 720 * t));
+            samples[i] = (short)((3000 * syllables * voice) + ((random.NextDouble() - 0.5) * 60));
+        }
+        return samples;
+    }
+
+    private static HttpClient Client(Uri node, CookieContainer? cookies) =>
+        new(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), UseCookies = cookies is not null, AllowAutoRedirect = false })
+        {
+            BaseAddress = node,
+        };
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    /// <summary>One contributor's connection: takes back to back, each chunk's send time kept until its frame comes back.</summary>
+    private sealed class RecorderSession
+    {
+        private readonly HubConnection _connection;
+        private readonly long[] _sentAt = new long[1_000];
+        private readonly List<double> _latencies = new(2_000);
+        private readonly object _gate = new();
+        private Channel<AudioChunk>? _take;
+        private Task? _result;
+        private int _seq;
+        private volatile bool _counting;
+        private volatile bool _starting;
+
+        private RecorderSession(HubConnection connection) => _connection = connection;
+
+        public TimeSpan NextDue { get; set; }
+
+        public long CountedSent { get; private set; }
+
+        public long CountedFrames { get; private set; }
+
+        public static async Task<RecorderSession> OpenAsync(Uri node, Recorder recorder, ConcurrentBag<string> errors)
+        {
+            var connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(node, RecordingHub.Path), o =>
+                {
+                    o.Transports = HttpTransportType.WebSockets;
+                    o.SkipNegotiation = true;
+                    o.Cookies = recorder.Cookies;
+                })
+                .AddMessagePackProtocol()
+                .Build();
+            var session = new RecorderSession(connection);
+            connection.On<QualityFrame>("frame", session.OnFrame);
+            connection.Closed += e =>
+            {
+                if (e is not null)
+                {
+                    errors.Add("connection closed: " + e.Message);
+                }
+                return Task.CompletedTask;
+            };
+            await connection.StartAsync();
+            var view = await connection.InvokeAsync<SessionView>("Join", recorder.JobId, false);
+            if (view.Prompt is null)
+            {
+                view = await connection.InvokeAsync<SessionView>("NextPrompt");
+            }
+            if (view.Prompt is null)
+            {
+                throw new InvalidOperationException("no prompt: " + view.Status);
+            }
+            return session;
+        }
+
+        private void OnFrame(QualityFrame frame)
+        {
+            var now = Stopwatch.GetTimestamp();
+            lock (_gate)
+            {
+                var sent = _sentAt[frame.Seq % _sentAt.Length];
+                if (sent != 0)
+                {
+                    _sentAt[frame.Seq % _sentAt.Length] = 0;
+                    if (_counting)
+                    {
+                        _latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                        CountedFrames++;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Sends the next 100 ms chunk, starting a new take when the last one is long enough.</summary>
+        public void Tick(short[] audio, int takeChunks, bool counting, ConcurrentBag<string> errors)
+        {
+            _counting = counting;
+            if (_starting)
+            {
+                return;
+            }
+            if (_take is null || _seq >= takeChunks)
+            {
+                if (_take is not null)
+                {
+                    _take.Writer.TryComplete();
+                    var ended = _result!;
+                    _ = ended.ContinueWith(t => errors.Add("take: " + t.Exception!.GetBaseException().Message), TaskContinuationOptions.OnlyOnFaulted);
+                    _take = null;
+                }
+                _starting = true;
+                _ = StartTakeAsync(errors);
+                return;
+            }
+            var offset = _seq * ChunkSamples % (audio.Length - ChunkSamples);
+            var pcm = MemoryMarshal.AsBytes(audio.AsSpan(offset, ChunkSamples)).ToArray();
+            lock (_gate)
+            {
+                _sentAt[_seq % _sentAt.Length] = Stopwatch.GetTimestamp();
+                if (counting)
+                {
+                    CountedSent++;
+                }
+            }
+            if (!_take.Writer.TryWrite(new AudioChunk(_seq, pcm, SampleRate)))
+            {
+                errors.Add("chunk not queued");
+            }
+            _seq++;
+        }
+
+        private async Task StartTakeAsync(ConcurrentBag<string> errors)
+        {
+            try
+            {
+                var started = await _connection.InvokeAsync<TakeStarted>("StartTake");
+                var take = Channel.CreateUnbounded<AudioChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                _seq = 0;
+                _result = _connection.InvokeAsync<TakeResult?>("Record", started.TakeId, take.Reader);
+                _take = take;
+            }
+            catch (Exception e)
+            {
+                errors.Add("start take: " + e.Message);
+            }
+            finally
+            {
+                _starting = false;
+            }
+        }
+
+        public double[] Latencies()
+        {
+            lock (_gate)
+            {
+                return _latencies.ToArray();
+            }
+        }
+
+        public void EndTake() => _take?.Writer.TryComplete();
+
+        public async Task CloseAsync(ConcurrentBag<string> errors)
+        {
+            EndTake();
+            try
+            {
+                if (_result is not null)
+                {
+                    await _result.WaitAsync(TimeSpan.FromSeconds(10));
+                }
+            }
+            catch (Exception e) when (e is Microsoft.AspNetCore.SignalR.HubException or TimeoutException or InvalidOperationException)
+            {
+                errors.Add("take: " + e.Message); // the last take of the step failed (or never answered)
+            }
+            await _connection.DisposeAsync();
+        }
+    }
+}
