@@ -8,7 +8,7 @@ namespace Crowd.Server.Tests.Features.Accounts;
 public sealed class ContributorProfileBrowserTests(BrowserApp app, ITestOutputHelper output) : IClassFixture<BrowserApp>
 {
     [Fact]
-    public async Task AContributorFillsTheirProfileFromTheAccountMenuSeesABadLanguageRefusedInPlaceAndFindsItSavedAfterAReload()
+    public async Task AContributorFillsTheirProfileFromTheAccountMenuSeesABadLanguageRefusedInPlaceFindsItSavedAfterAReloadAndTheBoardUsesIt()
     {
         var contributor = await app.CreateUserAsync(Roles.Contributor);
         var page = await app.SignedInPageAsync(contributor.Email!);
@@ -45,6 +45,12 @@ public sealed class ContributorProfileBrowserTests(BrowserApp app, ITestOutputHe
         await Expect(page.GetByTestId("profile-age-band")).ToHaveValueAsync("");
         (await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth")).ShouldBeTrue("the profile fits a phone's width");
         output.WriteLine("Screenshot: " + await BrowserApp.ScreenshotAsync(page, "profile-375"));
+
+        await page.GotoAsync("/");
+        await Expect(page.GetByTestId("board-scope")).ToContainTextAsync("Jobs in your languages: zh-CN, en, de.");
+        await Expect(page.GetByTestId("board-region-prompt")).ToHaveCountAsync(0);
+        (await page.GetByTestId("board-show-all").BoundingBoxAsync())!.Height.ShouldBeGreaterThanOrEqualTo(40);
+        (await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth")).ShouldBeTrue("the board fits a phone's width");
         app.Csp.ShouldBeClean();
     }
 }
