@@ -14,6 +14,8 @@ namespace Crowd.Server.Features.Board;
 /// </summary>
 public sealed class IndexModel(CrowdDb db, ContributorProfiles profiles) : PageModel
 {
+    private IReadOnlyCollection<RateFloor> _homeFloors = [];
+
     [BindProperty(SupportsGet = true)]
     public string? Language { get; set; }
 
@@ -34,8 +36,6 @@ public sealed class IndexModel(CrowdDb db, ContributorProfiles profiles) : PageM
 
     /// <summary>Jobs are narrowed to the contributor's languages: they stated some, and asked neither for all nor for one language.</summary>
     public bool InTheirLanguages => Speaker.Languages.Length > 0 && !All && string.IsNullOrEmpty(Language);
-
-    private IReadOnlyCollection<RateFloor> _homeFloors = [];
 
     public async Task OnGetAsync(CancellationToken ct)
     {

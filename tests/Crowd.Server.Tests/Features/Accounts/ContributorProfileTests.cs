@@ -91,6 +91,17 @@ public sealed class ContributorProfileTests(CrowdApp app) : IClassFixture<CrowdA
         response.StatusCode.ShouldNotBe(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public void OtherLanguagesAreKeptOnceEachWithoutTheNativeOneAndTooManyOrAWrongOneAreRefused()
+    {
+        ProfileRules.Languages("en，yue、EN; zh-cn ja", "zh-CN").ShouldSatisfyAllConditions(
+            r => r.Languages.ShouldBe(["en", "yue", "ja"]),
+            r => r.Errors.ShouldBeEmpty());
+        ProfileRules.Languages(string.Join(", ", Enumerable.Range(0, 11).Select(i => "a" + (char)('a' + i))), null).Errors
+            .Single().Message.ShouldStartWith("List at most {0} other languages");
+        ProfileRules.Languages("Mandarin Chinese, and more words", null).Errors.Single().Arguments.ShouldBe(["Mandarin"]);
+    }
+
     [Theory]
     [InlineData(13, 0, 13)]
     [InlineData(14, 14, 17)]

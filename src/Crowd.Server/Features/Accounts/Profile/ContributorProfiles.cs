@@ -74,13 +74,13 @@ public sealed class ContributorProfiles(CrowdDb db, TimeProvider clock, SpeakerP
             ON CONFLICT (contributor_id) DO UPDATE SET region = excluded.region, languages = excluded.languages,
                 gender = excluded.gender, age_band = excluded.age_band, updated_at = excluded.updated_at
             """, ct);
-        if (statesSpeech)
-        {
-            errors.AddRange(await speech.SaveAsync(contributorId, form.Language, form.Accent, ct));
-        }
-        else
+        if (!statesSpeech)
         {
             await speech.RemoveAsync(contributorId, ct);
+        }
+        else if (await speech.SaveAsync(contributorId, form.Language, form.Accent, ct) is { Count: > 0 } speechErrors)
+        {
+            return speechErrors; // checked above already; the transaction rolls back all the same
         }
         await transaction.CommitAsync(ct);
         return errors;

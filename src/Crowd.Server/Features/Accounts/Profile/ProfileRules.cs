@@ -48,9 +48,10 @@ public static class ProfileRules
     {
         var errors = new List<FieldError>();
         var tags = SplitLanguages(text);
-        foreach (var tag in tags.Where(t => !JobRules.IsLanguageTag(t)))
+        // The first wrong entry is enough to act on; a pasted paragraph must not produce a page of errors.
+        if (tags.FirstOrDefault(t => !JobRules.IsLanguageTag(t)) is { } wrong)
         {
-            errors.Add(new("languages", "\"{0}\" is not a language tag. List tags like en, ja or yue, separated by commas.", tag));
+            errors.Add(new("languages", "\"{0}\" is not a language tag. List tags like en, ja or yue, separated by commas.", wrong));
         }
         var kept = tags.Where(JobRules.IsLanguageTag)
             .Where(t => !string.Equals(t, nativeLanguage?.Trim(), StringComparison.OrdinalIgnoreCase))
