@@ -32,26 +32,11 @@ public sealed class LiveQualityTests(AudioCorpus corpus, ITestOutputHelper outpu
 
     private static int FirstFrameWith(List<LiveAssessment> live, QualityIssue issue) => live.FindIndex(a => a.Hints.Contains(issue.Code()));
 
-    public static TheoryData<string, string> VoicesAndNoises()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var voice in AudioCorpus.Voices)
-        {
-            foreach (var colour in AudioCorpus.NoiseColours)
-            {
-                data.Add(voice.Name, colour);
-            }
-        }
-        return data;
-    }
-
-    private static Voice VoiceNamed(string name) => AudioCorpus.Voices.Single(v => v.Name == name);
-
     [Theory]
-    [MemberData(nameof(VoicesAndNoises))]
+    [MemberData(nameof(AudioCorpus.VoicesAndColours), MemberType = typeof(AudioCorpus))]
     public void CleanSpeechAtThirtyDecibelsNeverShowsTheNoiseHintAndPasses(string voice, string noise)
     {
-        var (live, verdict, report) = Take(Signals.Mix(corpus.Speech(VoiceNamed(voice)), corpus.Noise(noise), 30, 0.3, Rate));
+        var (live, verdict, report) = Take(Signals.Mix(corpus.Speech(AudioCorpus.VoiceNamed(voice)), corpus.Noise(noise), 30, 0.3, Rate));
 
         output.WriteLine($"verdict SNR {report.SnrDb:F1} dB; live SNR min {live.Skip(10).Min(a => a.SnrDb):F1}, last {live[^1].SnrDb:F1}");
         FirstFrameWith(live, QualityIssue.TooNoisy).ShouldBe(-1, "no noise hint at any point");
@@ -60,10 +45,10 @@ public sealed class LiveQualityTests(AudioCorpus corpus, ITestOutputHelper outpu
     }
 
     [Theory]
-    [MemberData(nameof(VoicesAndNoises))]
+    [MemberData(nameof(AudioCorpus.VoicesAndColours), MemberType = typeof(AudioCorpus))]
     public void SpeechAtFiveDecibelsShowsTheNoiseHintWithinASecondAndFailsForNoise(string voice, string noise)
     {
-        var (live, verdict, report) = Take(Signals.Mix(corpus.Speech(VoiceNamed(voice)), corpus.Noise(noise), 5, 0.3, Rate));
+        var (live, verdict, report) = Take(Signals.Mix(corpus.Speech(AudioCorpus.VoiceNamed(voice)), corpus.Noise(noise), 5, 0.3, Rate));
 
         var first = FirstFrameWith(live, QualityIssue.TooNoisy);
         output.WriteLine($"verdict SNR {report.SnrDb:F1} dB; noise hint first at frame {first}; live SNR last {live[^1].SnrDb:F1}");
