@@ -51,7 +51,6 @@ public sealed class RecordModel(ConsentGate gate, IStringLocalizer<RecordingText
             ["progress.other"] = text["{0} of {1} prompts recorded"],
             ["session.one"] = text["{0} clip this session"],
             ["session.other"] = text["{0} clips this session"],
-            ["micNeeded"] = text["Check your microphone first."],
             ["micOk"] = text["Microphone works. Press Record when you are ready."],
             ["micFailed"] = text["The microphone could not be opened: {0}"],
             ["recording"] = text["Recording… press Stop (Space) when you have read the prompt."],
@@ -67,10 +66,6 @@ public sealed class RecordModel(ConsentGate gate, IStringLocalizer<RecordingText
             ["interrupted"] = text["The connection dropped and the take could not be resumed. Record it again."],
             ["moved"] = text["This session was taken over by another tab or window."],
         };
-        foreach (var issue in Enum.GetValues<QualityIssue>())
-        {
-            texts["reason:" + issue.Code()] = text[issue.Hint()];
-        }
         TextsJson = JsonSerializer.Serialize(texts, s_json);
         return Page();
     }

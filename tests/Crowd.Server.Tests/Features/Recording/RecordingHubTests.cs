@@ -125,7 +125,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
     }
 
     [Fact]
-    public async Task ASilentTakeIsExplainedAndCannotBeSubmitted()
+    public async Task ASilentTakeIsExplainedCannotBeSubmittedAndLeavesItsReasonForTheJobsDashboard()
     {
         var (client, job, _, _) = await JoinedAsync();
         await using var _ = client;
@@ -138,6 +138,10 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         client.Drain("frame").Last()[0]!["hints"]!.AsArray().Select(h => (string)h!).ShouldContain("no_speech");
         (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Submit", takeId, null))).Message.ShouldContain("no passing take");
         (await app.WithDbAsync(db => db.Clips.CountAsync(c => c.JobId == job.Id))).ShouldBe(0);
+        var outcome = await app.WithDbAsync(db => db.Set<Crowd.Server.Features.Recording.Takes.TakeOutcome>().SingleAsync(t => t.TakeId == takeId));
+        outcome.Passed.ShouldBeFalse();
+        outcome.JobId.ShouldBe(job.Id);
+        outcome.Issues.ShouldContain("no_speech");
     }
 
     [Fact]
