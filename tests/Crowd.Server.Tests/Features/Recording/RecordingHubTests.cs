@@ -39,7 +39,8 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
     private Task<SignalRJsonClient> ConnectAsync(string cookie) => new HubConnector(app).ConnectAsync(cookie);
 
     /// <summary>Streams a whole take in real-time-sized chunks and returns the verdict the server gives at its end.</summary>
-    private static async Task<System.Text.Json.Nodes.JsonNode?> RecordWholeTakeAsync(SignalRJsonClient client, Guid takeId, short[] samples)
+    /// <summary>Streams a whole take as fast as the hub takes it and returns the verdict.</summary>
+    internal static async Task<System.Text.Json.Nodes.JsonNode?> RecordWholeTakeAsync(SignalRJsonClient client, Guid takeId, short[] samples)
     {
         var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
         await SendAsync(stream, samples);
