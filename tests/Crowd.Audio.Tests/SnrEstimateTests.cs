@@ -9,25 +9,11 @@ namespace Crowd.Audio.Tests;
 [Collection(AudioCorpusGroup.Name)]
 public sealed class SnrEstimateTests(AudioCorpus corpus, ITestOutputHelper output)
 {
-    public static TheoryData<string, string> VoicesAndColours()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var voice in AudioCorpus.Voices)
-        {
-            foreach (var colour in AudioCorpus.NoiseColours)
-            {
-                data.Add(voice.Name, colour);
-            }
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(VoicesAndColours))]
+    [MemberData(nameof(AudioCorpus.VoicesAndColours), MemberType = typeof(AudioCorpus))]
     public void SnrEstimateIsWithinThreeDecibelsOfTheMixedInSnrFromFiveToThirtyDecibels(string voiceName, string colour)
     {
-        var voice = AudioCorpus.Voices.Single(v => v.Name == voiceName);
+        var voice = AudioCorpus.VoiceNamed(voiceName);
         foreach (double snr in new[] { 5.0, 10, 20, 30 })
         {
             var report = Analyze(corpus.Speech(voice), colour, snr, padSeconds: 0.5);

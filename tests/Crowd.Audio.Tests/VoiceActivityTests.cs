@@ -44,7 +44,7 @@ public sealed class VoiceActivityTests(AudioCorpus corpus, ITestOutputHelper out
 
     private (double Leading, double Trailing, ClipReport Report) EdgeErrors(string voiceName, string colour, double snrDb)
     {
-        var voice = AudioCorpus.Voices.Single(v => v.Name == voiceName);
+        var voice = AudioCorpus.VoiceNamed(voiceName);
         var speech = corpus.Speech(voice);
         var (onset, offset) = TrueSpeechEdges(speech, AudioCorpus.Rate);
         var noise = corpus.Noise(colour);

@@ -57,6 +57,8 @@ public sealed class SpeechAnalyzer
     private float _livePeak;
     private int _liveNearClip;
     private bool _liveSpeech;
+    private int _liveNoiseFrames;
+    private double _liveNoiseMin;
 
     public SpeechAnalyzer(int sampleRate)
     {
@@ -100,6 +102,8 @@ public sealed class SpeechAnalyzer
         _vadFill = 0;
         _vadSumSquares = 0;
         _liveIndex = 0;
+        _liveNoiseFrames = 0;
+        _liveNoiseMin = double.PositiveInfinity;
         ResetLiveFrame();
         _vad.Reset();
     }
@@ -212,6 +216,13 @@ public sealed class SpeechAnalyzer
             TrailingSilenceSeconds: trailing);
     }
 
+    private double RunningSnrDb()
+    {
+        bool enoughNoise = _liveNoiseFrames * VadFrameSeconds >= MinNoiseSecondsForSegmentalSnr;
+        double wada = WadaSnr.Estimate(_sumAbs / _count, _sumLog / _count);
+        return enoughNoise ? Math.Max(wada, SnrDb(_sumSquares / _count, _liveNoiseMin)) : wada;
+    }
+
     private static double SnrDb(double totalPower, double noisePower)
     {
         if (noisePower <= 0)
@@ -246,13 +257,17 @@ public sealed class SpeechAnalyzer
 
             if (_vadFill == _vadFrameLength)
             {
-                _liveSpeech |= _vad.AddFrame(_vadBuffer, _vadSumSquares / _vadFrameLength);
+                var speech = _vad.AddFrame(_vadBuffer, _vadSumSquares / _vadFrameLength);
+                _liveSpeech |= speech;
+                _liveNoiseFrames += speech ? 0 : 1;
                 _vadFill = 0;
                 _vadSumSquares = 0;
             }
 
             if (_liveFill == _liveFrameLength)
             {
+                // The live noise estimate rises through long speech; the take's quietest estimate yet is the room.
+                _liveNoiseMin = Math.Min(_liveNoiseMin, _vad.LiveNoisePower);
                 if (!liveFrames.IsEmpty)
                 {
                     liveFrames[written++] = new LiveFrame(
@@ -261,7 +276,8 @@ public sealed class SpeechAnalyzer
                         (float)Decibels.FromAmplitude(_livePeak),
                         _liveNearClip,
                         _liveSpeech,
-                        (float)Decibels.FromPower(_vad.LiveNoisePower));
+                        (float)Decibels.FromPower(_vad.LiveNoisePower),
+                        (float)RunningSnrDb());
                 }
 
                 _liveIndex++;

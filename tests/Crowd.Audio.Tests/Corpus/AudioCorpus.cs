@@ -20,6 +20,23 @@ public sealed class AudioCorpus : IDisposable
         new("zh", "cmn", "请清楚地朗读这句话，这样质量检查程序就能听清每一个字。", "是"),
     ];
 
+    /// <summary>Every voice in every noise colour, for theories over the whole corpus.</summary>
+    public static TheoryData<string, string> VoicesAndColours()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var voice in Voices)
+        {
+            foreach (var colour in NoiseColours)
+            {
+                data.Add(voice.Name, colour);
+            }
+        }
+
+        return data;
+    }
+
+    public static Voice VoiceNamed(string name) => Voices.Single(v => v.Name == name);
+
     private readonly Dictionary<string, float[]> _speech = [];
     private readonly Dictionary<string, float[]> _words = [];
     private readonly Dictionary<string, float[]> _noise = [];

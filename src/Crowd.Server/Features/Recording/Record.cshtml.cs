@@ -19,6 +19,11 @@ public sealed class RecordModel(ConsentGate gate, IStringLocalizer<RecordingText
 
     public Job? Job { get; private set; }
 
+    /// <summary>The meter's target range in dBFS, from the job's quality bar (the same one the verdict uses).</summary>
+    public double TargetLowDbfs { get; private set; }
+
+    public double TargetHighDbfs => LiveQuality.LoudDbfs;
+
     /// <summary>The recorder's texts in the page's language, for the script.</summary>
     public string TextsJson { get; private set; } = "{}";
 
@@ -34,13 +39,18 @@ public sealed class RecordModel(ConsentGate gate, IStringLocalizer<RecordingText
             return Redirect($"/Recording/{jobId}/Consent");
         }
         Job = job;
+        TargetLowDbfs = Sessions.WorkerSessions.Describe(job!).Thresholds.MinSpeechLevelDbfs;
         var texts = new Dictionary<string, string>
         {
-            [LiveHints.TooQuiet] = text["Too quiet — speak up or move closer to the microphone"],
-            [LiveHints.Clipping] = text["Too loud — move back from the microphone"],
-            [LiveHints.TooNoisy] = text["Noisy room — find a quieter place"],
-            [LiveHints.NoSpeech] = text["No speech heard — is the right microphone on?"],
-            ["micNeeded"] = text["Check your microphone first."],
+            [QualityIssue.TooQuiet.Code()] = text["Too quiet — speak up or move closer to the microphone"],
+            [QualityIssue.Clipping.Code()] = text["Too loud — move back from the microphone"],
+            [QualityIssue.TooNoisy.Code()] = text["Noisy room — find a quieter place"],
+            [QualityIssue.NoSpeech.Code()] = text["We can't hear you — is the right microphone on?"],
+            // Plural categories as Intl.PluralRules names them for the page's language.
+            ["progress.one"] = text["{0} of {1} prompt recorded"],
+            ["progress.other"] = text["{0} of {1} prompts recorded"],
+            ["session.one"] = text["{0} clip this session"],
+            ["session.other"] = text["{0} clips this session"],
             ["micOk"] = text["Microphone works. Press Record when you are ready."],
             ["micFailed"] = text["The microphone could not be opened: {0}"],
             ["recording"] = text["Recording… press Stop (Space) when you have read the prompt."],
@@ -56,10 +66,6 @@ public sealed class RecordModel(ConsentGate gate, IStringLocalizer<RecordingText
             ["interrupted"] = text["The connection dropped and the take could not be resumed. Record it again."],
             ["moved"] = text["This session was taken over by another tab or window."],
         };
-        foreach (var issue in Enum.GetValues<QualityIssue>())
-        {
-            texts["reason:" + issue.Code()] = text[issue.Hint()];
-        }
         TextsJson = JsonSerializer.Serialize(texts, s_json);
         return Page();
     }

@@ -10,17 +10,6 @@ namespace Crowd.Server.Tests.Features.Recording;
 /// <summary>Two real server processes, one PostgreSQL, one Redis: the session grain is reached from any node and survives a node's death.</summary>
 public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
 {
-    private static async Task<JsonNode?> RecordWholeTakeAsync(SignalRJsonClient client, Guid takeId, short[] speech)
-    {
-        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
-        for (var seq = 0; seq * 1600 < speech.Length; seq++)
-        {
-            await stream.WriteAsync(RecordingHubTests.Chunk(seq, speech.AsSpan(seq * 1600, Math.Min(1600, speech.Length - (seq * 1600)))));
-        }
-        await stream.CompleteAsync();
-        return await result;
-    }
-
     [Fact]
     public async Task AContributorConnectedToOneNodeRecordsThroughTheirSessionOnTheOtherAndTheClipLandsOnce()
     {
@@ -43,7 +32,7 @@ public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
         ((Guid)joined!["sessionId"]!).ShouldBe(sessionId);
         ((string)(await onA.InvokeAsync("NextPrompt"))!["status"]!).ShouldBe("prompt");
         var takeId = (Guid)(await onA.InvokeAsync("StartTake"))!["takeId"]!;
-        ((bool)(await RecordWholeTakeAsync(onA, takeId, speech))!["passed"]!).ShouldBeTrue();
+        ((bool)(await RecordingHubTests.RecordWholeTakeAsync(onA, takeId, speech))!["passed"]!).ShouldBeTrue();
         onA.Drain("frame").Count.ShouldBe(speech.Length / 1600, "every chunk's frames came back through node A from the grain on node B");
         var clipId = (Guid)(await onA.InvokeAsync("Submit", takeId, null))!["clipId"]!;
 
@@ -126,7 +115,7 @@ public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
         (await cluster.ScalarAsync<string>($"SELECT node_id FROM worker_sessions WHERE id = '{sessionId}'")).ShouldContain(a.SiloMarker);
 
         var again = (Guid)(await onA.InvokeAsync("StartTake"))!["takeId"]!;
-        ((bool)(await RecordWholeTakeAsync(onA, again, speech))!["passed"]!).ShouldBeTrue();
+        ((bool)(await RecordingHubTests.RecordWholeTakeAsync(onA, again, speech))!["passed"]!).ShouldBeTrue();
         await onA.InvokeAsync("Submit", again, null);
         (await cluster.ScalarAsync<long>("SELECT count(*) FROM clips")).ShouldBe(1);
     }
@@ -189,7 +178,7 @@ public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
                     doubleClaims.Add($"task {taskId} held by session {holders[taskId]} was also given to {index}");
                 }
                 var takeId = (Guid)(await client.InvokeAsync("StartTake"))!["takeId"]!;
-                await RecordWholeTakeAsync(client, takeId, speech);
+                await RecordingHubTests.RecordWholeTakeAsync(client, takeId, speech);
                 holders.TryRemove(taskId, out _); // before the server lets go of it, so no later claim can race the removal
                 try
                 {

@@ -66,12 +66,14 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
     public async Task AContributorConsentsRecordsASpokenTakeSeesItPassAndSubmitsIt()
     {
         var (page, job, user) = await RecordAsync(await TestAudio.SpeechCaptureWavAsync(), "speech");
+        var level = float.Parse((await page.GetByTestId("meter").GetAttributeAsync("data-max-level"))!, CultureInfo.InvariantCulture);
+        level.ShouldBeGreaterThan(-40f, "the meter moved with the voice");
 
         await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 30_000 });
         await ShotAsync(page, "speech-verdict");
         await page.GetByTestId("submit").ClickAsync();
         await Expect(page.GetByTestId("status")).ToContainTextAsync("Submitted");
-        await Expect(page.GetByTestId("progress")).ToContainTextAsync("1 / 2 · 1");
+        await Expect(page.GetByTestId("progress")).ToContainTextAsync("1 of 2 prompts recorded · 1 clip this session");
         await ShotAsync(page, "speech-submitted");
 
         var clip = await app.WithDbAsync(db => db.Clips.AsNoTracking().SingleAsync(c => c.JobId == job.Id && c.ContributorId == user));
@@ -143,18 +145,60 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task InANoisyRoomTheRecorderShowsTheNoiseHintAndTheTakeFails()
+    public async Task SpeechAtFiveDecibelsShowsTheNoiseHintWithinASecondAndTheTakeFailsForNoise()
     {
-        var (page, _, _) = await RecordAsync(await TestAudio.NoisyCaptureWavAsync(), "noisy");
+        var (page, _, _) = await RecordAsync(await TestAudio.SpeechInNoiseCaptureWavAsync(5), "snr5");
 
         await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "false", new() { Timeout = 30_000 });
-        await ShotAsync(page, "noisy-verdict");
-        (await page.GetByTestId("hints").GetAttributeAsync("data-seen"))!.ShouldContain("too_noisy");
+        await ShotAsync(page, "snr5-verdict");
+        var shown = FirstShownMs(await page.GetByTestId("hints").GetAttributeAsync("data-first-ms"), "too_noisy");
+        shown.ShouldNotBeNull("the noise hint showed");
+        shown.Value.ShouldBeInRange(100, 1000, "the noise hint shows within the take's first second of audio");
         (await page.GetByTestId("verdict").GetAttributeAsync("data-reasons"))!.ShouldContain("too_noisy");
         await Expect(page.GetByTestId("submit")).ToBeDisabledAsync();
         await Expect(page.GetByTestId("rerecord")).ToBeEnabledAsync();
         app.Csp.ShouldBeClean();
     }
+
+    [Fact]
+    public async Task CleanSpeechAtThirtyDecibelsNeverShowsTheNoiseHintAndTheMeterIsGreenWhileSpeaking()
+    {
+        var (page, _, _) = await RecordAsync(await TestAudio.SpeechInNoiseCaptureWavAsync(30), "snr30");
+
+        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 30_000 });
+        await ShotAsync(page, "snr30-verdict");
+        FirstShownMs(await page.GetByTestId("hints").GetAttributeAsync("data-first-ms"), "too_noisy").ShouldBeNull("no noise hint at any point");
+        (await page.GetByTestId("meter").GetAttributeAsync("data-seen-levels"))!.Split(' ').ShouldContain("good");
+        int.Parse((await page.GetByTestId("level-history").GetAttributeAsync("data-frames"))!, CultureInfo.InvariantCulture)
+            .ShouldBeGreaterThanOrEqualTo(45, "the whole take is drawn for listening back");
+        app.Csp.ShouldBeClean();
+    }
+
+    [Fact]
+    public async Task PureNoiseNeverTurnsTheMeterGreen()
+    {
+        var (page, _, _) = await RecordAsync(await TestAudio.NoiseCaptureWavAsync(), "noise-only");
+
+        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "false", new() { Timeout = 30_000 });
+        (await page.GetByTestId("meter").GetAttributeAsync("data-seen-levels"))!.Split(' ').ShouldNotContain("good");
+        app.Csp.ShouldBeClean();
+    }
+
+    [Fact]
+    public async Task SilenceShowsWeCannotHearYou()
+    {
+        var (page, _, _) = await RecordAsync(await TestAudio.SilenceCaptureWavAsync(), "silence");
+
+        await Expect(page.GetByTestId("hints")).ToContainTextAsync("We can't hear you");
+        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "false", new() { Timeout = 30_000 });
+        (await page.GetByTestId("verdict").GetAttributeAsync("data-reasons"))!.ShouldContain("no_speech");
+        (await page.GetByTestId("meter").GetAttributeAsync("data-seen-levels"))!.Split(' ').ShouldNotContain("good");
+        await ShotAsync(page, "silence-verdict");
+        app.Csp.ShouldBeClean();
+    }
+
+    private static int? FirstShownMs(string? firstMs, string code) =>
+        JsonNode.Parse(firstMs ?? "{}")![code] is { } ms ? (int)ms : null;
 
     private async Task<(IPage Page, TestJob Job, Guid User)> RecordAsync(string wav, string name)
     {
@@ -189,8 +233,6 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         await page.WaitForFunctionAsync("() => Number(document.getElementById('recorder').dataset.heardMs) >= 4500", null,
             new() { Timeout = 60_000 });
         await ShotAsync(page, name + "-recording");
-        var level = float.Parse((await page.GetByTestId("meter").GetAttributeAsync("data-max-level"))!, CultureInfo.InvariantCulture);
-        level.ShouldBeGreaterThan(-40f, "the meter moved with the voice");
         await page.Keyboard.PressAsync("Space");
         return (page, job, user.Id);
     }

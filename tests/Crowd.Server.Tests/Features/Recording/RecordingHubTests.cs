@@ -39,7 +39,8 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
     private Task<SignalRJsonClient> ConnectAsync(string cookie) => new HubConnector(app).ConnectAsync(cookie);
 
     /// <summary>Streams a whole take in real-time-sized chunks and returns the verdict the server gives at its end.</summary>
-    private static async Task<System.Text.Json.Nodes.JsonNode?> RecordWholeTakeAsync(SignalRJsonClient client, Guid takeId, short[] samples)
+    /// <summary>Streams a whole take as fast as the hub takes it and returns the verdict.</summary>
+    internal static async Task<System.Text.Json.Nodes.JsonNode?> RecordWholeTakeAsync(SignalRJsonClient client, Guid takeId, short[] samples)
     {
         var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
         await SendAsync(stream, samples);
@@ -125,7 +126,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
     }
 
     [Fact]
-    public async Task ASilentTakeIsExplainedAndCannotBeSubmitted()
+    public async Task ASilentTakeIsExplainedCannotBeSubmittedAndLeavesItsReasonForTheJobsDashboard()
     {
         var (client, job, _, _) = await JoinedAsync();
         await using var _ = client;
@@ -138,6 +139,10 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         client.Drain("frame").Last()[0]!["hints"]!.AsArray().Select(h => (string)h!).ShouldContain("no_speech");
         (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Submit", takeId, null))).Message.ShouldContain("no passing take");
         (await app.WithDbAsync(db => db.Clips.CountAsync(c => c.JobId == job.Id))).ShouldBe(0);
+        var outcome = await app.WithDbAsync(db => db.Set<Crowd.Server.Features.Recording.Takes.TakeOutcome>().SingleAsync(t => t.TakeId == takeId));
+        outcome.Passed.ShouldBeFalse();
+        outcome.JobId.ShouldBe(job.Id);
+        outcome.Issues.ShouldContain("no_speech");
     }
 
     [Fact]

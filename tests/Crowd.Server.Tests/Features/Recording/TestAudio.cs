@@ -3,7 +3,7 @@ using Crowd.Audio.Wav;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
-/// <summary>Speech generated at test time with espeak-ng, and a noisy copy mixed by sox (both installed by scripts/setup --tests).</summary>
+/// <summary>Speech generated at test time with espeak-ng, pink noise and silence by sox, and mixes of the two at a chosen SNR (both tools installed by scripts/setup --tests).</summary>
 public static class TestAudio
 {
     private static readonly Lazy<Task<string>> s_folder = new(GenerateAsync);
@@ -15,11 +15,36 @@ public static class TestAudio
     /// <summary>The speech at its capture rate (44.1 kHz stereo, as a microphone delivers), for the browser's fake microphone.</summary>
     public static async Task<string> SpeechCaptureWavAsync() => Path.Combine(await s_folder.Value, "speech-capture.wav");
 
-    public static async Task<string> NoisyCaptureWavAsync() => Path.Combine(await s_folder.Value, "noisy-capture.wav");
+    /// <summary>The speech with pink noise under it at <paramref name="snrDb"/> (speech energy over noise energy), at the capture rate.</summary>
+    public static async Task<string> SpeechInNoiseCaptureWavAsync(int snrDb)
+    {
+        var folder = await s_folder.Value;
+        var capture = Path.Combine(folder, $"speech-snr{snrDb}-capture.wav");
+        if (!File.Exists(capture))
+        {
+            var speech = await SpeechSamplesAsync();
+            var noise = Samples(await File.ReadAllBytesAsync(Path.Combine(folder, "noise-16k.wav")));
+            double Energy(short[] x, int n) => x.Take(n).Sum(v => (double)v * v);
+            var gain = Math.Sqrt(Energy(speech, speech.Length) / Energy(noise, speech.Length) / Math.Pow(10, snrDb / 10.0));
+            var mix = new short[speech.Length];
+            for (var i = 0; i < mix.Length; i++)
+            {
+                mix[i] = (short)Math.Clamp(speech[i] + (gain * noise[i]), short.MinValue, short.MaxValue);
+            }
+            var mono = Path.Combine(folder, $"speech-snr{snrDb}-16k.wav");
+            await File.WriteAllBytesAsync(mono, WavWriter.Pcm16Mono(mix, 16_000));
+            await RunAsync("sox", mono, "-r", "44100", "-c", "2", "-b", "16", capture);
+        }
+        return capture;
+    }
+
+    /// <summary>Pink noise alone, at the capture rate: a room with nobody speaking.</summary>
+    public static async Task<string> NoiseCaptureWavAsync() => Path.Combine(await s_folder.Value, "noise.wav");
+
+    /// <summary>Digital silence at the capture rate: a muted or wrong microphone.</summary>
+    public static async Task<string> SilenceCaptureWavAsync() => Path.Combine(await s_folder.Value, "silence-capture.wav");
 
     public static async Task<short[]> SpeechSamplesAsync() => Samples(await File.ReadAllBytesAsync(await SpeechWavAsync()));
-
-    public static async Task<short[]> NoisySamples16kAsync() => Samples(await File.ReadAllBytesAsync(Path.Combine(await s_folder.Value, "noisy-16k.wav")));
 
     private static short[] Samples(byte[] wav)
     {
@@ -46,17 +71,9 @@ public static class TestAudio
         await RunAsync("sox", padded, "-r", "44100", "-c", "2", "-b", "16", Path.Combine(folder, "speech-capture.wav"));
         var noise = Path.Combine(folder, "noise.wav");
         await RunAsync("sox", "-n", "-r", "44100", "-c", "2", "-b", "16", noise, "synth", "30", "pinknoise", "vol", "0.35");
-        var speech44 = Path.Combine(folder, "speech-capture.wav");
-        var noisy = Path.Combine(folder, "noisy-capture.wav");
-        await RunAsync("sox", "-m", speech44, noise, noisy, "trim", "0", DurationOf(speech44));
-        await RunAsync("sox", noisy, "-r", "16000", "-c", "1", "-b", "16", Path.Combine(folder, "noisy-16k.wav"));
+        await RunAsync("sox", noise, "-r", "16000", "-c", "1", "-b", "16", Path.Combine(folder, "noise-16k.wav"));
+        await RunAsync("sox", "-n", "-r", "44100", "-c", "2", "-b", "16", Path.Combine(folder, "silence-capture.wav"), "trim", "0", "5");
         return folder;
-    }
-
-    private static string DurationOf(string wav)
-    {
-        var info = WavReader.ReadHeader(File.ReadAllBytes(wav));
-        return ((double)info.DataLength / info.Format.BlockAlign / info.Format.SampleRate).ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static async Task RunAsync(string tool, params string[] arguments)

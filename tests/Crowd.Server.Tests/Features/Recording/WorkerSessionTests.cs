@@ -169,13 +169,7 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
         var speech = await TestAudio.SpeechSamplesAsync();
         var takeId = await RecordingHubTests.PromptAndTakeAsync(client, job.Id);
         Clock.Advance(TimeSpan.FromMilliseconds(4_321)); // an odd time, so that rounding shows
-        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
-        for (var seq = 0; seq * 1600 < speech.Length; seq++)
-        {
-            await stream.WriteAsync(RecordingHubTests.Chunk(seq, speech.AsSpan(seq * 1600, Math.Min(1600, speech.Length - (seq * 1600)))));
-        }
-        await stream.CompleteAsync();
-        ((bool)(await result)!["passed"]!).ShouldBeTrue();
+        ((bool)(await RecordingHubTests.RecordWholeTakeAsync(client, takeId, speech))!["passed"]!).ShouldBeTrue();
 
         var submitted = await client.InvokeAsync("Submit", takeId, null);
 

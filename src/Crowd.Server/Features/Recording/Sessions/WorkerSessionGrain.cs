@@ -46,7 +46,6 @@ public sealed class WorkerSessionGrain(
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly SpeechAnalyzer _analyzer = new(SampleRate);
-    private readonly LiveHints _hints = new();
     private readonly TakeBuffer _audio = new();
     private readonly LiveFrame[] _frames = new LiveFrame[8];
     private readonly HashSet<Guid> _skipped = [];
@@ -56,6 +55,7 @@ public sealed class WorkerSessionGrain(
     private int _jobVersion;
     private Guid _contributorId;
     private SessionJob _job = null!;
+    private LiveQuality _live = null!;
     private ActiveClock _clock = null!;
     private AudioRateLimiter _limiter = null!;
     private HeldPrompt? _prompt;
@@ -89,6 +89,7 @@ public sealed class WorkerSessionGrain(
         var (row, job, prompt) = session;
         (_jobId, _jobVersion, _contributorId, _clips, _prompt) = (row.JobId, row.JobVersion, row.ContributorId, row.Clips, prompt);
         _job = WorkerSessions.Describe(job);
+        _live = new LiveQuality(_job.Thresholds);
         // The clock starts stopped at the checkpointed time: nothing between the last checkpoint and now is paid.
         _clock = new ActiveClock(TimeSpan.FromSeconds(Options.IdleCutoffSeconds), row.ActiveMs, clock.GetUtcNow(), running: false);
         _checkpointedMs = row.ActiveMs;
@@ -194,7 +195,7 @@ public sealed class WorkerSessionGrain(
         _takeState = TakeState.Recording;
         _expectedSeq = 0;
         _analyzer.Reset();
-        _hints.Reset();
+        _live.Reset();
         _limiter.Start();
         _clock.Touch(clock.GetUtcNow());
         await using var scope = scopes.CreateAsyncScope();
@@ -285,8 +286,9 @@ public sealed class WorkerSessionGrain(
             for (var i = 0; i < written; i++)
             {
                 var f = _frames[i];
+                var live = _live.Next(f);
                 result[at + i] = new QualityFrame(takeId, seq, f.Index, f.RmsDbfs, f.PeakDbfs, f.ClippedSamples, f.Speech, f.NoiseFloorDbfs,
-                    _hints.Next(f));
+                    live.SnrDb, live.Level.Code(), live.Hints);
             }
         }
         return result ?? [];

@@ -8,10 +8,14 @@ namespace Crowd.Server.Features.Recording.Streaming;
 /// </summary>
 public sealed record AudioChunk(int Seq, byte[]? Pcm, int SampleRate);
 
-/// <summary>Live quality of the last 100 ms, sent back for the chunk (<paramref name="Seq"/>) that completed it.</summary>
+/// <summary>
+/// Live quality of the last 100 ms, sent back for the chunk (<paramref name="Seq"/>) that completed it: the frame's own
+/// measures, the take's running SNR so far, the meter's <paramref name="Level"/> (<see cref="Crowd.Audio.Quality.LiveLevels"/>
+/// codes; only "good" is green) and the hints, which are the quality gate's issue codes.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record QualityFrame(Guid TakeId, int Seq, int Index, float RmsDbfs, float PeakDbfs, int ClippedSamples, bool Speech,
-    float NoiseFloorDbfs, string[] Hints);
+    float NoiseFloorDbfs, float SnrDb, string Level, string[] Hints);
 
 [GenerateSerializer, Immutable]
 public sealed record PromptView(Guid TaskId, int Ordinal, string Text);

@@ -7,7 +7,8 @@ const jobId = root.dataset.jobId;
 const texts = JSON.parse(document.getElementById('recorder-texts').textContent);
 const $ = (id) => document.getElementById(id);
 const ui = {
-  prompt: $('prompt'), promptNumber: $('prompt-number'), meter: $('meter'), hints: $('hints'), status: $('status'),
+  prompt: $('prompt'), promptNumber: $('prompt-number'), meter: $('meter'), meterTarget: $('meter-target'),
+  history: $('level-history'), hints: $('hints'), status: $('status'),
   verdict: $('verdict'), progress: $('progress'), time: $('time-worked'), earned: $('earned'),
   micCheck: $('mic-check'), record: $('record'), stop: $('stop'), listen: $('listen'), rerecord: $('rerecord'),
   submit: $('submit'), skip: $('skip'),
@@ -25,6 +26,7 @@ const state = {
   result: null,
   capture: null,
   maxLevel: -100,
+  levels: [], // the take's live frames (dBFS and level code), drawn as its level history
   shownView: null,
   viewAt: 0,
 };
@@ -95,18 +97,65 @@ function render() {
     ui.prompt.textContent = v.message || texts.noPrompt;
     ui.promptNumber.textContent = '';
   }
-  ui.progress.textContent = `${v.jobTakesAccepted} / ${v.jobTakesNeeded} · ${v.clipsThisSession}`;
+  ui.progress.textContent = `${plural('progress', v.jobTakesNeeded, v.jobTakesAccepted, v.jobTakesNeeded)} · ${plural('session', v.clipsThisSession, v.clipsThisSession)}`;
   showTime(v);
 }
 
-function showLevel(dbfs) {
-  const pct = Math.max(0, Math.min(100, ((dbfs + 60) / 60) * 100));
-  ui.meter.style.width = pct + '%';
-  ui.meter.classList.toggle('hot', dbfs > -3);
+// The server's texts come in the page's plural categories ("progress.one", "progress.other"); {0}, {1} are numbers.
+const plurals = new Intl.PluralRules(document.documentElement.lang || 'en');
+function plural(key, count, ...values) {
+  const template = texts[`${key}.${plurals.select(count)}`] || texts[`${key}.other`];
+  return values.reduce((t, v, i) => t.replaceAll(`{${i}}`, String(v)), template);
+}
+
+// The meter runs from -60 to 0 dBFS; its target range is the job's quality bar, sent with the page.
+const METER_FLOOR_DBFS = -60;
+const meterPct = (dbfs) => Math.max(0, Math.min(100, ((dbfs - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS) * 100));
+{
+  const meter = ui.meterTarget.parentElement;
+  const low = meterPct(Number(meter.dataset.targetLow));
+  ui.meterTarget.style.left = low + '%';
+  ui.meterTarget.style.width = (meterPct(Number(meter.dataset.targetHigh)) - low) + '%';
+}
+
+// level: the server's code for the frame ("good" is speech at a usable level, the only green); none between takes.
+function showLevel(dbfs, level) {
+  ui.meter.style.width = meterPct(dbfs) + '%';
+  ui.meter.dataset.level = level || '';
+  if (level) {
+    const seen = new Set(ui.meter.dataset.seenLevels ? ui.meter.dataset.seenLevels.split(' ') : []);
+    seen.add(level);
+    ui.meter.dataset.seenLevels = [...seen].join(' ');
+  }
   if (dbfs > state.maxLevel) {
     state.maxLevel = dbfs;
     ui.meter.dataset.maxLevel = dbfs.toFixed(1);
   }
+}
+
+const LEVEL_COLOURS = { good: '#2e9a4c', quiet: '#d69a2d', loud: '#c62828', no_speech: '#9aa3b5' };
+
+// While recording the last 12 s scroll past; once the take ends the whole take is drawn, for listening back.
+function drawHistory(whole) {
+  const canvas = ui.history;
+  const g = canvas.getContext('2d');
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  const frames = whole ? state.levels : state.levels.slice(-120);
+  const width = whole ? canvas.width / Math.max(frames.length, 1) : canvas.width / 120;
+  const offset = whole ? 0 : canvas.width - frames.length * width;
+  frames.forEach((f, i) => {
+    const h = (meterPct(f.dbfs) / 100) * canvas.height;
+    g.fillStyle = LEVEL_COLOURS[f.level] || LEVEL_COLOURS.no_speech;
+    g.fillRect(offset + i * width, canvas.height - h, Math.max(width - 1, 1), h);
+  });
+  canvas.dataset.frames = String(state.levels.length);
+}
+
+// When each hint first showed, in ms of the take's audio, for the page's tests: {"too_noisy": 800}.
+function noteFirstSeen(codes, audioMs) {
+  const first = JSON.parse(ui.hints.dataset.firstMs || '{}');
+  for (const c of codes) if (!(c in first)) first[c] = audioMs;
+  ui.hints.dataset.firstMs = JSON.stringify(first);
 }
 
 function showHints(codes) {
@@ -139,9 +188,13 @@ connection.on('frame', (frame) => {
   const f = camel(frame);
   if (f.takeId !== state.takeId) return;
   // How much of the take the server has analysed (100 ms chunks), for the page and for tests that wait on it.
-  root.dataset.heardMs = String((f.seq + 1) * 100);
-  showLevel(f.rmsDbfs);
+  const audioMs = (f.index + 1) * 100;
+  root.dataset.heardMs = String(audioMs);
+  showLevel(f.rmsDbfs, f.level);
   showHints(f.hints);
+  noteFirstSeen(f.hints, audioMs);
+  state.levels.push({ dbfs: f.rmsDbfs, level: f.level });
+  drawHistory(false);
 });
 // The job's terms changed (or consent is missing): the server stops the work and names the consent screen.
 connection.on('needsConsent', (url) => {
@@ -252,7 +305,7 @@ function onChunk(int16) {
     state.chunks.push(int16);
     state.subject.next(chunk(seq, int16));
   } else if (state.phase !== 'recording') {
-    showLevel(localLevel(int16)); // the meter also moves during the microphone check and between takes
+    showLevel(localLevel(int16), null); // the meter also moves during the microphone check and between takes
   }
 }
 
@@ -291,6 +344,10 @@ async function record() {
     ui.verdict.hidden = true;
     ui.verdict.dataset.passed = '';
     ui.hints.dataset.seen = '';
+    ui.hints.dataset.firstMs = '{}';
+    ui.meter.dataset.seenLevels = '';
+    state.levels = [];
+    drawHistory(false);
     showHints([]);
     state.phase = 'recording';
     openStream(0);
@@ -315,6 +372,7 @@ async function stop() {
     const result = await state.result;
     if (!result) return; // the connection dropped: onreconnected resumes the take
     state.passed = result.passed;
+    drawHistory(true);
     showVerdict(result);
     state.phase = 'reviewed';
   } catch (e) {

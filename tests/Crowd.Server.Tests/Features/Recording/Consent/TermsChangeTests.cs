@@ -29,13 +29,7 @@ public sealed class TermsChangeTests(HubApp app) : IClassFixture<HubApp>
         await using var _ = client;
         var speech = await TestAudio.SpeechSamplesAsync();
         var takeId = await RecordingHubTests.PromptAndTakeAsync(client, job.Id);
-        var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
-        for (var seq = 0; seq * 1600 < speech.Length; seq++)
-        {
-            await stream.WriteAsync(RecordingHubTests.Chunk(seq, speech.AsSpan(seq * 1600, Math.Min(1600, speech.Length - (seq * 1600)))));
-        }
-        await stream.CompleteAsync();
-        ((bool)(await result)!["passed"]!).ShouldBeTrue();
+        ((bool)(await RecordingHubTests.RecordWholeTakeAsync(client, takeId, speech))!["passed"]!).ShouldBeTrue();
         await PublishNewTermsAsync(app, job.Id, 2);
 
         (await Should.ThrowAsync<HubErrorException>(() => client.InvokeAsync("Submit", takeId, null))).Message
