@@ -11,7 +11,7 @@ public enum LiveLevel
     Quiet,
     /// <summary>Speech at a usable level.</summary>
     Good,
-    /// <summary>Speech at or near full scale.</summary>
+    /// <summary>Speech that clips, as the clipping hint says.</summary>
     Loud,
 }
 
@@ -27,7 +27,7 @@ public readonly record struct LiveAssessment(LiveLevel Level, float SnrDb, strin
 /// </summary>
 public sealed class LiveQuality(QualityThresholds thresholds)
 {
-    /// <summary>Peaks from here up are "too loud" on the meter before they clip.</summary>
+    /// <summary>The top of the meter's target range: speech peaking above it is close to clipping.</summary>
     public const float LoudDbfs = -3f;
 
     /// <summary>Near-full-scale samples in a frame that count as clipping (0.5 % of 100 ms at 16 kHz).</summary>
@@ -93,7 +93,7 @@ public sealed class LiveQuality(QualityThresholds thresholds)
         _clipHold = frame.ClippedSamples >= ClippedSamplesPerFrame ? HoldFrames : Math.Max(0, _clipHold - 1);
 
         var level = !frame.Speech ? LiveLevel.NoSpeech
-            : frame.ClippedSamples >= ClippedSamplesPerFrame || frame.PeakDbfs >= LoudDbfs ? LiveLevel.Loud
+            : frame.ClippedSamples >= ClippedSamplesPerFrame ? LiveLevel.Loud
             : frame.RmsDbfs < _thresholds.MinSpeechLevelDbfs ? LiveLevel.Quiet
             : LiveLevel.Good;
         var mask = (_quietHold > 0 ? 1 : 0)
