@@ -55,7 +55,8 @@ public static class RecordingBenchmark
 
     public static async Task<IReadOnlyList<RecordingStepResult>> RunAsync(RecordingBenchmarkOptions options, TextWriter log)
     {
-        log.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {options.Nodes} node(s); " +
+        log.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {options.Nodes} node(s)" +
+            (options.Nodes > 1 ? " (each session's grain on a node its recorder is not connected to: every chunk crosses nodes); " : "; ") +
             $"{options.Threads} sender threads; {options.Seconds} s measured per step after {options.WarmupSeconds} s warm-up; servers warmed up for {options.ServerWarmupSeconds} s");
         await using var postgres = await EmbeddedPostgres.StartThrowawayAsync();
         var connectionString = postgres.ConnectionString("bench");
@@ -266,7 +267,7 @@ public static class RecordingBenchmark
                 await gate.WaitAsync();
                 try
                 {
-                    sessions[i] = await RecorderSession.OpenAsync(nodes[r.Node].Address, r, errors);
+                    sessions[i] = await RecorderSession.OpenAsync(nodes[r.Node].Address, nodes.Count > 1 ? nodes[(r.Node + 1) % nodes.Count].Address : null, r, errors);
                 }
                 catch (Exception e)
                 {
@@ -410,17 +411,19 @@ public static class RecordingBenchmark
 
         public long CountedFrames { get; private set; }
 
-        public static async Task<RecorderSession> OpenAsync(Uri node, Recorder recorder, ConcurrentBag<string> errors)
+        /// <summary>
+        /// Connects to <paramref name="node"/> and takes a prompt. With <paramref name="placeOn"/> the session's grain is
+        /// first activated there (a join on that node, then a take-over from this one), so that every chunk crosses nodes.
+        /// </summary>
+        public static async Task<RecorderSession> OpenAsync(Uri node, Uri? placeOn, Recorder recorder, ConcurrentBag<string> errors)
         {
-            var connection = new HubConnectionBuilder()
-                .WithUrl(new Uri(node, RecordingHub.Path), o =>
-                {
-                    o.Transports = HttpTransportType.WebSockets;
-                    o.SkipNegotiation = true;
-                    o.Cookies = recorder.Cookies;
-                })
-                .AddMessagePackProtocol()
-                .Build();
+            if (placeOn is not null)
+            {
+                await using var elsewhere = Connect(placeOn, recorder);
+                await elsewhere.StartAsync();
+                await elsewhere.InvokeAsync<SessionView>("Join", recorder.JobId, false);
+            }
+            var connection = Connect(node, recorder);
             var session = new RecorderSession(connection);
             connection.On<QualityFrame>("frame", session.OnFrame);
             connection.Closed += e =>
@@ -432,7 +435,7 @@ public static class RecordingBenchmark
                 return Task.CompletedTask;
             };
             await connection.StartAsync();
-            var view = await connection.InvokeAsync<SessionView>("Join", recorder.JobId, false);
+            var view = await connection.InvokeAsync<SessionView>("Join", recorder.JobId, placeOn is not null);
             if (view.Prompt is null)
             {
                 view = await connection.InvokeAsync<SessionView>("NextPrompt");
@@ -443,6 +446,17 @@ public static class RecordingBenchmark
             }
             return session;
         }
+
+        private static HubConnection Connect(Uri node, Recorder recorder) =>
+            new HubConnectionBuilder()
+                .WithUrl(new Uri(node, RecordingHub.Path), o =>
+                {
+                    o.Transports = HttpTransportType.WebSockets;
+                    o.SkipNegotiation = true;
+                    o.Cookies = recorder.Cookies;
+                })
+                .AddMessagePackProtocol()
+                .Build();
 
         private void OnFrame(QualityFrame frame)
         {

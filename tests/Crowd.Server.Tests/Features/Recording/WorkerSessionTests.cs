@@ -212,6 +212,28 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
         (await RowAsync(sessionId)).CurrentTakeId.ShouldBe(take.TakeId);
     }
 
+    [Fact]
+    public async Task CheckpointsWrittenTogetherStillPayEachSessionWhenOneOfThemIsRefused()
+    {
+        var (good, goodId, _, goodUser) = await JoinedAsync();
+        var (bad, badId, badJob, _) = await JoinedAsync();
+        Clock.Advance(TimeSpan.FromSeconds(3));
+        await good.Ping("connection-1", "mic_check");
+        await bad.Ping("connection-1", "mic_check");
+        await bad.Checkpoint(); // its pay row now names its contributor
+        var checkpoints = app.Services.GetRequiredService<SessionCheckpoints>();
+
+        var now = Clock.GetUtcNow();
+        var goodWrite = checkpoints.WriteAsync(new SessionCheckpoint(goodId, goodUser, (await RowAsync(goodId)).JobId, 3_000, now, null, -1, true, true));
+        var badWrite = checkpoints.WriteAsync(new SessionCheckpoint(badId, Guid.NewGuid(), badJob.Id, 4_000, now, null, -1, true, true));
+
+        (await goodWrite).ShouldBeTrue();
+        await Should.ThrowAsync<InvalidOperationException>(badWrite);
+        (await RowAsync(goodId)).ActiveMs.ShouldBe(3_000);
+        (await PayableAsync(goodUser)).Minor.ShouldBe(PayCalculator.PayForActiveTime(3_000, 3000));
+        (await RowAsync(badId)).ActiveMs.ShouldBe(3_000, "the refused checkpoint wrote nothing");
+    }
+
     private sealed class SilentObserver : ISessionObserver
     {
         public Task Moved(string reason) => Task.CompletedTask;
