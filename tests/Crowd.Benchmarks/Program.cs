@@ -1,6 +1,6 @@
 // dotnet run -c Release --project tests/Crowd.Benchmarks -- payouts [contributors]
 // dotnet run -c Release --project tests/Crowd.Benchmarks -- export [clips] [seconds per clip]
-// dotnet run -c Release --project tests/Crowd.Benchmarks -- recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2]
+// dotnet run -c Release --project tests/Crowd.Benchmarks -- recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2] [--warm-up 60]
 return args switch
 {
     ["payouts", .. var rest] => await Crowd.Benchmarks.PayoutCommand.RunAsync(rest),
@@ -12,6 +12,6 @@ return args switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: Crowd.Benchmarks payouts [contributors=100000] | export [clips=10000] [seconds=3] | " +
-        "recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2] [--threads 4] [--take-seconds 10]");
+        "recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2] [--threads 4] [--take-seconds 10] [--warm-up 60]");
     return 2;
 }

@@ -23,11 +23,16 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Crowd.Benchmarks;
 
-public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int Nodes, int Threads, int WarmupSeconds = 2, int TakeSeconds = 10);
+/// <param name="ServerWarmupSeconds">
+/// Before anything is measured the servers run the first step's load this long, unmeasured: a fresh .NET process spends
+/// its first minute under load compiling its hot code again with optimisations, and a node that has been up for a day has not.
+/// </param>
+public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int Nodes, int Threads, int WarmupSeconds = 2, int TakeSeconds = 10,
+    int ServerWarmupSeconds = 0);
 
 public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSent, long FramesReceived, double P50Ms, double P95Ms, double P99Ms,
     double MaxMs, double ServerCpuPercent, double ServerCpuMsPer1000Chunks, long ServerRssMb, int Errors, IReadOnlyList<string> ErrorSamples,
-    int ClientStalls = 0)
+    int ClientStalls, double ClientCpuPercent, double MachineCpuPercent)
 {
     public double DeliveredPercent => ChunksSent == 0 ? 0 : 100.0 * FramesReceived / ChunksSent;
 }
@@ -50,8 +55,9 @@ public static class RecordingBenchmark
 
     public static async Task<IReadOnlyList<RecordingStepResult>> RunAsync(RecordingBenchmarkOptions options, TextWriter log)
     {
-        log.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {options.Nodes} node(s); " +
-            $"{options.Threads} sender threads; {options.Seconds} s measured per step after {options.WarmupSeconds} s warm-up");
+        log.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {options.Nodes} node(s)" +
+            (options.Nodes > 1 ? " (each session's grain on a node its recorder is not connected to: every chunk crosses nodes); " : "; ") +
+            $"{options.Threads} sender threads; {options.Seconds} s measured per step after {options.WarmupSeconds} s warm-up; servers warmed up for {options.ServerWarmupSeconds} s");
         await using var postgres = await EmbeddedPostgres.StartThrowawayAsync();
         var connectionString = postgres.ConnectionString("bench");
         await SchemaMigrator.EnsureDatabaseAsync(connectionString);
@@ -97,14 +103,22 @@ public static class RecordingBenchmark
             log.WriteLine($"Set-up through the public API: {recorders.Count} recorders on {recorders.Select(r => r.JobId).Distinct().Count()} jobs " +
                 $"in {setup.Elapsed.TotalSeconds:F1} s");
             var results = new List<RecordingStepResult>();
-            log.WriteLine("recorders nodes    sent  delivered     p50     p95     p99     max  server CPU  CPU ms/1000 chunks  RSS MB  errors  client stalls");
+            if (options.ServerWarmupSeconds > 0)
+            {
+                var count = options.Recorders[0];
+                log.WriteLine($"Warm-up: {count} recorders for {options.ServerWarmupSeconds} s, not measured");
+                await StepAsync(nodes, recorders.Take(count).ToList(), audio, options with { WarmupSeconds = 0, Seconds = options.ServerWarmupSeconds });
+            }
+            log.WriteLine("CPU is a percentage of one core; the machine's is everything on it (the servers, this client, PostgreSQL).");
+            log.WriteLine("recorders nodes    sent  delivered     p50     p95     p99     max  server CPU  CPU ms/1000 chunks  RSS MB  client CPU  machine CPU  errors  client stalls");
             foreach (var count in options.Recorders)
             {
                 var step = await StepAsync(nodes, recorders.Take(count).ToList(), audio, options);
                 results.Add(step);
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{step.Recorders,9} {step.Nodes,5} {step.ChunksSent,7} {step.DeliveredPercent,9:F2}% {step.P50Ms,6:F1}ms {step.P95Ms,6:F1}ms " +
-                    $"{step.P99Ms,6:F1}ms {step.MaxMs,6:F0}ms {step.ServerCpuPercent,9:F0}% {step.ServerCpuMsPer1000Chunks,19:F0} {step.ServerRssMb,7} {step.Errors,7} {step.ClientStalls,14}"));
+                    $"{step.P99Ms,6:F1}ms {step.MaxMs,6:F0}ms {step.ServerCpuPercent,9:F0}% {step.ServerCpuMsPer1000Chunks,19:F0} {step.ServerRssMb,7} {step.ClientCpuPercent,10:F0}% " +
+                    $"{step.MachineCpuPercent,11:F0}% {step.Errors,7} {step.ClientStalls,14}"));
                 foreach (var sample in step.ErrorSamples)
                 {
                     log.WriteLine("  error: " + sample);
@@ -242,7 +256,7 @@ public static class RecordingBenchmark
     }
 
     /// <summary>One step: every recorder connects, joins, takes a prompt and records takes back to back, in real time.</summary>
-    private static async Task<RecordingStepResult> StepAsync(List<ServerProcess> nodes, List<Recorder> recorders, short[] audio, RecordingBenchmarkOptions options)
+    private static async Task<RecordingStepResult> StepAsync(List<ServerProcess> nodes, List<Recorder> recorders, byte[][] audio, RecordingBenchmarkOptions options)
     {
         var errors = new ConcurrentBag<string>();
         var sessions = new RecorderSession[recorders.Count];
@@ -253,7 +267,7 @@ public static class RecordingBenchmark
                 await gate.WaitAsync();
                 try
                 {
-                    sessions[i] = await RecorderSession.OpenAsync(nodes[r.Node].Address, r, errors);
+                    sessions[i] = await RecorderSession.OpenAsync(nodes[r.Node].Address, nodes.Count > 1 ? nodes[(r.Node + 1) % nodes.Count].Address : null, r, errors);
                 }
                 catch (Exception e)
                 {
@@ -304,9 +318,13 @@ public static class RecordingBenchmark
         }, TaskCreationOptions.LongRunning)).ToArray();
         await Task.Delay(warmup);
         cpuBefore = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime());
+        var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var machineBefore = MachineBusy();
         var measureStart = Stopwatch.GetTimestamp();
         await Task.WhenAll(senders);
         var cpu = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime()) - cpuBefore;
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientBefore;
+        var machineCpu = MachineBusy() - machineBefore;
         var wall = Stopwatch.GetElapsedTime(measureStart);
         var rss = nodes.Sum(n => n.RssMb());
         foreach (var s in live)
@@ -329,11 +347,15 @@ public static class RecordingBenchmark
         return new RecordingStepResult(recorders.Count, nodes.Count, sent, received, Percentile(0.50), Percentile(0.95), Percentile(0.99),
             latencies.Length == 0 ? double.NaN : latencies[^1], 100 * cpu.TotalSeconds / wall.TotalSeconds,
             sent == 0 ? 0 : cpu.TotalMilliseconds / (sent / 1000.0), rss, errorList.Count + (recorders.Count - live.Length),
-            errorList.GroupBy(e => e).Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList(), stalls);
+            errorList.GroupBy(e => e).Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList(), stalls,
+            100 * clientCpu.TotalSeconds / wall.TotalSeconds, 100 * machineCpu.TotalSeconds / wall.TotalSeconds);
     }
 
-    /// <summary>A few seconds of speech-like audio: a voiced tone with syllable-rate loudness changes over a little noise.</summary>
-    private static short[] Audio()
+    /// <summary>
+    /// Four seconds of speech-like audio (a voiced tone with syllable-rate loudness changes over a little noise) as the
+    /// 100 ms PCM16 chunks every recorder sends in turn: made once, so the client spends its time sending, not allocating.
+    /// </summary>
+    private static byte[][] Audio()
     {
         var random = new Random(7);
         var samples = new short[SampleRate * 4];
@@ -344,7 +366,7 @@ public static class RecordingBenchmark
             var voice = Math.Sin(2 * Math.PI * 180 * t) + (0.5 * Math.Sin(2 * Math.PI * 360 * t)) + (0.25 * Math.Sin(2 * Math.PI * 720 * t));
             samples[i] = (short)((3000 * syllables * voice) + ((random.NextDouble() - 0.5) * 60));
         }
-        return samples;
+        return samples.Chunk(ChunkSamples).Select(c => MemoryMarshal.AsBytes(c.AsSpan()).ToArray()).ToArray();
     }
 
     private static HttpClient Client(Uri node, CookieContainer? cookies) =>
@@ -352,6 +374,19 @@ public static class RecordingBenchmark
         {
             BaseAddress = node,
         };
+
+    /// <summary>The time every core of the machine has spent busy so far (from /proc/stat's first line; zero elsewhere).</summary>
+    private static TimeSpan MachineBusy()
+    {
+        if (!File.Exists("/proc/stat"))
+        {
+            return TimeSpan.Zero;
+        }
+        // cpu  user nice system idle iowait irq softirq steal ... in clock ticks of 1/100 s
+        var ticks = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(t => long.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        return TimeSpan.FromMilliseconds(10.0 * (ticks.Sum() - ticks[3] - ticks[4]));
+    }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
@@ -376,17 +411,19 @@ public static class RecordingBenchmark
 
         public long CountedFrames { get; private set; }
 
-        public static async Task<RecorderSession> OpenAsync(Uri node, Recorder recorder, ConcurrentBag<string> errors)
+        /// <summary>
+        /// Connects to <paramref name="node"/> and takes a prompt. With <paramref name="placeOn"/> the session's grain is
+        /// first activated there (a join on that node, then a take-over from this one), so that every chunk crosses nodes.
+        /// </summary>
+        public static async Task<RecorderSession> OpenAsync(Uri node, Uri? placeOn, Recorder recorder, ConcurrentBag<string> errors)
         {
-            var connection = new HubConnectionBuilder()
-                .WithUrl(new Uri(node, RecordingHub.Path), o =>
-                {
-                    o.Transports = HttpTransportType.WebSockets;
-                    o.SkipNegotiation = true;
-                    o.Cookies = recorder.Cookies;
-                })
-                .AddMessagePackProtocol()
-                .Build();
+            if (placeOn is not null)
+            {
+                await using var elsewhere = Connect(placeOn, recorder);
+                await elsewhere.StartAsync();
+                await elsewhere.InvokeAsync<SessionView>("Join", recorder.JobId, false);
+            }
+            var connection = Connect(node, recorder);
             var session = new RecorderSession(connection);
             connection.On<QualityFrame>("frame", session.OnFrame);
             connection.Closed += e =>
@@ -398,7 +435,7 @@ public static class RecordingBenchmark
                 return Task.CompletedTask;
             };
             await connection.StartAsync();
-            var view = await connection.InvokeAsync<SessionView>("Join", recorder.JobId, false);
+            var view = await connection.InvokeAsync<SessionView>("Join", recorder.JobId, placeOn is not null);
             if (view.Prompt is null)
             {
                 view = await connection.InvokeAsync<SessionView>("NextPrompt");
@@ -409,6 +446,17 @@ public static class RecordingBenchmark
             }
             return session;
         }
+
+        private static HubConnection Connect(Uri node, Recorder recorder) =>
+            new HubConnectionBuilder()
+                .WithUrl(new Uri(node, RecordingHub.Path), o =>
+                {
+                    o.Transports = HttpTransportType.WebSockets;
+                    o.SkipNegotiation = true;
+                    o.Cookies = recorder.Cookies;
+                })
+                .AddMessagePackProtocol()
+                .Build();
 
         private void OnFrame(QualityFrame frame)
         {
@@ -430,7 +478,7 @@ public static class RecordingBenchmark
         }
 
         /// <summary>Sends the next 100 ms chunk, starting a new take when the last one is long enough.</summary>
-        public void Tick(short[] audio, int takeChunks, bool counting, ConcurrentBag<string> errors)
+        public void Tick(byte[][] audio, int takeChunks, bool counting, ConcurrentBag<string> errors)
         {
             if (_starting)
             {
@@ -445,8 +493,7 @@ public static class RecordingBenchmark
                 _ = StartTakeAsync(ended, errors);
                 return;
             }
-            var offset = _seq * ChunkSamples % (audio.Length - ChunkSamples);
-            var pcm = MemoryMarshal.AsBytes(audio.AsSpan(offset, ChunkSamples)).ToArray();
+            var pcm = audio[_seq % audio.Length];
             lock (_gate)
             {
                 _sentAt[_seq % _sentAt.Length] = Stopwatch.GetTimestamp();

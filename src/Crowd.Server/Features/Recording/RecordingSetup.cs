@@ -29,6 +29,7 @@ public static class RecordingSetup
             // Binary audio: raw PCM16 bytes instead of base64 text. JSON stays available to older clients.
             .AddMessagePackProtocol();
         services.AddScoped<WorkerSessions>();
+        services.AddSingleton<SessionCheckpoints>();
         services.AddScoped<TaskClaims>();
         services.AddScoped<ConsentGate>();
         services.AddScoped<ConsentService>();

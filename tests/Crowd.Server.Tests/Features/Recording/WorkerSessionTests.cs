@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Recording.Sessions;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
@@ -179,6 +181,57 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
         ((long)submitted["session"]!["activeMs"]!).ShouldBe(accrual.ActiveMsTotal);
         accrual.AccruedMinor.ShouldBe(PayCalculator.PayForActiveTime(4_321, 3000));
         (await PayableAsync(user)).Minor.ShouldBe(accrual.AccruedMinor);
+    }
+
+    [Fact]
+    public async Task AudioIsAnalysedWhileTheSessionsCheckpointWaitsForTheDatabase()
+    {
+        var (grain, sessionId, _, _) = await JoinedAsync();
+        (await grain.NextPrompt("connection-1", skip: false)).Status.ShouldBe("prompt");
+        var take = await grain.StartTake("connection-1");
+        await grain.BeginStream("connection-1", take.TakeId);
+        var chunk = MemoryMarshal.AsBytes((await TestAudio.SpeechSamplesAsync()).AsSpan(8_000, 1_600)).ToArray();
+        await using var holder = new NpgsqlConnection(app.ConnectionString);
+        await holder.OpenAsync();
+        await using var locked = await holder.BeginTransactionAsync();
+        await using (var select = new NpgsqlCommand($"SELECT 1 FROM worker_sessions WHERE id = '{sessionId}' FOR UPDATE", holder, locked))
+        {
+            await select.ExecuteNonQueryAsync();
+        }
+
+        var checkpoint = grain.Checkpoint();
+        await UntilAsync(async () => await TestPostgres.ScalarAsync<long>(app.ConnectionString,
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0);
+        var outcome = await grain.Append("connection-1", take.TakeId, 0, chunk, 16_000).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        outcome.Error.ShouldBeNull(outcome.Error);
+        outcome.Frames.ShouldNotBeEmpty("the speech is analysed while the checkpoint waits");
+        checkpoint.IsCompleted.ShouldBeFalse("the checkpoint is still waiting for the row");
+        await locked.RollbackAsync();
+        await checkpoint;
+        (await RowAsync(sessionId)).CurrentTakeId.ShouldBe(take.TakeId);
+    }
+
+    [Fact]
+    public async Task CheckpointsWrittenTogetherStillPayEachSessionWhenOneOfThemIsRefused()
+    {
+        var (good, goodId, _, goodUser) = await JoinedAsync();
+        var (bad, badId, badJob, _) = await JoinedAsync();
+        Clock.Advance(TimeSpan.FromSeconds(3));
+        await good.Ping("connection-1", "mic_check");
+        await bad.Ping("connection-1", "mic_check");
+        await bad.Checkpoint(); // its pay row now names its contributor
+        var checkpoints = app.Services.GetRequiredService<SessionCheckpoints>();
+
+        var now = Clock.GetUtcNow();
+        var goodWrite = checkpoints.WriteAsync(new SessionCheckpoint(goodId, goodUser, (await RowAsync(goodId)).JobId, 3_000, now, null, -1, true, true));
+        var badWrite = checkpoints.WriteAsync(new SessionCheckpoint(badId, Guid.NewGuid(), badJob.Id, 4_000, now, null, -1, true, true));
+
+        (await goodWrite).ShouldBeTrue();
+        await Should.ThrowAsync<InvalidOperationException>(badWrite);
+        (await RowAsync(goodId)).ActiveMs.ShouldBe(3_000);
+        (await PayableAsync(goodUser)).Minor.ShouldBe(PayCalculator.PayForActiveTime(3_000, 3000));
+        (await RowAsync(badId)).ActiveMs.ShouldBe(3_000, "the refused checkpoint wrote nothing");
     }
 
     private sealed class SilentObserver : ISessionObserver

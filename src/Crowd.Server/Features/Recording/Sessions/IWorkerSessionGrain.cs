@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Recording.Streaming;
+using Orleans.Concurrency;
 
 namespace Crowd.Server.Features.Recording.Sessions;
 
@@ -20,7 +21,12 @@ public interface IWorkerSessionGrain : IGrainWithGuidKey
 
     Task BeginStream(string connectionId, Guid takeId);
 
-    /// <summary>One chunk of the take's audio: checked, analysed, and answered with its live quality frames.</summary>
+    /// <summary>
+    /// One chunk of the take's audio: checked, analysed, and answered with its live quality frames. It runs between the
+    /// awaits of the session's other calls (a checkpoint waiting on the database, a claim): it never awaits anything
+    /// itself, and each of those calls settles what it reads of the take before its first await.
+    /// </summary>
+    [AlwaysInterleave]
     ValueTask<ChunkOutcome> Append(string connectionId, Guid takeId, int seq, [Immutable] byte[]? pcm, int sampleRate);
 
     /// <summary>Ends the stream: a completed take gets its verdict, a failed one is dropped, a lost connection leaves it resumable.</summary>

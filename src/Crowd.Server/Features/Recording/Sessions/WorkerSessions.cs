@@ -13,6 +13,13 @@ public sealed record SessionJob(string Title, long HourlyRateMinor, string Curre
 
 public sealed record HeldPrompt(TaskClaim Claim, string Text);
 
+/// <summary>
+/// One session's checkpoint. <paramref name="Write"/>: its time (and the take it is recording) is written and paid;
+/// <paramref name="Working"/>: its contributor is at work, so the claim of the prompt in hand is renewed.
+/// </summary>
+public sealed record SessionCheckpoint(Guid SessionId, Guid ContributorId, Guid JobId, long ActiveMs, DateTimeOffset LastActivity, Guid? TakeId,
+    int LastSeq, bool Write, bool Working);
+
 /// <summary>The rows behind worker sessions: opening one, and what its grain reads at activation and writes at checkpoints.</summary>
 public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider clock, IGrainFactory grains)
 {
@@ -112,27 +119,41 @@ public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider c
         });
 
     /// <summary>
-    /// Writes the session's active time and accrues its pay in one transaction, so the ledger never lags the row: pay
-    /// always equals the checkpointed time. Returns false when the session is no longer open.
+    /// Writes many sessions' checkpoints in one transaction: each session's active time, the pay for it (so the ledger
+    /// never lags the row), and the renewed claims of contributors at work. Returns the sessions written that were still
+    /// open; a session closed from elsewhere is left as it is.
     /// </summary>
-    public async Task<bool> CheckpointAsync(Guid sessionId, Guid contributorId, Guid jobId, long activeMs, DateTimeOffset lastActivity,
-        Guid? takeId, int lastSeq, CancellationToken ct)
+    public async Task<IReadOnlySet<Guid>> CheckpointManyAsync(IReadOnlyList<SessionCheckpoint> checkpoints, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
+        // Sorted, so that the rows are locked in one order whatever the batch.
+        var writes = checkpoints.Where(c => c.Write).OrderBy(c => c.SessionId).ToList();
+        var ids = writes.Select(c => c.SessionId).ToArray();
+        var activeMs = writes.Select(c => c.ActiveMs).ToArray();
+        var lastActivity = writes.Select(c => c.LastActivity).ToArray();
+        var takes = writes.Select(c => c.TakeId).ToArray();
+        var lastSeqs = writes.Select(c => c.LastSeq).ToArray();
         return await db.InTransactionAsync(async () =>
         {
-            var open = await db.WorkerSessions.Where(s => s.Id == sessionId && s.State == WorkerSessionState.Open).ExecuteUpdateAsync(s => s
-                .SetProperty(x => x.ActiveMs, x => x.ActiveMs > activeMs ? x.ActiveMs : activeMs)
-                .SetProperty(x => x.LastActivityAt, lastActivity)
-                .SetProperty(x => x.LastCheckpointAt, now)
-                .SetProperty(x => x.CurrentTakeId, takeId)
-                .SetProperty(x => x.LastChunkSeq, lastSeq), ct);
-            if (open == 0)
+            var open = ids.Length == 0 ? [] : (await db.Database.SqlQuery<Guid>($"""
+                UPDATE worker_sessions AS s
+                SET active_ms = greatest(s.active_ms, u.active_ms), last_activity_at = u.last_activity, last_checkpoint_at = {now},
+                    current_take_id = u.take_id, last_chunk_seq = u.last_seq
+                FROM unnest({ids}, {activeMs}, {lastActivity}, {takes}, {lastSeqs}) AS u(id, active_ms, last_activity, take_id, last_seq)
+                WHERE s.id = u.id AND s.state = {(int)WorkerSessionState.Open}
+                RETURNING s.id AS "Value"
+                """).ToListAsync(ct)).ToHashSet();
+            var paid = writes.Where(c => open.Contains(c.SessionId)).Select(c => new Checkpoint(c.SessionId, c.ContributorId, c.JobId, c.ActiveMs)).ToList();
+            if (paid.Count > 0)
             {
-                return false;
+                await EarningsAccrual.AccrueManyAsync(db, paid, clock, ct);
             }
-            await EarningsAccrual.AccrueAsync(db, sessionId, contributorId, jobId, activeMs, clock, ct);
-            return true;
+            var working = checkpoints.Where(c => c.Working && (!c.Write || open.Contains(c.SessionId))).Select(c => c.SessionId).ToArray();
+            if (working.Length > 0)
+            {
+                await claims.RenewAsync(working, ct);
+            }
+            return (IReadOnlySet<Guid>)open;
         }, ct);
     }
 
