@@ -26,7 +26,7 @@ public sealed class RetentionService(CrowdDb db, ClipDestruction destruction, Cl
     public async Task<RetentionRun> RunAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var batch = Math.Max(1, options.Value.Retention.BatchSize);
+        var batch = options.Value.Retention.BatchSize;
         int destroyed = 0, notices = 0;
         while (true)
         {
