@@ -63,7 +63,7 @@ public sealed class LayoutBrowserTests(BrowserApp app, ITestOutputHelper output)
         var contributor = await app.CreateUserAsync(Roles.Contributor);
         await RecordingTestData.ConsentAsync(app, new TestJob(consented, 1, []), contributor.Id);
 
-        await CheckRoleAsync(contributor.Email, ["/", $"/Board/{job}", $"/Recording/{job}/Consent", $"/Recording/{consented}"]);
+        await CheckRoleAsync(contributor.Email, ["/", $"/Board/{job}", $"/Recording/{job}/Consent", $"/Recording/{consented}", "/Account/Profile"]);
     }
 
     [Fact]

@@ -67,6 +67,7 @@ public static class AccountsSetup
 
         services.AddScoped<AccountService>();
         services.AddScoped<Speech.SpeakerProfiles>();
+        services.AddScoped<Profile.ContributorProfiles>();
         services.AddScoped<Recovery.AccountRecovery>();
         services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(Recovery.AccountRecovery.TokenHours));
         services.AddScoped<Throttling.SignInThrottle>();

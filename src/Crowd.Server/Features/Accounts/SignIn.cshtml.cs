@@ -36,7 +36,7 @@ public sealed class SignInModel(AccountService accounts, IStringLocalizer<Accoun
             case SignInOutcome.Throttled:
                 var seconds = SignInAttempt.Seconds(attempt.RetryAfter);
                 Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                ModelState.AddModelError("", text["Too many failed sign-ins. Wait {0} seconds and try again.", seconds]);
+                ModelState.AddModelError("", text.Plural(seconds, "Too many failed sign-ins. Wait {0} second and try again.", "Too many failed sign-ins. Wait {0} seconds and try again."));
                 return Page();
             case SignInOutcome.WrongCredentials:
                 ModelState.AddModelError("", text["The email address or password is wrong."]);

@@ -37,7 +37,15 @@ public static class BoardQuery
     }
 
     /// <summary>"zh" finds "zh", "zh-CN" and "zh-Hans-CN"; tags compare without regard to case, as BCP 47 says.</summary>
-    public static async Task<BoardPage> FindAsync(CrowdDb db, string? language, int page, CancellationToken ct)
+    public static Task<BoardPage> FindAsync(CrowdDb db, string? language, int page, CancellationToken ct) =>
+        FindAsync(db, language, speaks: [], showAll: true, page, ct);
+
+    /// <summary>
+    /// The board as someone who speaks <paramref name="speaks"/> (native language first) sees it: jobs in their native
+    /// language first, then in their other languages, then the rest (only when <paramref name="showAll"/>), newest first
+    /// within each. A language matches jobs in any variety of it: zh-CN finds zh, zh-CN and zh-TW.
+    /// </summary>
+    public static async Task<BoardPage> FindAsync(CrowdDb db, string? language, string[] speaks, bool showAll, int page, CancellationToken ct)
     {
         var query = db.Jobs.AsNoTracking().Where(j => j.Status == JobStatus.Published);
         if (!string.IsNullOrEmpty(language))
@@ -46,14 +54,27 @@ public static class BoardQuery
             var prefix = language + "-%";
             query = query.Where(j => EF.Functions.ILike(j.Language, language) || EF.Functions.ILike(j.Language, prefix));
         }
+        var native = LanguagePatterns(speaks.Take(1));
+        var spoken = LanguagePatterns(speaks);
+        if (string.IsNullOrEmpty(language) && spoken.Length > 0 && !showAll)
+        {
+            query = query.Where(j => spoken.Any(p => EF.Functions.ILike(j.Language, p)));
+        }
         // Only live jobs: a published job whose escrow does not cover its budget, or that is paused, takes no one's time.
         var live = await JobFunding.LiveIdsAsync(db, query, ct);
         query = query.Where(j => live.Contains(j.Id));
         var total = await query.CountAsync(ct);
-        var jobs = await query.OrderByDescending(j => j.PublishedAt).ThenByDescending(j => j.Id)
-            .Skip((page - 1) * PageSize).Take(PageSize).ToListAsync(ct);
+        var ordered = spoken.Length == 0
+            ? query.OrderByDescending(j => j.PublishedAt)
+            : query.OrderBy(j => native.Any(p => EF.Functions.ILike(j.Language, p)) ? 0 : spoken.Any(p => EF.Functions.ILike(j.Language, p)) ? 1 : 2)
+                .ThenByDescending(j => j.PublishedAt);
+        var jobs = await ordered.ThenByDescending(j => j.Id).Skip((page - 1) * PageSize).Take(PageSize).ToListAsync(ct);
         return new BoardPage(jobs.Select(ToBoardJob).ToArray(), page, PageSize, total, language);
     }
+
+    /// <summary>ILIKE patterns for every variety of each language: "zh-CN" gives "zh" and "zh-%". Tags were checked at saving, so they hold no wildcards.</summary>
+    private static string[] LanguagePatterns(IEnumerable<string> tags) =>
+        tags.Select(t => t.Split('-')[0]).Distinct(StringComparer.OrdinalIgnoreCase).SelectMany(primary => new[] { primary, primary + "-%" }).ToArray();
 
     private static BoardJob ToBoardJob(Job j)
     {

@@ -1,4 +1,5 @@
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -33,7 +34,7 @@ public sealed class NoticesModel(DeletionNoticeService notices, IStringLocalizer
             return Forbid();
         }
         var count = await notices.AcknowledgeAsync(id, User.UserId(), noticeId, ct);
-        Done = text["{0} notices acknowledged. Thank you for deleting the recordings.", count];
+        Done = text.Plural(count, "{0} notice acknowledged. Thank you for deleting the recordings.", "{0} notices acknowledged. Thank you for deleting the recordings.");
         return RedirectToPage();
     }
 }

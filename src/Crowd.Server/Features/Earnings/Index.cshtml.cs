@@ -22,7 +22,8 @@ public sealed class IndexModel(CrowdDb db, IOptions<CrowdOptions> options, TimeP
     public PayoutAccount? Method { get; private set; }
     public PayoutTiming? NextPayout { get; private set; }
     public bool StripeEnabled => options.Value.Payouts.Mode == PayoutMode.Stripe;
-    public long MinimumMinor => options.Value.Payouts.MinimumMinor;
+    /// <summary>The smallest payout in each currency the contributor earns in: less waits for a later payout.</summary>
+    public IEnumerable<Infrastructure.Money.Money> PayoutMinimums => Earnings.Totals.Select(t => new Infrastructure.Money.Money(options.Value.Payouts.MinimumMinor, t.Currency));
     public string? Saved { get; private set; }
 
     [BindProperty]

@@ -154,9 +154,9 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
         var parts = new List<string>();
         if (Preview is { } preview)
         {
-            parts.Add(text["{0} hours at {1} an hour is {2} of pay, plus the platform fee of {3} % ({4}): a budget of {5}.",
-                preview.TargetHours, Currencies.Format(preview.Rate), Currencies.Format(preview.Pay),
-                preview.PlatformFeePercent.ToString("0.##", CultureInfo.InvariantCulture), Currencies.Format(preview.PlatformFee), Currencies.Format(preview.Budget)]);
+            parts.Add(text.Plural(preview.TargetHours, "{0} hour at {1} an hour is {2} of pay, plus the platform fee of {3} % ({4}): a budget of {5}.",
+                "{0} hours at {1} an hour is {2} of pay, plus the platform fee of {3} % ({4}): a budget of {5}.", Currencies.Format(preview.Rate), Currencies.Format(preview.Pay),
+                preview.PlatformFeePercent.ToString("0.##", CultureInfo.InvariantCulture), Currencies.Format(preview.PlatformFee), Currencies.Format(preview.Budget)).Value);
             if (Form.SupplierFeePercent > 0)
             {
                 parts.Add(text["The budget includes the supplier fee of {0} % on top, reserved in full even though only attributed work uses it.",

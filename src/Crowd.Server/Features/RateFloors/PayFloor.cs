@@ -28,7 +28,40 @@ public static class PayFloor
     }
 
     public static bool IsUnderCeiling(Money hourlyRate, RateFloor floor) => hourlyRate.Minor <= Ceiling(floor).Minor;
+
+    /// <summary>
+    /// How a job's rate compares with the floor of a region (someone's home, not necessarily the job's): against the
+    /// region's floor in the rate's currency, else against its floor in another currency without a percentage, since
+    /// the platform converts no currencies. Null when the region has no floor.
+    /// </summary>
+    public static PayComparison? Compare(Money hourlyRate, IReadOnlyCollection<RateFloor> regionFloors)
+    {
+        var floor = regionFloors.FirstOrDefault(f => string.Equals(f.Currency, hourlyRate.Currency, StringComparison.Ordinal))
+            ?? regionFloors.OrderBy(f => f.Currency, StringComparer.Ordinal).FirstOrDefault();
+        if (floor is null)
+        {
+            return null;
+        }
+        var minimum = Of(floor);
+        var comparable = string.Equals(minimum.Currency, hourlyRate.Currency, StringComparison.Ordinal) && minimum.Minor > 0;
+        return new PayComparison(hourlyRate, minimum, floor.RegionName, comparable ? PercentAbove(hourlyRate.Minor, minimum.Minor) : null);
+    }
+
+    /// <summary>
+    /// Whole percent by which a rate exceeds a positive floor (negative below it), rounded towards the floor's side: pay
+    /// above it is never overstated, and pay below it is never made to look closer than it is.
+    /// </summary>
+    public static int PercentAbove(long rateMinor, long floorMinor)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(floorMinor);
+        var difference = ((Int128)rateMinor - floorMinor) * 100;
+        var percent = difference >= 0 ? difference / floorMinor : -MoneyMath.CeilDiv(-difference, floorMinor);
+        return (int)Int128.Clamp(percent, int.MinValue, int.MaxValue);
+    }
 }
+
+/// <summary>A rate against a region's floor; <see cref="PercentAbove"/> is null when the two are in different currencies.</summary>
+public sealed record PayComparison(Money Rate, Money Floor, string RegionName, int? PercentAbove);
 
 public sealed record RateFloorRequest(string? RegionName, Money? LegalMinimum, Money? MarketReference, string? Source);
 

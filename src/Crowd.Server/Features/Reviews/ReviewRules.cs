@@ -123,7 +123,7 @@ public static class ReviewRules
         reason = parsed ?? default;
         if (parsed is null)
         {
-            errors.Add(new("reason", "Choose the reason for the rejection: silence, wrong-prompt, unintelligible, not-live-voice or duplicate."));
+            errors.Add(new("reason", "Choose the reason for the rejection: silence or no speech, wrong prompt read, unintelligible, not a live human voice, or a duplicate of another take."));
         }
         errors.AddRange(ValidateNote("note", note, "Explain the rejection in a few words, so the contributor can understand it."));
         return errors;

@@ -68,7 +68,7 @@ public static class SuppliersApi
             StatsRefusal.Invalid => Problems.Validation([error!], text),
             StatsRefusal.SupplierSuspended => Problems.Problem(StatusCodes.Status403Forbidden, text, "Your organisation is suspended",
                 "After a report, an admin suspended your organisation: it sees no figures and its invitations do not work until it is reinstated."),
-            _ => Problems.Problem(StatusCodes.Status403Forbidden, text, "This figure is suppressed",
+            _ => Problems.Problem(StatusCodes.Status403Forbidden, text, "This figure is hidden to protect privacy",
                 "It would be built from fewer than {0} people, or it could be set against another figure to reveal fewer than {0} people. Suppliers only see figures over at least {0} contributors, never anyone's own.",
                 CellSuppression.MinPeople),
         };

@@ -1,6 +1,7 @@
 using System.Text;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Accounts.BirthDate;
+using Crowd.Server.Features.Accounts.Profile;
 using Crowd.Server.Features.Accounts.Speech;
 using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Features.Audit;
@@ -163,6 +164,7 @@ public sealed class CrowdDb(DbContextOptions<CrowdDb> options)
         builder.MapNotificationsModel();
         builder.MapTakeOutcomes();
         builder.MapSpeakerProfiles();
+        builder.MapContributorProfiles();
         builder.Entity<BirthDateChange>(e =>
         {
             e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",

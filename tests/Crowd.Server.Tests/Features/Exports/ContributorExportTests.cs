@@ -41,6 +41,30 @@ public sealed class ContributorExportTests(ExportsApp app) : IClassFixture<Expor
     }
 
     [Fact]
+    public async Task WhileMyDataIsPreparedThePageSaysHowManyFilesAreWrittenInWordsThatFitTheCount()
+    {
+        var me = await RecordingTestData.ContributorAsync(app);
+        var client = await app.SignedInClientAsync(me.Email!);
+        (await client.SubmitAsync(Page + "?handler=Prepare")).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+
+        async Task<(string English, string Chinese)> ProgressAsync(int done, int total)
+        {
+            await app.WithDbAsync(db => db.Set<ContributorExport>().Where(e => e.ContributorId == me.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(e => e.State, ContributorExportState.Building).SetProperty(e => e.ItemsDone, done).SetProperty(e => e.ItemsTotal, total)));
+            return (WebUtility.HtmlDecode(await client.GetPageAsync(Page, "en")), WebUtility.HtmlDecode(await client.GetPageAsync(Page, "zh-CN")));
+        }
+
+        var (counting, countingZh) = await ProgressAsync(0, 0);
+        counting.ShouldContain("Preparing your data: gathering what goes into your download.");
+        counting.ShouldNotContain("0 of 0");
+        countingZh.ShouldContain("正在收集要放入下载文件的内容");
+        var (writing, writingZh) = await ProgressAsync(2, 6);
+        writing.ShouldContain("Preparing your data: 2 of 6 files written so far. This page updates by itself.");
+        writingZh.ShouldContain("6 个文件中已写入 2 个");
+        (await ProgressAsync(0, 1)).English.ShouldContain("0 of 1 file written so far.");
+    }
+
+    [Fact]
     public async Task PreparingMyDataGivesAZipOfMyRecordingsConsentsClipsEarningsAndPayouts()
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 3);
@@ -57,7 +81,8 @@ public sealed class ContributorExportTests(ExportsApp app) : IClassFixture<Expor
         var prepared = await client.SubmitAsync(Page + "?handler=Prepare");
         prepared.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         var preparing = await client.GetPageAsync(Page);
-        preparing.ShouldContain("Preparing your data");
+        preparing.ShouldContain("Preparing your data: gathering what goes into your download. This page updates by itself.");
+        preparing.ShouldNotContain("0 of 0");
         preparing.ShouldContain("http-equiv=\"refresh\"");
         await BuildWaitingExportsAsync();
         var ready = await client.GetPageAsync(Page);

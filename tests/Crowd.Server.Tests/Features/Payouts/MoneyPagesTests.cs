@@ -33,6 +33,8 @@ public sealed class MoneyPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
         html.ShouldContain("1.50");
         html.ShouldContain("30.00 CNY");
         html.ShouldContain("Paid every hour; your next payout is at ");
+        html.ShouldContain("Amounts under 1.00 CNY wait for a later payout.");
+        html.ShouldNotContain("minor units");
         html.ShouldContain("Add a payout method");
 
         var (status, saved) = await client.SubmitToAsync("/Earnings", "/Earnings?handler=Bank",

@@ -32,4 +32,25 @@ public sealed class PayFloorTests
     [InlineData("CHINA", false)]
     [InlineData("CN-BEIJING", false)]
     public void RegionCodesLookLikeIso3166(string region, bool valid) => RateFloorRules.IsRegionCode(region).ShouldBe(valid);
+
+    [Theory]
+    [InlineData(3000, 2770, 8)]
+    [InlineData(1400, 1282, 9)]
+    [InlineData(2771, 2770, 0)]
+    [InlineData(2770, 2770, 0)]
+    [InlineData(3000, 3300, -10)]
+    [InlineData(2769, 2770, -1)]
+    [InlineData(5540, 2770, 100)]
+    public void ThePercentAboveAFloorNeverFlattersThePay(long rate, long floor, int percent) =>
+        PayFloor.PercentAbove(rate, floor).ShouldBe(percent);
+
+    [Fact]
+    public void PayIsComparedWithTheRegionsFloorInItsOwnCurrencyAndOnlyNamedAgainstAnother()
+    {
+        var germany = new RateFloor { Region = "DE", Currency = "EUR", RegionName = "Germany", LegalMinimumMinor = 1282, MarketReferenceMinor = 1200 };
+
+        PayFloor.Compare(new Money(3000, "CNY"), [s_beijing]).ShouldBe(new PayComparison(new Money(3000, "CNY"), new Money(2770, "CNY"), "", 8));
+        PayFloor.Compare(new Money(3000, "CNY"), [germany]).ShouldBe(new PayComparison(new Money(3000, "CNY"), new Money(1282, "EUR"), "Germany", null));
+        PayFloor.Compare(new Money(3000, "CNY"), []).ShouldBeNull();
+    }
 }

@@ -105,7 +105,7 @@ public sealed class KeyboardReviewBrowserTests(ReviewsBrowserApp app, ITestOutpu
         }
         await page.Keyboard.PressAsync("Shift+A");
 
-        await Expect(page.GetByTestId("accepted-played")).ToHaveTextAsync("1 clips you played that passed the analyzer were accepted.");
+        await Expect(page.GetByTestId("accepted-played")).ToHaveTextAsync("1 clip you played that passed the analyzer was accepted.");
         var status = await app.WithDbAsync(db => db.Clips.AsNoTracking().Where(c => c.JobId == job.Job.Id).ToDictionaryAsync(c => c.Id, c => c.ReviewStatus));
         status[played].ShouldBe(ClipReview.Accepted);
         status[failed].ShouldBe(ClipReview.Waiting);

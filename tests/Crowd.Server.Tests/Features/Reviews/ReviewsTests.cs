@@ -26,7 +26,9 @@ public sealed class ReviewsTests(RecordingApp app) : IClassFixture<RecordingApp>
 
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        problem["errors"]!["reason"]![0]!.GetValue<string>().ShouldContain("Choose the reason");
+        var reason = problem["errors"]!["reason"]![0]!.GetValue<string>();
+        reason.ShouldBe("Choose the reason for the rejection: silence or no speech, wrong prompt read, unintelligible, not a live human voice, or a duplicate of another take.");
+        reason.ShouldNotContain("wrong-prompt", customMessage: "reasons are named by their labels, not their codes");
         problem["errors"]!["note"]![0]!.GetValue<string>().ShouldContain("Explain the rejection");
         var wrongCode = await requester.PostAsJsonAsync($"/api/reviews/clips/{clip}/reject", new { reason = "too-quiet", note = "Too quiet." });
         wrongCode.StatusCode.ShouldBe(HttpStatusCode.BadRequest);

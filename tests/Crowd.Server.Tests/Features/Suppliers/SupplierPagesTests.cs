@@ -72,6 +72,8 @@ public sealed class SupplierPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
         page.ShouldContain("Sign-ups appear once at least 5 people have joined through your invitations in a finished month: fewer than 5 so far.");
         page.ShouldContain("Your fee appears here with your figures, once a finished month has at least 5 of your people.");
         page.ShouldNotContain("Signed up: suppressed");
+        page.ShouldContain("is hidden to protect their privacy.");
+        page.ShouldNotContain("suppressed", customMessage: "a statistician's word, not a supplier's");
         var chinese = WebUtility.HtmlDecode(await supplier.Client.GetPageAsync("/Supplier/Stats", "zh-Hans"));
         chinese.ShouldContain("目前少于 5 人");
     }
@@ -208,14 +210,14 @@ public sealed class SupplierPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
         var response = await supplier.Client.GetAsync("/api/supplier/stats?month=2025-01&currency=CNY");
         response.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         var problem = (await response.Content.ReadFromJsonAsync<ProblemDetails>())!;
-        problem.Title.ShouldBe("This figure is suppressed");
+        problem.Title.ShouldBe("This figure is hidden to protect privacy");
         problem.Detail!.ShouldContain("fewer than 5 people");
 
         using var chinese = new HttpRequestMessage(HttpMethod.Get, $"/api/supplier/stats?jobId={Guid.NewGuid()}");
         chinese.Headers.AcceptLanguage.ParseAdd("zh-CN");
         var zh = await supplier.Client.SendAsync(chinese);
         zh.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
-        (await zh.Content.ReadFromJsonAsync<ProblemDetails>())!.Title.ShouldBe("此数据已隐藏");
+        (await zh.Content.ReadFromJsonAsync<ProblemDetails>())!.Title.ShouldBe("为保护隐私，此数据已隐藏");
         (await supplier.Client.GetAsync("/api/supplier/signups?month=2025-01")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
     }
 

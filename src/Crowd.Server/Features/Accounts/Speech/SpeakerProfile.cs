@@ -29,3 +29,10 @@ internal static class SpeakerProfileModel
             e.HasOne<CrowdUser>().WithOne().HasForeignKey<SpeakerProfile>(p => p.ContributorId).OnDelete(DeleteBehavior.Cascade);
         });
 }
+
+/// <summary>What the native-language and accent fields show: the values as typed, and whether the language must be given.</summary>
+public sealed record SpeakerFields(string? Language, string? Accent, bool Required)
+{
+    /// <summary>Offered as suggestions; any language tag is accepted.</summary>
+    public static readonly string[] CommonLanguages = ["zh-CN", "zh-TW", "yue", "wuu", "nan", "en", "ja", "ko"];
+}

@@ -12,6 +12,18 @@ public static class SpeakerProfileRules
     /// <summary>Trims and collapses white space, so that "Beijing  " and "Beijing" are one group.</summary>
     public static string Normalise(string? text) => string.Join(' ', (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
+    /// <summary>The language and accent as they are kept (trimmed, white space collapsed), and what is wrong with them.</summary>
+    public static (string Language, string Accent, List<FieldError> Errors) Prepare(string? language, string? accent)
+    {
+        var (tag, described) = ((language ?? "").Trim(), Normalise(accent));
+        var errors = Validate(tag, described);
+        if (TextRules.Check("accent", accent, TextKind.Line) is { } text && errors.All(e => e.Field != "accent"))
+        {
+            errors.Add(text);
+        }
+        return (tag, described, errors);
+    }
+
     public static List<FieldError> Validate(string language, string accent)
     {
         var errors = new List<FieldError>();

@@ -13,12 +13,7 @@ public sealed class SpeakerProfiles(CrowdDb db, TimeProvider clock)
     /// <summary>Saves the language and accent; returns the problems instead when either is not acceptable, and saves nothing.</summary>
     public async Task<List<FieldError>> SaveAsync(Guid contributorId, string? language, string? accent, CancellationToken ct)
     {
-        var (tag, described) = ((language ?? "").Trim(), SpeakerProfileRules.Normalise(accent));
-        var errors = SpeakerProfileRules.Validate(tag, described);
-        if (TextRules.Check("accent", accent, TextKind.Line) is { } text && errors.All(e => e.Field != "accent"))
-        {
-            errors.Add(text);
-        }
+        var (tag, described, errors) = SpeakerProfileRules.Prepare(language, accent);
         if (errors.Count > 0)
         {
             return errors;

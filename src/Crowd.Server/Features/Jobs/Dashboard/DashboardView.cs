@@ -3,6 +3,7 @@ using Crowd.Audio.Quality;
 using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Infrastructure.Web;
 using Microsoft.Extensions.Localization;
 
 namespace Crowd.Server.Features.Jobs.Dashboard;
@@ -45,8 +46,8 @@ public sealed record DashboardView(Guid JobId, string State, IReadOnlyDictionary
         var texts = new Dictionary<string, string>
         {
             ["state"] = T[f.State.Label()],
-            ["prompts"] = T["{0} of {1} prompts have a kept clip", N(p.PromptsCovered), N(p.Prompts)],
-            ["takes"] = T["{0} of {1} takes needed", N(kept), N(p.TakesNeeded)],
+            ["prompts"] = T.Plural(p.Prompts, "{1} of {0} prompt has a kept clip", "{1} of {0} prompts have a kept clip", N(p.PromptsCovered)),
+            ["takes"] = T.Plural(p.TakesNeeded, "{1} of {0} take needed", "{1} of {0} takes needed", N(kept)),
             ["judged"] = N(p.TakesJudged),
             ["clips"] = N(p.Clips),
             ["waiting"] = N(p.Waiting),
@@ -148,13 +149,13 @@ public sealed record DashboardView(Guid JobId, string State, IReadOnlyDictionary
         }
         if (span.TotalDays >= 1)
         {
-            return T["{0} days {1} hours", (int)span.TotalDays, span.Hours];
+            return T.Plural((int)span.TotalDays, "{0} day", "{0} days") + " " + T.Plural(span.Hours, "{0} hour", "{0} hours");
         }
         if (span.TotalHours >= 1)
         {
-            return T["{0} hours {1} minutes", (int)span.TotalHours, span.Minutes];
+            return T.Plural((int)span.TotalHours, "{0} hour", "{0} hours") + " " + T.Plural(span.Minutes, "{0} minute", "{0} minutes");
         }
-        return T["{0} minutes", Math.Max(1, (int)Math.Round(span.TotalMinutes))];
+        return T.Plural(Math.Max(1, (int)Math.Round(span.TotalMinutes)), "{0} minute", "{0} minutes");
     }
 
     private static string PayVerdict(PayFigures pay, IStringLocalizer<DashboardText> T)
