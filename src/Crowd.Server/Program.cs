@@ -13,6 +13,7 @@ using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Features.DeletionNotices;
 using Crowd.Server.Features.Processing;
 using Crowd.Server.Features.Withdrawal;
+using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Mail;
 using Crowd.Server.Infrastructure.Orleans;
@@ -20,6 +21,7 @@ using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddCrowdOptions();
 builder.AddCrowdWeb();
 builder.Services.AddCrowdDatabase();
 builder.Services.AddCrowdAccounts();

@@ -1,6 +1,12 @@
+using System.ComponentModel.DataAnnotations;
+using Crowd.Server.Infrastructure.Scheduling;
+
 namespace Crowd.Server.Infrastructure;
 
-/// <summary>The platform's settings, bound once from the "Crowd" section (appsettings + environment, e.g. Crowd__DataDirectory).</summary>
+/// <summary>
+/// The platform's settings, bound once from the "Crowd" section (appsettings + environment, e.g. Crowd__DataDirectory) and
+/// the connection strings by <see cref="CrowdOptionsSetup.AddCrowdOptions"/>, and validated by their annotations at start-up.
+/// </summary>
 public sealed class CrowdOptions
 {
     public const string Section = "Crowd";
@@ -16,7 +22,11 @@ public sealed class CrowdOptions
     public Uri? PublicUrl { get; set; }
 
     /// <summary>Where the embedded PostgreSQL and other local state live when nothing else is configured. Relative to the repository root.</summary>
+    [Required]
     public string DataDirectory { get; set; } = ".crowd";
+
+    /// <summary>ConnectionStrings:Crowd and ConnectionStrings:CrowdOwner; none means the embedded PostgreSQL.</summary>
+    public ConnectionStringOptions ConnectionStrings { get; set; } = new();
 
     public RateLimitOptions RateLimits { get; set; } = new();
 
@@ -48,6 +58,18 @@ public sealed class CrowdOptions
     public OrleansOptions Orleans { get; set; } = new();
 }
 
+/// <summary>The "ConnectionStrings" section, outside "Crowd" where hosting tools look for it.</summary>
+public sealed class ConnectionStringOptions
+{
+    public const string Section = "ConnectionStrings";
+
+    /// <summary>The server's own connections: the application role.</summary>
+    public string? Crowd { get; set; }
+
+    /// <summary>The schema owner, for migrations; the same as <see cref="Crowd"/> when empty.</summary>
+    public string? CrowdOwner { get; set; }
+}
+
 /// <summary>Every node is an Orleans silo. With no Redis it is a cluster of one on loopback; with Redis, nodes find each other.</summary>
 public sealed class OrleansOptions
 {
@@ -55,9 +77,11 @@ public sealed class OrleansOptions
     public string? Redis { get; set; }
 
     /// <summary>Nodes with the same cluster id form one cluster; a fresh id starts a cluster with no memory of dead silos.</summary>
+    [Required]
     public string ClusterId { get; set; } = "crowd";
 
     /// <summary>Silo-to-silo port; 0 picks a free one (the default of a single node).</summary>
+    [Range(0, 65535)]
     public int SiloPort { get; set; }
 
     /// <summary>The address other silos reach this one at; empty means the first non-loopback address (loopback for a single node).</summary>
@@ -72,35 +96,43 @@ public sealed class ReviewOptions
     public const int MaxAutoAcceptDays = 14;
 
     /// <summary>A clip nobody reviewed within this many days is accepted automatically (1 to 14).</summary>
+    [Range(1, MaxAutoAcceptDays)]
     public int AutoAcceptDays { get; set; } = 7;
 
     /// <summary>Cron expression of the auto-accept run (five fields, UTC). Hourly at minute 5 by default.</summary>
+    [CronExpression]
     public string AutoAcceptCron { get; set; } = "5 * * * *";
 
     /// <summary>
     /// Cron expression of the run that takes back the pay of fraud rejections not appealed within their window (five
     /// fields, UTC). Hourly at minute 35 by default, so the pay goes within the hour after the window ends.
     /// </summary>
+    [CronExpression]
     public string FraudAppealCron { get; set; } = "35 * * * *";
 }
 
 public sealed class RetentionOptions
 {
     /// <summary>Cron expression of the retention run (five fields, UTC). Daily at 03:15 by default.</summary>
+    [CronExpression]
     public string Cron { get; set; } = "15 3 * * *";
 
     /// <summary>Clips destroyed per transaction.</summary>
+    [Range(1, 100_000)]
     public int BatchSize { get; set; } = 200;
 }
 
 public sealed class WebhookOptions
 {
     /// <summary>Attempts before a delivery is marked failed (it stays visible to the requester and admins).</summary>
+    [Range(1, 100)]
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>Wait before the second attempt; doubled for every further one, at most six hours.</summary>
+    [Range(0.001, 86_400)]
     public double RetryBaseSeconds { get; set; } = 30;
 
+    [Range(1, 600)]
     public int TimeoutSeconds { get; set; } = 10;
 
     /// <summary>Webhook URLs must be https unless this is set (local development and tests).</summary>
@@ -110,15 +142,18 @@ public sealed class WebhookOptions
 public sealed class ExportOptions
 {
     /// <summary>How long a contributor's prepared export can be downloaded before its file is deleted.</summary>
+    [Range(1, 24 * 30)]
     public int DownloadHours { get; set; } = 24;
 
     /// <summary>A preparation whose node has not reported progress for this long may be taken over by another node.</summary>
+    [Range(1, 86_400)]
     public int StaleBuildSeconds { get; set; } = 120;
 }
 
 public sealed class MailOptions
 {
     /// <summary>The sender address of every mail.</summary>
+    [Required]
     public string From { get; set; } = "Crowd <no-reply@crowd.invalid>";
 
     public SmtpOptions Smtp { get; set; } = new();
@@ -128,6 +163,7 @@ public sealed class SmtpOptions
 {
     /// <summary>When empty, mail is stored and readable on /Admin/Mailbox but not sent.</summary>
     public string? Host { get; set; }
+    [Range(1, 65535)]
     public int Port { get; set; } = 587;
     public bool EnableSsl { get; set; } = true;
     public string? UserName { get; set; }
@@ -143,12 +179,15 @@ public sealed class SchedulerOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Jobs this node runs at once.</summary>
+    [Range(1, 100)]
     public int Workers { get; set; } = 4;
 
     /// <summary>How often recurring and delayed jobs are looked for (enqueued jobs start at once, by LISTEN/NOTIFY).</summary>
+    [Range(1, 3600)]
     public int PollSeconds { get; set; } = 15;
 
     /// <summary>A job whose node stopped (crashed, killed) is run again by another node after this many seconds (at least 30).</summary>
+    [Range(30, 86_400)]
     public int TakeoverSeconds { get; set; } = 300;
 }
 
@@ -163,14 +202,18 @@ public enum PayoutMode
 public sealed class PayoutOptions
 {
     /// <summary>Cron expression of the payout run (five fields, UTC). Hourly on the hour by default.</summary>
+    [CronExpression]
     public string Cron { get; set; } = "0 * * * *";
 
     /// <summary>Payable below this (minor units, any currency) waits for the next run.</summary>
+    [Range(1, long.MaxValue)]
     public long MinimumMinor { get; set; } = 100;
 
+    [EnumDataType(typeof(PayoutMode))]
     public PayoutMode Mode { get; set; } = PayoutMode.BankFile;
 
     /// <summary>The platform's disclosed fee on new budgets, in basis points of contributor pay, paid by the requester on top.</summary>
+    [Range(0, 10_000)]
     public int PlatformFeeBp { get; set; } = 1000;
 
     /// <summary>For crash tests only: the run stops at this step and waits until the process is killed.</summary>
@@ -186,8 +229,10 @@ public sealed class StripeOptions
     public List<string> WebhookSecrets { get; set; } = [];
 
     /// <summary>Where Stripe's API is; tests point it at a local fake.</summary>
+    [Required]
     public Uri ApiBase { get; set; } = new("https://api.stripe.com/");
 
+    [Range(1, 86_400)]
     public int WebhookToleranceSeconds { get; set; } = 300;
 
     /// <summary>
@@ -195,11 +240,14 @@ public sealed class StripeOptions
     /// Stripe-Should-Retry), with the same Idempotency-Key and a backoff from 0.5 s. A rate-limit 429 is not retried at
     /// once: the payout or refund waits for the next run, which sends it with the same key.
     /// </summary>
+    [Range(0, 10)]
     public int MaxRetries { get; set; } = 2;
 
+    [Range(1, 600)]
     public int TimeoutSeconds { get; set; } = 30;
 
     /// <summary>Country of new Express accounts.</summary>
+    [Required, StringLength(2, MinimumLength = 2)]
     public string DefaultCountry { get; set; } = "US";
 
     /// <summary>
@@ -229,12 +277,15 @@ public sealed class BankAccountOptions
 public sealed class RateLimitOptions
 {
     /// <summary>Sign-in and sign-up attempts per client address per minute.</summary>
+    [Range(1, int.MaxValue)]
     public int AuthPerMinute { get; set; } = 20;
 
     /// <summary>API requests per caller (account, API key or address) per second, with a burst of the same size.</summary>
+    [Range(1, int.MaxValue)]
     public int ApiPerSecond { get; set; } = 50;
 
     /// <summary>Requests with an API key that is wrong, malformed or revoked, per client address per minute; beyond it 429.</summary>
+    [Range(1, int.MaxValue)]
     public int FailedApiKeysPerMinute { get; set; } = 20;
 }
 
@@ -247,12 +298,15 @@ public sealed class AdminSeedOptions
 public sealed class RecordingOptions
 {
     /// <summary>How long a claimed prompt stays with a session; renewed while the contributor is active.</summary>
+    [Range(1, 24 * 60)]
     public int ClaimMinutes { get; set; } = 10;
 
     /// <summary>The active-time clock stops this long after the last audio or interaction.</summary>
+    [Range(1, 86_400)]
     public int IdleCutoffSeconds { get; set; } = 120;
 
     /// <summary>Active time is written to the database at least this often (and at every clip). At most 15.</summary>
+    [Range(1, 15)]
     public int CheckpointSeconds { get; set; } = 10;
 
     /// <summary>
@@ -260,18 +314,23 @@ public sealed class RecordingOptions
     /// ahead at all, so a backlog after a stall or a reconnect is accepted at any speed; a client sending 250 ms chunks
     /// every 55 ms is stopped within a second.
     /// </summary>
+    [Range(0, 3600)]
     public double AudioAheadSeconds { get; set; } = 1;
 
     /// <summary>The largest chunk accepted, in samples (250 ms at 16 kHz).</summary>
+    [Range(1, 1_000_000)]
     public int MaxChunkSamples { get; set; } = 4_000;
 
     /// <summary>A take whose client sends nothing for this long is dropped.</summary>
+    [Range(1, 3600)]
     public int StreamIdleSeconds { get; set; } = 5;
 
     /// <summary>Audio beyond this per take is refused, whatever the job allows.</summary>
+    [Range(1, 3600)]
     public int MaxTakeSeconds { get; set; } = 60;
 
     /// <summary>How long a guardian's single-use confirmation link for a minor's consent stays valid.</summary>
+    [Range(1, 365)]
     public int GuardianLinkDays { get; set; } = 7;
 }
 
@@ -282,6 +341,7 @@ public sealed class RecordingOptions
 public sealed class KeyOptions
 {
     /// <summary>Where keys that are not configured are generated once (folder 0700, files 0600); relative paths are under the data directory. Never inside the clips folder.</summary>
+    [Required]
     public string Directory { get; set; } = "keys";
 
     /// <summary>Encrypts the data-protection keys (which sign cookies and protect webhook secrets) where they are stored: in the database.</summary>
@@ -297,6 +357,7 @@ public sealed class ClipStoreOptions
     public string? MasterKey { get; set; }
 
     /// <summary>Where encrypted clips are written; relative paths are under the data directory.</summary>
+    [Required]
     public string Directory { get; set; } = "clips";
 
     /// <summary>An S3-compatible bucket instead of the directory, when its Endpoint is set (Crowd__Clips__S3__Endpoint=https://…).</summary>
@@ -306,6 +367,7 @@ public sealed class ClipStoreOptions
 public sealed class S3ClipOptions
 {
     public Uri? Endpoint { get; set; }
+    [Required]
     public string Bucket { get; set; } = "crowd-clips";
     public string? AccessKey { get; set; }
     public string? SecretKey { get; set; }

@@ -16,8 +16,8 @@ public static class ExportsSetup
         services.AddScoped<DatasetSigningKeys>();
         services.AddScoped<DeletionFeed>();
         services.AddScoped<ContributorExports>();
-        builder.AddScheduledJob<ContributorExportsJob>(ContributorExportsJob.Name, _ => "*/15 * * * *", "the contributor exports' maintenance schedule");
-        builder.AddScheduledJob<DatasetPackagesJob>(DatasetPackagesJob.Name, _ => "*/15 * * * *", "the dataset packages' maintenance schedule");
+        builder.AddScheduledJob<ContributorExportsJob>(ContributorExportsJob.Name, _ => "*/15 * * * *");
+        builder.AddScheduledJob<DatasetPackagesJob>(DatasetPackagesJob.Name, _ => "*/15 * * * *");
         return builder;
     }
 

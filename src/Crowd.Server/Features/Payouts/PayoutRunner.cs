@@ -104,7 +104,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // Hundreds of thousands of balances aggregate and sort in memory rather than on disk.
         await db.Database.ExecuteSqlAsync($"SET LOCAL work_mem = '64MB'", ct);
-        var minimum = Math.Max(1, options.Value.Payouts.MinimumMinor);
+        var minimum = options.Value.Payouts.MinimumMinor;
         var stripeEnabled = options.Value.Payouts.Mode == PayoutMode.Stripe;
         var platform = AccountRef.Platform;
         var payable = (int)LedgerAccountKind.ContributorPayable;

@@ -30,7 +30,7 @@ public static class PayoutsSetup
         services.AddSingleton<PayoutAccountNumbers>();
         services.AddHostedService<LegacyAccountNumberProtection>();
 
-        builder.AddScheduledJob<PayoutJob>(PayoutJob.Name, o => o.Payouts.Cron, "Crowd:Payouts:Cron", everyMissedRun: true);
+        builder.AddScheduledJob<PayoutJob>(PayoutJob.Name, o => o.Payouts.Cron, everyMissedRun: true);
         return builder;
     }
 

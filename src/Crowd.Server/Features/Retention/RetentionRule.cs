@@ -28,17 +28,10 @@ public static class RetentionRule
         return byJob <= byInactivity ? (byJob, RetentionLimit.JobRetention) : (byInactivity, RetentionLimit.Inactivity);
     }
 
-    /// <summary>The same definition as the retention query, for one contributor.</summary>
+    /// <summary>
+    /// The same definition as the retention query (the database's <c>crowd_last_interaction</c>, Migrations/0130), for
+    /// one contributor.
+    /// </summary>
     public static async Task<DateTimeOffset> LastInteractionAsync(CrowdDb db, Guid contributorId, CancellationToken ct) =>
-        await db.Database.SqlQueryRaw<DateTimeOffset>(LastInteractionQuery, contributorId).SingleAsync(ct);
-
-    private const string LastInteractionQuery = "SELECT " + LastInteractionSql + " AS \"Value\" FROM users u WHERE u.id = {0}";
-
-    /// <summary>SQL expression of a contributor's last interaction, for a users row aliased <c>u</c>.</summary>
-    internal const string LastInteractionSql = """
-        greatest(u.created_at,
-            (SELECT max(s.last_activity_at) FROM worker_sessions s WHERE s.contributor_id = u.id),
-            (SELECT max(greatest(k.given_at, k.withdrawn_at)) FROM consents k WHERE k.contributor_id = u.id),
-            (SELECT max(c.created_at) FROM clips c WHERE c.contributor_id = u.id))
-        """;
+        await db.Database.SqlQuery<DateTimeOffset>($"""SELECT crowd_last_interaction({contributorId}) AS "Value" """).SingleAsync(ct);
 }

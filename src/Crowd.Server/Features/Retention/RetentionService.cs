@@ -26,7 +26,7 @@ public sealed class RetentionService(CrowdDb db, ClipDestruction destruction, Cl
     public async Task<RetentionRun> RunAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var batch = Math.Max(1, options.Value.Retention.BatchSize);
+        var batch = options.Value.Retention.BatchSize;
         int destroyed = 0, notices = 0;
         while (true)
         {
@@ -68,13 +68,9 @@ public sealed class RetentionService(CrowdDb db, ClipDestruction destruction, Cl
     // The rule of RetentionRule.DestroyAfter, in SQL: job retention counted in whole days of 24 hours, three calendar
     // years in UTC, whichever comes first.
     private Task<List<DueClip>> DueAsync(DateTimeOffset now, int batch, CancellationToken ct) =>
-        db.Database.SqlQueryRaw<DueClip>(DueQuery, now, batch).ToListAsync(ct);
-
-    private const string DueQuery = """
+        db.Database.SqlQuery<DueClip>($"""
         WITH last AS (
-            SELECT u.id AS contributor_id, 
-        """ + RetentionRule.LastInteractionSql + """
-         AS at
+            SELECT u.id AS contributor_id, crowd_last_interaction(u.id) AS at
             FROM users u
             WHERE EXISTS (SELECT 1 FROM clips c WHERE c.contributor_id = u.id AND c.audio_destroyed_at IS NULL)
         )
@@ -85,11 +81,11 @@ public sealed class RetentionService(CrowdDb db, ClipDestruction destruction, Cl
         JOIN last l ON l.contributor_id = c.contributor_id
         WHERE c.audio_destroyed_at IS NULL
           AND least(c.created_at + make_interval(hours => j.retention_days * 24),
-                    ((l.at AT TIME ZONE 'UTC') + make_interval(years => 3)) AT TIME ZONE 'UTC') <= {0}
+                    ((l.at AT TIME ZONE 'UTC') + make_interval(years => 3)) AT TIME ZONE 'UTC') <= {now}
         ORDER BY c.created_at, c.id
-        LIMIT {1}
+        LIMIT {batch}
         FOR UPDATE OF c SKIP LOCKED
-        """;
+        """).ToListAsync(ct);
 }
 
 /// <summary>The scheduled retention run (daily by default, Crowd:Retention:Cron); one node runs each fire.</summary>

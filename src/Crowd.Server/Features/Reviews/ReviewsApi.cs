@@ -45,12 +45,8 @@ public static class ReviewsApi
         builder.Services.AddScoped<PeerValidation>();
         builder.Services.AddScoped<AutoAccept>();
         builder.Services.AddScoped<FraudAppealWindow>();
-        builder.Services.AddOptions<CrowdOptions>()
-            .Validate(o => o.Reviews.AutoAcceptDays is >= 1 and <= ReviewOptions.MaxAutoAcceptDays,
-                "Crowd:Reviews:AutoAcceptDays must be between 1 and 14 days: clips nobody reviewed are accepted after that many days.")
-            .ValidateOnStart();
-        builder.AddScheduledJob<AutoAcceptJob>(AutoAcceptJob.Name, o => o.Reviews.AutoAcceptCron, "Crowd:Reviews:AutoAcceptCron");
-        builder.AddScheduledJob<FraudAppealWindowJob>(FraudAppealWindowJob.Name, o => o.Reviews.FraudAppealCron, "Crowd:Reviews:FraudAppealCron");
+        builder.AddScheduledJob<AutoAcceptJob>(AutoAcceptJob.Name, o => o.Reviews.AutoAcceptCron);
+        builder.AddScheduledJob<FraudAppealWindowJob>(FraudAppealWindowJob.Name, o => o.Reviews.FraudAppealCron);
         return builder;
     }
 

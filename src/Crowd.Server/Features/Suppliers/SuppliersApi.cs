@@ -18,7 +18,7 @@ public static class SuppliersApi
         services.AddScoped<SupplierStats>();
         services.AddScoped<SupplierNotices>();
         services.AddScoped<CoercionReports>();
-        builder.AddScheduledJob<MonthlyFiguresJob>(MonthlyFiguresJob.Name, _ => MonthlyFiguresJob.Cron, "the supplier figures' schedule");
+        builder.AddScheduledJob<MonthlyFiguresJob>(MonthlyFiguresJob.Name, _ => MonthlyFiguresJob.Cron);
         return builder;
     }
 

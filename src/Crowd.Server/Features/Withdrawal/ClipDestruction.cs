@@ -46,7 +46,7 @@ public sealed class ClipDestruction(CrowdDb db, AuditLog audit, DeletionNoticeWr
                 s.SetProperty(c => c.WithdrawnAt, c => c.WithdrawnAt ?? now);
             }
         }, ct);
-        await db.Database.ExecuteSqlInterpolatedAsync($"""
+        await db.Database.ExecuteSqlAsync($"""
             INSERT INTO clip_file_deletions (clip_id, storage_key, queued_at, attempts)
             SELECT id, storage_key, {now}, 0 FROM clips WHERE id = ANY({ids})
             ON CONFLICT (clip_id) DO NOTHING

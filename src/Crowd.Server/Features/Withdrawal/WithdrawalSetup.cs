@@ -32,10 +32,9 @@ public static class WithdrawalSetup
                 ConnectCallback = sp.GetRequiredService<WebhookNetwork>().ConnectAsync,
             });
 
-        builder.AddScheduledJob<RetentionJob>(RetentionJob.Name, o => o.Retention.Cron, "Crowd:Retention:Cron");
-        builder.AddScheduledJob<WebhookSweepJob>(WebhookSweepJob.Name, _ => "*/5 * * * *", "the webhook sweep's schedule");
-        builder.AddScheduledJob<DeletionNoticeRemindersJob>(DeletionNoticeRemindersJob.Name, _ => DeletionNoticeRemindersJob.Cron,
-            "the deletion notice reminders' schedule");
+        builder.AddScheduledJob<RetentionJob>(RetentionJob.Name, o => o.Retention.Cron);
+        builder.AddScheduledJob<WebhookSweepJob>(WebhookSweepJob.Name, _ => "*/5 * * * *");
+        builder.AddScheduledJob<DeletionNoticeRemindersJob>(DeletionNoticeRemindersJob.Name, _ => DeletionNoticeRemindersJob.Cron);
         return builder;
     }
 }

@@ -39,7 +39,7 @@ public static class DatabaseSetup
 /// Where the platform's database is: the configured server, or the embedded cluster it starts itself. Migrations run as
 /// the schema's owner (ConnectionStrings:CrowdOwner); the server runs as the application role (ConnectionStrings:Crowd).
 /// </summary>
-public sealed class CrowdDatabase(IConfiguration configuration, IOptions<CrowdOptions> options, IHostEnvironment environment,
+public sealed class CrowdDatabase(IOptions<CrowdOptions> options, IHostEnvironment environment,
     ILogger<CrowdDatabase> logger) : IAsyncDisposable
 {
     private EmbeddedPostgres? _embedded;
@@ -56,11 +56,11 @@ public sealed class CrowdDatabase(IConfiguration configuration, IOptions<CrowdOp
 
     public async Task StartAsync(CancellationToken ct)
     {
-        var configured = configuration.GetConnectionString("Crowd");
+        var configured = options.Value.ConnectionStrings.Crowd;
         if (!string.IsNullOrWhiteSpace(configured))
         {
             _connectionString = configured;
-            var owner = configuration.GetConnectionString("CrowdOwner");
+            var owner = options.Value.ConnectionStrings.CrowdOwner;
             _ownerConnectionString = string.IsNullOrWhiteSpace(owner) ? configured : owner;
         }
         else

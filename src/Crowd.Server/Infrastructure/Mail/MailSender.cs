@@ -61,7 +61,7 @@ public sealed class MailDelivery(CrowdDb db, IMailTransport transport, Backgroun
     public async Task<bool> SendAsync(Guid mailId, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var mail = await db.Set<OutboxMail>().FromSqlInterpolated($"""
+        var mail = await db.Set<OutboxMail>().FromSql($"""
             SELECT * FROM mail_outbox WHERE id = {mailId} AND sent_at IS NULL AND attempts < {MaxAttempts} FOR UPDATE SKIP LOCKED
             """).SingleOrDefaultAsync(ct);
         if (mail is null)

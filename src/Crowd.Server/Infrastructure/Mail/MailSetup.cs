@@ -11,7 +11,7 @@ public static class MailSetup
         builder.Services.AddScoped<Outbox>();
         builder.Services.AddScoped<MailDelivery>();
         builder.Services.AddSingleton<IMailTransport, SmtpTransport>();
-        builder.AddScheduledJob<MailSweepJob>(MailSweepJob.Name, _ => "*/5 * * * *", "the mail sweep's schedule");
+        builder.AddScheduledJob<MailSweepJob>(MailSweepJob.Name, _ => "*/5 * * * *");
         return builder;
     }
 

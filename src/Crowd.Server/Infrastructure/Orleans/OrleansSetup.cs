@@ -17,8 +17,8 @@ public static class OrleansSetup
 
     public static WebApplicationBuilder AddCrowdOrleans(this WebApplicationBuilder builder)
     {
-        // Bound here, before the host exists, because the silo's clustering is chosen while the host is built.
-        var settings = builder.Configuration.GetSection(CrowdOptions.Section).Get<CrowdOptions>()?.Orleans ?? new OrleansOptions();
+        // Read before the host exists, because the silo's clustering is chosen while the host is built.
+        var settings = builder.CrowdOptionsBeforeStart().Orleans;
         // Orleans' own loops (messaging timeouts, membership probes, directory upkeep) keep real time even where the
         // application runs on a test clock.
         foreach (var key in new[] { TimeProviderNames.Messaging, TimeProviderNames.SystemTimers, TimeProviderNames.Membership })

@@ -29,8 +29,8 @@ public sealed class JobServer(JobStorage storage, JobActivator activator, IJobFi
         lifetime.ApplicationStarted.Register(() => _server = new BackgroundJobServer(new BackgroundJobServerOptions
         {
             ServerName = $"{Environment.MachineName}:{Environment.ProcessId}",
-            WorkerCount = Math.Max(1, settings.Scheduler.Workers),
-            SchedulePollingInterval = TimeSpan.FromSeconds(Math.Max(1, settings.Scheduler.PollSeconds)),
+            WorkerCount = settings.Scheduler.Workers,
+            SchedulePollingInterval = TimeSpan.FromSeconds(settings.Scheduler.PollSeconds),
             // As long as the host gives its services to stop: running jobs get that long to finish.
             ShutdownTimeout = TimeSpan.FromSeconds(30),
             Activator = activator,

@@ -19,20 +19,16 @@ public static class Scheduling
 
     /// <summary>
     /// Runs <typeparamref name="TJob"/> on the five-field cron expression (UTC) that <paramref name="cron"/> reads from the
-    /// settings; <paramref name="setting"/> names that setting in the error shown when it does not parse. With
+    /// settings (a setting holding one carries <see cref="CronExpressionAttribute"/>, checked at start-up). With
     /// <paramref name="everyMissedRun"/>, each occurrence missed while no node ran (or while a run was retried) gets its
     /// own run, for the occurrence it was due; otherwise missed occurrences collapse into one run.
     /// </summary>
     public static WebApplicationBuilder AddScheduledJob<TJob>(this WebApplicationBuilder builder, string name, Func<CrowdOptions, string> cron,
-        string setting, bool everyMissedRun = false)
+        bool everyMissedRun = false)
         where TJob : class, IScheduledJob
     {
         builder.Services.AddKeyedScoped<IScheduledJob, TJob>(name);
         builder.Services.AddSingleton(new ScheduledJob(name, cron, everyMissedRun));
-        builder.Services.AddOptions<CrowdOptions>()
-            .Validate(o => ScheduledJob.IsValidCron(cron(o)),
-                $"{setting} is not a cron expression Crowd can use: five fields, minute hour day-of-month month day-of-week, in UTC (for example \"0 * * * *\" for hourly).")
-            .ValidateOnStart();
         return builder;
     }
 
@@ -64,10 +60,10 @@ public static class Scheduling
             PrepareSchemaIfNecessary = false,
             // LISTEN/NOTIFY: a job enqueued on any node starts at once instead of at the next poll.
             EnableLongPolling = true,
-            QueuePollInterval = TimeSpan.FromSeconds(Math.Max(1, scheduler.PollSeconds)),
+            QueuePollInterval = TimeSpan.FromSeconds(scheduler.PollSeconds),
             // A running job keeps itself invisible to other nodes; a node that dies gives its jobs up after this long.
             UseSlidingInvisibilityTimeout = true,
-            InvisibilityTimeout = TimeSpan.FromSeconds(Math.Max(30, scheduler.TakeoverSeconds)),
+            InvisibilityTimeout = TimeSpan.FromSeconds(scheduler.TakeoverSeconds),
             // Hangfire's own locks are held for moments; a lock left by a killed node frees after this long.
             DistributedLockTimeout = TimeSpan.FromMinutes(1),
         };

@@ -16,14 +16,6 @@ public static class WebSetup
     public static WebApplicationBuilder AddCrowdWeb(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        var production = builder.Environment.IsProduction();
-        services.AddOptions<CrowdOptions>().Bind(builder.Configuration.GetSection(CrowdOptions.Section))
-            .PostConfigure(o => o.PublicUrl ??= production ? null : CrowdOptions.DevelopmentPublicUrl)
-            .Validate(o => o.PublicUrl is not null,
-                "Crowd:PublicUrl (environment Crowd__PublicUrl) must be set in Production to the address people reach Crowd at, like https://crowd.example.org: links in mail are built from it.")
-            .Validate(o => o.PublicUrl is null || (o.PublicUrl.IsAbsoluteUri && o.PublicUrl.Scheme is "https" or "http" && o.PublicUrl.Query.Length == 0 && o.PublicUrl.Fragment.Length == 0),
-                "Crowd:PublicUrl must be an absolute http or https address without query or fragment, like https://crowd.example.org.")
-            .ValidateOnStart();
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails();

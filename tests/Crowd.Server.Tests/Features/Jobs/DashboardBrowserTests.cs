@@ -72,8 +72,9 @@ public sealed class DashboardBrowserTests(RecorderApp app, ITestOutputHelper out
         await Expect(page.GetByTestId("record")).ToBeEnabledAsync();
         await page.Keyboard.PressAsync("Space");
         await Expect(page.GetByTestId("stop")).ToBeEnabledAsync();
-        // The take is as long as the speaker talks: four and a half seconds of the microphone's speech.
-        await page.WaitForTimeoutAsync(4_500);
+        // Four and a half seconds of the microphone's speech analysed by the server: a condition, not a sleep.
+        await page.WaitForFunctionAsync("() => Number(document.getElementById('recorder').dataset.heardMs) >= 4500", null,
+            new() { Timeout = 60_000 });
         await page.Keyboard.PressAsync("Space");
         await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 30_000 });
         await page.GetByTestId("submit").ClickAsync();

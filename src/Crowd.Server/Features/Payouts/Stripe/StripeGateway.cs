@@ -19,9 +19,9 @@ public sealed class StripeGateway(StripeClient client)
         var http = new SystemNetHttpClient(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
             {
-                Timeout = TimeSpan.FromSeconds(Math.Max(1, options.TimeoutSeconds)),
+                Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
             },
-            maxNetworkRetries: Math.Max(0, options.MaxRetries), appInfo: null, enableTelemetry: false);
+            maxNetworkRetries: options.MaxRetries, appInfo: null, enableTelemetry: false);
         return new StripeClient(string.IsNullOrWhiteSpace(options.SecretKey) ? null : options.SecretKey.Trim(), httpClient: http,
             apiBase: options.ApiBase.ToString().TrimEnd('/'));
     }
