@@ -3,12 +3,12 @@ using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
+using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
@@ -191,13 +191,10 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
         var take = await grain.StartTake("connection-1");
         await grain.BeginStream("connection-1", take.TakeId);
         var chunk = MemoryMarshal.AsBytes((await TestAudio.SpeechSamplesAsync()).AsSpan(8_000, 1_600)).ToArray();
-        await using var holder = new NpgsqlConnection(app.ConnectionString);
-        await holder.OpenAsync();
-        await using var locked = await holder.BeginTransactionAsync();
-        await using (var select = new NpgsqlCommand($"SELECT 1 FROM worker_sessions WHERE id = '{sessionId}' FOR UPDATE", holder, locked))
-        {
-            await select.ExecuteNonQueryAsync();
-        }
+        await using var scope = app.Services.CreateAsyncScope();
+        var holder = scope.ServiceProvider.GetRequiredService<CrowdDb>();
+        await using var locked = await holder.Database.BeginTransactionAsync();
+        await holder.Database.ExecuteSqlAsync($"SELECT 1 FROM worker_sessions WHERE id = {sessionId} FOR UPDATE");
 
         var checkpoint = grain.Checkpoint();
         await UntilAsync(async () => await TestPostgres.ScalarAsync<long>(app.ConnectionString,

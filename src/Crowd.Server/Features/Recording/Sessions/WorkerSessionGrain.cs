@@ -99,7 +99,7 @@ public sealed class WorkerSessionGrain(
         _limiter = new AudioRateLimiter(Options.AudioAheadSeconds, SampleRate, clock);
         _takeLost = row.CurrentTakeId is not null; // a take was in progress on a node that died
         _closed = false;
-        var period = TimeSpan.FromSeconds(Math.Clamp(Options.CheckpointSeconds, 1, 15));
+        var period = TimeSpan.FromSeconds(Options.CheckpointSeconds);
         this.RegisterGrainTimer(CheckpointTickAsync, new GrainTimerCreationOptions(period, period));
     }
 

@@ -25,7 +25,7 @@ public sealed class RecordingJobGrain(IServiceScopeFactory scopes, TimeProvider 
     private readonly Dictionary<Guid, DateTimeOffset> _working = [];
     private DateTimeOffset _lastFundingCheck = DateTimeOffset.MinValue;
 
-    private TimeSpan CheckpointPeriod => TimeSpan.FromSeconds(Math.Clamp(options.Value.Recording.CheckpointSeconds, 1, 15));
+    private TimeSpan CheckpointPeriod => TimeSpan.FromSeconds(options.Value.Recording.CheckpointSeconds);
 
     public async Task<ClaimResult> ClaimNext(Guid sessionId, Guid contributorId, Guid[] skippedPrompts)
     {
