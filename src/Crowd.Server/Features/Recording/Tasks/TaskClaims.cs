@@ -6,6 +6,8 @@ using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Crowd.Server.Features.Recording.Tasks;
 
@@ -71,13 +73,13 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         var prompts = missing.SelectMany(p => Enumerable.Repeat(p, takes)).ToArray();
         var slots = missing.SelectMany(_ => Enumerable.Range(0, takes)).ToArray();
         var ids = prompts.Select(_ => Guid.CreateVersion7()).ToArray();
-        await db.Database.ExecuteSqlAsync($"""
+        await db.Database.ExecuteSqlRawAsync("""
             INSERT INTO recording_tasks (id, job_id, prompt_id, ordinal, slot, takes_needed, accepted_takes)
             SELECT u.id, p.job_id, p.id, p.ordinal, u.slot, 1, 0
-            FROM unnest({ids}, {prompts}, {slots}) AS u(id, prompt_id, slot)
+            FROM unnest(@ids, @prompts, @slots) AS u(id, prompt_id, slot)
             JOIN prompts p ON p.id = u.prompt_id
             ON CONFLICT (prompt_id, slot) DO NOTHING
-            """, ct);
+            """, [new NpgsqlParameter("ids", ids), new NpgsqlParameter("prompts", prompts), new NpgsqlParameter("slots", slots)], ct);
     }
 
     /// <param name="skippedPrompts">Prompts this session skipped: none of their slots is offered again.</param>
@@ -91,43 +93,61 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         var now = clock.GetUtcNow();
         var expires = now.AddMinutes(Options.ClaimMinutes);
         var skippedIds = skippedPrompts.ToArray();
-        var publishedStatus = (int)JobStatus.Published;
-        var claimed = await db.InTransactionAsync(async () =>
+        await db.Database.OpenConnectionAsync(ct);
+        try
         {
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO recording_speakers (job_id, contributor_id, accepted_takes) VALUES ({jobId}, {contributorId}, 0)
-                ON CONFLICT DO NOTHING
-                """, ct);
-            // The tally row stays locked until commit: one speaker's claims queue against the job's per-speaker cap.
-            await db.Database.ExecuteSqlAsync(
-                $"SELECT accepted_takes FROM recording_speakers WHERE job_id = {jobId} AND contributor_id = {contributorId} FOR UPDATE", ct);
-            await ReleaseAsync(sessionId, ct);
-            return await db.Database.SqlQuery<Guid>($"""
-                UPDATE recording_tasks t SET claimed_by_session_id = {sessionId}, claim_expires_at = {expires}
-                FROM (
-                    SELECT c.id FROM recording_tasks c
-                    WHERE c.job_id = {jobId}
-                      AND c.accepted_takes < c.takes_needed
-                      AND (c.claimed_by_session_id IS NULL OR c.claim_expires_at < {now})
-                      AND c.prompt_id <> ALL({skippedIds})
-                      AND NOT EXISTS (SELECT 1 FROM clips k WHERE k.prompt_id = c.prompt_id AND k.contributor_id = {contributorId})
-                      AND (SELECT s.accepted_takes FROM recording_speakers s WHERE s.job_id = {jobId} AND s.contributor_id = {contributorId})
-                          < (SELECT j.max_takes_per_speaker FROM jobs j WHERE j.id = {jobId})
-                      AND (SELECT j.status FROM jobs j WHERE j.id = {jobId}) = {publishedStatus}
-                    ORDER BY c.ordinal, c.slot
-                    LIMIT 1
-                    FOR UPDATE SKIP LOCKED) chosen
-                WHERE t.id = chosen.id
-                RETURNING t.id AS "Value"
-                """).ToListAsync(ct);
-        }, ct);
-        if (claimed.Count == 0)
-        {
-            return new ClaimResult(await WhyNothingAsync(jobId, contributorId, skippedIds, ct));
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await using var batch = new NpgsqlBatch(connection, tx)
+            {
+                BatchCommands =
+                {
+                    Command("""
+                        INSERT INTO recording_speakers (job_id, contributor_id, accepted_takes) VALUES (@job, @user, 0)
+                        ON CONFLICT DO NOTHING
+                        """, ("job", jobId), ("user", contributorId)),
+                    Command("SELECT accepted_takes FROM recording_speakers WHERE job_id = @job AND contributor_id = @user FOR UPDATE",
+                        ("job", jobId), ("user", contributorId)),
+                    Command("UPDATE recording_tasks SET claimed_by_session_id = NULL, claim_expires_at = NULL WHERE claimed_by_session_id = @session",
+                        ("session", sessionId)),
+                    Command("""
+                        UPDATE recording_tasks t SET claimed_by_session_id = @session, claim_expires_at = @expires
+                        FROM (
+                            SELECT c.id FROM recording_tasks c
+                            WHERE c.job_id = @job
+                              AND c.accepted_takes < c.takes_needed
+                              AND (c.claimed_by_session_id IS NULL OR c.claim_expires_at < @now)
+                              AND c.prompt_id <> ALL(@skipped)
+                              AND NOT EXISTS (SELECT 1 FROM clips k WHERE k.prompt_id = c.prompt_id AND k.contributor_id = @user)
+                              AND (SELECT s.accepted_takes FROM recording_speakers s WHERE s.job_id = @job AND s.contributor_id = @user)
+                                  < (SELECT j.max_takes_per_speaker FROM jobs j WHERE j.id = @job)
+                              AND (SELECT j.status FROM jobs j WHERE j.id = @job) = @published
+                            ORDER BY c.ordinal, c.slot
+                            LIMIT 1
+                            FOR UPDATE SKIP LOCKED) chosen
+                        WHERE t.id = chosen.id
+                        RETURNING t.id, t.prompt_id, t.ordinal, t.takes_needed, t.accepted_takes
+                        """,
+                        ("session", sessionId), ("expires", expires), ("job", jobId), ("now", now), ("skipped", skippedIds),
+                        ("user", contributorId), ("published", (int)JobStatus.Published)),
+                },
+            };
+            TaskClaim? claim = null;
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
+            {
+                await reader.NextResultAsync(ct); // the tally row, locked until commit
+                if (await reader.ReadAsync(ct))
+                {
+                    claim = new TaskClaim(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), expires);
+                }
+            }
+            await tx.CommitAsync(ct);
+            return claim is not null ? new ClaimResult(ClaimOutcome.Claimed, claim) : new ClaimResult(await WhyNothingAsync(jobId, contributorId, skippedIds, ct));
         }
-        var claim = await db.RecordingTasks.AsNoTracking().Where(t => t.Id == claimed[0])
-            .Select(t => new TaskClaim(t.Id, t.PromptId, t.Ordinal, t.TakesNeeded, t.AcceptedTakes, expires)).SingleAsync(ct);
-        return new ClaimResult(ClaimOutcome.Claimed, claim);
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     private async Task<ClaimOutcome> WhyNothingAsync(Guid jobId, Guid contributorId, Guid[] skipped, CancellationToken ct)
@@ -220,5 +240,17 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         await EarningsAccrual.AccrueAsync(db, clip.SessionId, clip.ContributorId, clip.JobId, activeMs, clock, ct);
         await tx.CommitAsync(ct);
         return AcceptOutcome.Accepted;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(value is Guid[] guids
+                ? new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = guids }
+                : new NpgsqlParameter(name, value));
+        }
+        return command;
     }
 }
