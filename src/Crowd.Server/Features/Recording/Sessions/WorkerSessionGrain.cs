@@ -202,7 +202,7 @@ public sealed class WorkerSessionGrain(
         _limiter.Start();
         var now = clock.GetUtcNow();
         _clock.Touch(now);
-        await checkpoints.WriteAsync(new SessionCheckpoint(_id, _contributorId, _jobId, 0, now, null, -1, Write: false, Working: true));
+        await checkpoints.WriteAsync(SessionCheckpoint.Renewal(_id, _contributorId, _jobId, now));
         return new TakeStarted(_takeId.Value, SampleRate, 100);
     }
 

@@ -18,7 +18,12 @@ public sealed record HeldPrompt(TaskClaim Claim, string Text);
 /// <paramref name="Working"/>: its contributor is at work, so the claim of the prompt in hand is renewed.
 /// </summary>
 public sealed record SessionCheckpoint(Guid SessionId, Guid ContributorId, Guid JobId, long ActiveMs, DateTimeOffset LastActivity, Guid? TakeId,
-    int LastSeq, bool Write, bool Working);
+    int LastSeq, bool Write, bool Working)
+{
+    /// <summary>Only renews the claim of the prompt in hand; nothing of the session is written.</summary>
+    public static SessionCheckpoint Renewal(Guid sessionId, Guid contributorId, Guid jobId, DateTimeOffset at) =>
+        new(sessionId, contributorId, jobId, 0, at, null, -1, Write: false, Working: true);
+}
 
 /// <summary>The rows behind worker sessions: opening one, and what its grain reads at activation and writes at checkpoints.</summary>
 public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider clock, IGrainFactory grains)
