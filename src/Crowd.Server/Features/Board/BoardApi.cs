@@ -78,15 +78,15 @@ public static class BoardQuery
 
     private static BoardJob ToBoardJob(Job j)
     {
-        var rate = new Money(j.Terms.HourlyRateMinor, j.Terms.Currency);
-        string[] purposes = (j.Terms.PurposeSpeechRecognition, j.Terms.PurposeVoiceCloning) switch
+        var t = j.Terms;
+        string[] purposes = (t.PurposeSpeechRecognition, t.PurposeVoiceCloning) switch
         {
             (true, true) => [SpeechRecognition, VoiceCloning],
             (true, false) => [SpeechRecognition],
             _ => [VoiceCloning],
         };
-        return new BoardJob(j.Id, j.Version, j.Terms.Title, j.Terms.Description, j.Terms.Language, rate, Currencies.Format(rate),
-            j.Terms.EstimatedSecondsPerClip, j.Terms.BuyerName, purposes, j.Terms.RetentionDays, j.PublishedAt);
+        return new BoardJob(j.Id, j.Version, t.Title, t.Description, t.Language, t.HourlyRate, Currencies.Format(t.HourlyRate),
+            t.EstimatedSecondsPerClip, t.BuyerName, purposes, t.RetentionDays, j.PublishedAt);
     }
 }
 

@@ -262,8 +262,9 @@ public sealed class ConsentService(
         var termsSha = await db.JobVersions.Where(v => v.JobId == jobId && v.Version == job.Version).Select(v => v.TermsSha256).SingleAsync(ct);
         // The requester's supplier fee on this job, charged for the work of contributors who chose a supplier.
         var fee = await db.Set<JobBudget>().Where(b => b.JobId == jobId).Select(b => b.SupplierFeeBp).SingleOrDefaultAsync(ct);
-        return (job, new ConsentTerms(job.Id, job.Terms.Title, job.Version, termsSha, job.Terms.BuyerName, job.Terms.PurposeSpeechRecognition, job.Terms.PurposeVoiceCloning,
-            job.Terms.RetentionDays, new Money(job.Terms.HourlyRateMinor, job.Terms.Currency.Trim()), fee, job.PeerValidation));
+        var t = job.Terms;
+        return (job, new ConsentTerms(job.Id, t.Title, job.Version, termsSha, t.BuyerName, t.PurposeSpeechRecognition, t.PurposeVoiceCloning,
+            t.RetentionDays, new Money(t.HourlyRateMinor, t.Currency.Trim()), fee, job.PeerValidation));
     }
 
     private sealed record Checked(ConsentOutcome? Refusal, (Job Job, ConsentTerms Terms, RenderedConsent Shown, AgeGroup Age)? Accepted = null);

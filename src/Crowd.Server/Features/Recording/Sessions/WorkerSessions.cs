@@ -113,8 +113,8 @@ public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider c
         return (progress?.Accepted ?? 0, progress?.Needed ?? 0);
     }
 
-    public static SessionJob Describe(Job job) => new(job.Terms.Title, job.Terms.HourlyRateMinor, job.Terms.Currency.Trim(), job.PromptCount, job.Terms.TakesPerPrompt,
-        new QualityThresholds
+    public static SessionJob Describe(Job job) => new(job.Terms.Title, job.Terms.HourlyRateMinor, job.Terms.Currency.Trim(), job.PromptCount,
+        job.Terms.TakesPerPrompt, new QualityThresholds
         {
             MinDurationSeconds = job.Terms.ClipMinMs / 1000.0,
             MaxDurationSeconds = job.Terms.ClipMaxMs / 1000.0,
