@@ -41,9 +41,10 @@ public static class MoneyWorld
         var owner = await UserAsync(db, "Requester", org);
         var job = new Job
         {
-            Id = Guid.CreateVersion7(), OrganisationId = org, CreatedByUserId = owner, Status = status, Version = 1, Title = "Read Mandarin prompts",
-            Description = "Read each prompt once.", Language = "zh-CN", HourlyRateMinor = hourlyRateMinor, Currency = currency, Region = region,
-            BuyerName = "Voice AI Ltd", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+            Id = Guid.CreateVersion7(), OrganisationId = org, CreatedByUserId = owner, Status = status, Version = 1,
+            Terms = new JobTerms(Title: "Read Mandarin prompts", Description: "Read each prompt once.", Language: "zh-CN",
+                HourlyRateMinor: hourlyRateMinor, Currency: currency, Region: region, BuyerName: "Voice AI Ltd"),
+            CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
         };
         db.Jobs.Add(job);
         await db.SaveChangesAsync();

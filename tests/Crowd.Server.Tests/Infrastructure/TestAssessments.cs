@@ -23,7 +23,7 @@ public static class TestAssessments
     /// <summary>Submits an assessment of the job as it is now through the API and has an admin approve it; returns it.</summary>
     public static async Task<ImpactAssessment> ApprovedAssessmentAsync(this CrowdApp app, HttpClient requester, Guid jobId, AssessmentAnswers? answers = null)
     {
-        var voiceCloning = await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == jobId).Select(j => j.PurposeVoiceCloning).SingleAsync());
+        var voiceCloning = await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == jobId).Select(j => j.Terms.PurposeVoiceCloning).SingleAsync());
         var submitted = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(requester, $"/api/jobs/{jobId}/assessment",
             answers ?? Answers(voiceCloning));
         submitted.StatusCode.ShouldBe(System.Net.HttpStatusCode.Created, await submitted.Content.ReadAsStringAsync());

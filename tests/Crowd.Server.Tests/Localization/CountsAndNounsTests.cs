@@ -14,7 +14,7 @@ public sealed partial class CountsAndNounsTests(CrowdApp app) : IClassFixture<Cr
     [Fact]
     public async Task ACountOfOneReadsInTheSingularOnTheBoardMyDataTheReviewQueueAndTheJobEditor()
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 1, title: "Say one word", adjust: j => j.RetentionDays = 1);
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 1, title: "Say one word", adjust: j => j.Terms = j.Terms with { RetentionDays = 1 });
         var board = await PageAsync(app.AnonymousClient(), "/");
         var organisation = await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == job.Id).Select(j => j.OrganisationId).SingleAsync());
         var requester = await app.CreateUserAsync(Roles.Requester, organisationId: organisation);

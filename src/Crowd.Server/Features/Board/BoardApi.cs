@@ -52,13 +52,13 @@ public static class BoardQuery
         {
             // The tag was checked to be letters, digits and hyphens, so it carries no LIKE wildcards.
             var prefix = language + "-%";
-            query = query.Where(j => EF.Functions.ILike(j.Language, language) || EF.Functions.ILike(j.Language, prefix));
+            query = query.Where(j => EF.Functions.ILike(j.Terms.Language, language) || EF.Functions.ILike(j.Terms.Language, prefix));
         }
         var native = LanguagePatterns(speaks.Take(1));
         var spoken = LanguagePatterns(speaks);
         if (string.IsNullOrEmpty(language) && spoken.Length > 0 && !showAll)
         {
-            query = query.Where(j => spoken.Any(p => EF.Functions.ILike(j.Language, p)));
+            query = query.Where(j => spoken.Any(p => EF.Functions.ILike(j.Terms.Language, p)));
         }
         // Only live jobs: a published job whose escrow does not cover its budget, or that is paused, takes no one's time.
         var live = await JobFunding.LiveIdsAsync(db, query, ct);
@@ -66,7 +66,7 @@ public static class BoardQuery
         var total = await query.CountAsync(ct);
         var ordered = spoken.Length == 0
             ? query.OrderByDescending(j => j.PublishedAt)
-            : query.OrderBy(j => native.Any(p => EF.Functions.ILike(j.Language, p)) ? 0 : spoken.Any(p => EF.Functions.ILike(j.Language, p)) ? 1 : 2)
+            : query.OrderBy(j => native.Any(p => EF.Functions.ILike(j.Terms.Language, p)) ? 0 : spoken.Any(p => EF.Functions.ILike(j.Terms.Language, p)) ? 1 : 2)
                 .ThenByDescending(j => j.PublishedAt);
         var jobs = await ordered.ThenByDescending(j => j.Id).Skip((page - 1) * PageSize).Take(PageSize).ToListAsync(ct);
         return new BoardPage(jobs.Select(ToBoardJob).ToArray(), page, PageSize, total, language);
@@ -78,15 +78,15 @@ public static class BoardQuery
 
     private static BoardJob ToBoardJob(Job j)
     {
-        var rate = new Money(j.HourlyRateMinor, j.Currency);
-        string[] purposes = (j.PurposeSpeechRecognition, j.PurposeVoiceCloning) switch
+        var t = j.Terms;
+        string[] purposes = (t.PurposeSpeechRecognition, t.PurposeVoiceCloning) switch
         {
             (true, true) => [SpeechRecognition, VoiceCloning],
             (true, false) => [SpeechRecognition],
             _ => [VoiceCloning],
         };
-        return new BoardJob(j.Id, j.Version, j.Title, j.Description, j.Language, rate, Currencies.Format(rate),
-            j.EstimatedSecondsPerClip, j.BuyerName, purposes, j.RetentionDays, j.PublishedAt);
+        return new BoardJob(j.Id, j.Version, t.Title, t.Description, t.Language, t.HourlyRate, Currencies.Format(t.HourlyRate),
+            t.EstimatedSecondsPerClip, t.BuyerName, purposes, t.RetentionDays, j.PublishedAt);
     }
 }
 

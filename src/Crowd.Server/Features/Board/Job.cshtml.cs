@@ -47,7 +47,7 @@ public sealed class JobModel(CrowdDb db, ConsentService consents) : PageModel
         Live = (await JobFunding.LiveIdsAsync(db, db.Jobs.Where(j => j.Id == jobId), ct)).Count == 1;
         SamplePrompts = await db.Prompts.AsNoTracking().Where(p => p.JobId == jobId).OrderBy(p => p.Ordinal)
             .Take(SamplePromptCount).Select(p => p.Text).ToListAsync(ct);
-        var floor = await db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == job.Region, ct);
+        var floor = await db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == job.Terms.Region, ct);
         if (floor is not null)
         {
             Floor = PayFloor.Of(floor);

@@ -68,16 +68,16 @@ public static class EarningsAccrual
             {
                 await EscrowService.LockAsync(db, job, ct);
             }
-            var terms = await TermsAsync(db, jobIds, ct);
+            var pay = await PayAsync(db, jobIds, ct);
             var suppliers = await SupplierAttributions.ActiveSuppliersAsync(db, latest.Select(c => c.ContributorId).Distinct().ToArray(), ct);
-            foreach (var checkpoint in latest.Where(c => !terms.ContainsKey(c.JobId)))
+            foreach (var checkpoint in latest.Where(c => !pay.ContainsKey(c.JobId)))
             {
                 throw new InvalidOperationException($"Session {checkpoint.SessionId}: job {checkpoint.JobId} does not exist.");
             }
 
             var results = new Dictionary<Guid, AccrualResult>(latest.Count);
             var postings = new List<LedgerPosting>();
-            var fresh = latest.Select(c => (Checkpoint: c, Row: Row(c, terms[c.JobId], suppliers.GetValueOrDefault(c.ContributorId)))).ToList();
+            var fresh = latest.Select(c => (Checkpoint: c, Row: Row(c, pay[c.JobId], suppliers.GetValueOrDefault(c.ContributorId)))).ToList();
             var inserted = await InsertAsync(db, fresh.Select(f => f.Row).ToList(), now, ct);
             foreach (var (checkpoint, row) in fresh.Where(f => inserted.Contains(f.Checkpoint.SessionId)))
             {
@@ -141,11 +141,12 @@ public static class EarningsAccrual
         }, ct);
     }
 
-    private sealed record JobTerms(string Currency, long RateMinor, int PlatformFeeBp, int SupplierFeeBp);
+    /// <summary>What a job pays per hour of active time and the fees on top, as one session is accrued at.</summary>
+    private sealed record JobPay(Guid JobId, string Currency, long RateMinor, int PlatformFeeBp, int SupplierFeeBp);
 
     // The rate is fixed at the session's first checkpoint, and never below the region's floor.
-    private static async Task<Dictionary<Guid, JobTerms>> TermsAsync(CrowdDb db, Guid[] jobIds, CancellationToken ct) =>
-        (await db.Database.SqlQuery<JobTermsRow>($"""
+    private static async Task<Dictionary<Guid, JobPay>> PayAsync(CrowdDb db, Guid[] jobIds, CancellationToken ct) =>
+        (await db.Database.SqlQuery<JobPay>($"""
             SELECT j.id AS "JobId", j.currency::text AS "Currency",
                    GREATEST(j.hourly_rate_minor, coalesce(GREATEST(f.legal_minimum_minor, f.market_reference_minor), 0)) AS "RateMinor",
                    coalesce(b.platform_fee_bp, 0) AS "PlatformFeeBp", coalesce(b.supplier_fee_bp, 0) AS "SupplierFeeBp"
@@ -153,24 +154,22 @@ public static class EarningsAccrual
             LEFT JOIN rate_floors f ON f.region = j.region AND f.currency = j.currency
             LEFT JOIN job_budgets b ON b.job_id = j.id
             WHERE j.id = ANY({jobIds})
-            """).ToListAsync(ct)).ToDictionary(t => t.JobId, t => new JobTerms(t.Currency, t.RateMinor, t.PlatformFeeBp, t.SupplierFeeBp));
-
-    private sealed record JobTermsRow(Guid JobId, string Currency, long RateMinor, int PlatformFeeBp, int SupplierFeeBp);
+            """).ToListAsync(ct)).ToDictionary(p => p.JobId);
 
     /// <summary>
     /// A session's first checkpoint. Pay comes from time and rate alone; the supplier fee goes to the supplier the contributor
     /// is attributed to now, and unattributed work carries none (its reserve stays in escrow and is refunded at close).
     /// </summary>
-    private static EarningsAccrualRow Row(Checkpoint checkpoint, JobTerms terms, Guid supplier)
+    private static EarningsAccrualRow Row(Checkpoint checkpoint, JobPay pay, Guid supplier)
     {
         Guid? supplierId = supplier == Guid.Empty ? null : supplier;
-        var supplierFeeBp = supplierId is null ? 0 : terms.SupplierFeeBp;
-        var totals = PayCalculator.Advance(new AccrualTotals(0, 0, 0, 0), checkpoint.ActiveMsTotal, terms.RateMinor, terms.PlatformFeeBp,
+        var supplierFeeBp = supplierId is null ? 0 : pay.SupplierFeeBp;
+        var totals = PayCalculator.Advance(new AccrualTotals(0, 0, 0, 0), checkpoint.ActiveMsTotal, pay.RateMinor, pay.PlatformFeeBp,
             supplierFeeBp) ?? new AccrualTotals(0, 0, 0, 0);
         return new EarningsAccrualRow
         {
-            SessionId = checkpoint.SessionId, ContributorId = checkpoint.ContributorId, JobId = checkpoint.JobId, Currency = terms.Currency,
-            HourlyRateMinor = terms.RateMinor, PlatformFeeBp = terms.PlatformFeeBp, SupplierFeeBp = supplierFeeBp,
+            SessionId = checkpoint.SessionId, ContributorId = checkpoint.ContributorId, JobId = checkpoint.JobId, Currency = pay.Currency,
+            HourlyRateMinor = pay.RateMinor, PlatformFeeBp = pay.PlatformFeeBp, SupplierFeeBp = supplierFeeBp,
             SupplierOrganisationId = supplierId, ActiveMsTotal = totals.ActiveMs, AccruedMinor = totals.AccruedMinor,
             PlatformFeeMinor = totals.PlatformFeeMinor, SupplierFeeMinor = totals.SupplierFeeMinor,
         };

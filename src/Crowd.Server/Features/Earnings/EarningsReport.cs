@@ -41,7 +41,7 @@ public static class EarningsReport
         var jobs = await db.Set<EarningsAccrualRow>().AsNoTracking().Where(a => a.ContributorId == contributorId)
             .GroupBy(a => new { a.JobId, a.Currency })
             .Select(g => new { g.Key.JobId, g.Key.Currency, Ms = g.Sum(a => a.ActiveMsTotal), Accrued = g.Sum(a => a.AccruedMinor), Rate = g.Max(a => a.HourlyRateMinor) })
-            .Join(db.Jobs, x => x.JobId, j => j.Id, (x, j) => new { x.JobId, j.Title, x.Currency, x.Ms, x.Accrued, x.Rate })
+            .Join(db.Jobs, x => x.JobId, j => j.Id, (x, j) => new { x.JobId, j.Terms.Title, x.Currency, x.Ms, x.Accrued, x.Rate })
             .ToListAsync(ct);
         var payouts = await db.Set<Payout>().AsNoTracking().Where(p => p.ContributorId == contributorId).OrderByDescending(p => p.CreatedAt).ToListAsync(ct);
         var currencies = jobs.Select(j => j.Currency).Concat(payouts.Select(p => p.Currency)).Distinct().Order(StringComparer.Ordinal);

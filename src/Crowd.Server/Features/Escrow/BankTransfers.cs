@@ -45,7 +45,7 @@ public sealed class BankTransfers(CrowdDb db, EscrowService escrow, FundedJobs f
     {
         var candidates = await db.Jobs.AsNoTracking().Where(j => j.Status != JobStatus.Closed)
             .Join(db.Set<JobBudget>(), j => j.Id, b => b.JobId, (j, b) => j)
-            .Join(db.Organisations, j => j.OrganisationId, o => o.Id, (j, o) => new { j.Id, j.Title, j.Status, j.CreatedAt, Organisation = o.Name })
+            .Join(db.Organisations, j => j.OrganisationId, o => o.Id, (j, o) => new { j.Id, j.Terms.Title, j.Status, j.CreatedAt, Organisation = o.Name })
             .OrderBy(j => j.CreatedAt).Take(500)
             .ToListAsync(ct);
         var waiting = new List<WaitingJob>();
@@ -80,7 +80,7 @@ public sealed class BankTransfers(CrowdDb db, EscrowService escrow, FundedJobs f
             _ => null,
         };
         var job = reference is null ? null : await db.Set<JobFundingSettings>().AsNoTracking().Where(s => s.PaymentReference == reference)
-            .Join(db.Jobs, s => s.JobId, j => j.Id, (s, j) => new { j.Id, j.Title })
+            .Join(db.Jobs, s => s.JobId, j => j.Id, (s, j) => new { j.Id, j.Terms.Title })
             .FirstOrDefaultAsync(ct);
         if (error is null && job is null)
         {

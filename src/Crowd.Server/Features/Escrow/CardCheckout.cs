@@ -52,7 +52,7 @@ public sealed class CardCheckout(CrowdDb db, StripeGateway stripe, IOptions<Crow
         try
         {
             // A second click within the minute for the same amount gets the same session back instead of a second one.
-            var session = await stripe.CreateEscrowCheckoutAsync(jobId, "Escrow: " + job.Title, amount, new Uri(page + "&funding=card-paid"),
+            var session = await stripe.CreateEscrowCheckoutAsync(jobId, "Escrow: " + job.Terms.Title, amount, new Uri(page + "&funding=card-paid"),
                 new Uri(page + "&funding=card-cancelled"), email, $"checkout-{jobId:N}-{amount.Minor}-{time.GetUtcNow().ToUnixTimeSeconds() / 60}", ct);
             logger.LogInformation("Checkout Session {SessionId} for {Amount} opened for job {JobId}", session.Id, amount, jobId);
             return new CheckoutStart(CheckoutOutcome.Redirect, new Uri(session.Url), amount);

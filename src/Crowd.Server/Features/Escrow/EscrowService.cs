@@ -24,7 +24,7 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         CancellationToken ct = default)
     {
         var errors = BudgetRules.Validate(targetHours, platformFeeBp, supplierFeeBp).ToList();
-        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.HourlyRateMinor, j.Currency }).FirstOrDefaultAsync(ct);
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.Terms.HourlyRateMinor, j.Terms.Currency }).FirstOrDefaultAsync(ct);
         if (job is null)
         {
             errors.Add(new FieldError("jobId", "There is no such job."));
@@ -75,23 +75,23 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
             var (repaid, refunded) = EscrowRules.Release(await LedgerQueries.EscrowAsync(db, jobId, ct));
             if (repaid + refunded == 0)
             {
-                return new Money(0, job.Currency);
+                return new Money(0, job.Terms.Currency);
             }
             var reference = $"refund job {jobId}";
             var count = await db.Set<LedgerTransaction>().LongCountAsync(t => t.Kind == LedgerTransactionKind.EscrowRefunded && t.Reference == reference, ct);
             // What the platform advanced on the job is repaid from its escrow before the rest goes back to the requester.
-            var lines = new List<LedgerLine> { new(AccountRef.Escrow(jobId, job.Currency), -(repaid + refunded)) };
+            var lines = new List<LedgerLine> { new(AccountRef.Escrow(jobId, job.Terms.Currency), -(repaid + refunded)) };
             if (repaid > 0)
             {
-                lines.Add(new LedgerLine(AccountRef.Advance(jobId, job.Currency), repaid));
+                lines.Add(new LedgerLine(AccountRef.Advance(jobId, job.Terms.Currency), repaid));
             }
             if (refunded > 0)
             {
-                lines.Add(new LedgerLine(AccountRef.External(job.Currency), refunded));
+                lines.Add(new LedgerLine(AccountRef.External(job.Terms.Currency), refunded));
             }
             await LedgerWriter.PostAsync(db, new LedgerPosting(Guid.CreateVersion7(), LedgerTransactionKind.EscrowRefunded, $"refund job {jobId}",
                 $"refund:{jobId}:{count + 1}", lines), now, ct);
-            var refund = new Money(refunded, job.Currency);
+            var refund = new Money(refunded, job.Terms.Currency);
             if (refunded == 0)
             {
                 return refund;
@@ -160,9 +160,9 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
         {
             errors.Add(new FieldError("jobId", "There is no such job."));
         }
-        else if (amount.Currency != job.Currency)
+        else if (amount.Currency != job.Terms.Currency)
         {
-            errors.Add(new FieldError("currency", "This job is paid in {0}; record the transfer in {0}.", job.Currency));
+            errors.Add(new FieldError("currency", "This job is paid in {0}; record the transfer in {0}.", job.Terms.Currency));
         }
         errors.AddRange(EscrowRules.ValidateFunding(amount.Minor, amount.Currency));
         if (string.IsNullOrWhiteSpace(reference) || reference.Length > 150)

@@ -43,7 +43,7 @@ public sealed class FundedJobs(CrowdDb db, JobService jobs, Notifications.Notifi
         await notifications.NotifyAsync(job.CreatedByUserId, NotificationKind.JobFunded, new NotificationData
         {
             JobId = job.Id,
-            JobTitle = job.Title,
+            JobTitle = job.Terms.Title,
             Amount = funding.Escrow,
             Total = funding.Budget,
             Code = published switch { true => "published", false => "not-published", null => null },

@@ -36,7 +36,7 @@ public static class JobFunding
     public static async Task<Dictionary<Guid, FundingStatus>> StatusesAsync(CrowdDb db, IReadOnlyCollection<Guid> jobIds, CancellationToken ct = default)
     {
         var ids = jobIds.Distinct().ToArray();
-        var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).Select(j => new { j.Id, j.HourlyRateMinor, j.Currency }).ToListAsync(ct);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).Select(j => new { j.Id, j.Terms.HourlyRateMinor, j.Terms.Currency }).ToListAsync(ct);
         if (jobs.Count == 0)
         {
             return [];
@@ -101,7 +101,7 @@ public static class JobFunding
             return false;
         }
         var escrow = await LedgerQueries.EscrowAsync(db, jobId, ct);
-        var needed = BudgetRules.NextHourMinor(peopleWorking, job.HourlyRateMinor, budget.PlatformFeeBp, budget.SupplierFeeBp);
+        var needed = BudgetRules.NextHourMinor(peopleWorking, job.Terms.HourlyRateMinor, budget.PlatformFeeBp, budget.SupplierFeeBp);
         var enough = escrow.NetMinor >= needed;
         var now = time.GetUtcNow();
         if (!enough && budget.PausedAt is null)
@@ -111,7 +111,7 @@ public static class JobFunding
             budget.UpdatedAt = now;
             db.Add(new EscrowNotice { Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, Message = PausedMessage, CreatedAt = now });
             await db.SaveChangesAsync(ct);
-            var about = new NotificationData { JobId = jobId, JobTitle = job.Title };
+            var about = new NotificationData { JobId = jobId, JobTitle = job.Terms.Title };
             await notifications.NotifyOrganisationAsync(job.OrganisationId, NotificationKind.JobPaused, about, ct);
             var working = await db.WorkerSessions.AsNoTracking().Where(w => w.JobId == jobId && w.ClosedAt == null)
                 .Select(w => w.ContributorId).Distinct().ToListAsync(ct);
@@ -124,7 +124,7 @@ public static class JobFunding
             budget.UpdatedAt = now;
             db.Add(new EscrowNotice { Id = Guid.CreateVersion7(), JobId = jobId, OrganisationId = job.OrganisationId, Message = ResumedMessage, CreatedAt = now });
             await db.SaveChangesAsync(ct);
-            await notifications.NotifyOrganisationAsync(job.OrganisationId, NotificationKind.JobResumed, new NotificationData { JobId = jobId, JobTitle = job.Title }, ct);
+            await notifications.NotifyOrganisationAsync(job.OrganisationId, NotificationKind.JobResumed, new NotificationData { JobId = jobId, JobTitle = job.Terms.Title }, ct);
         }
         return enough;
     }

@@ -1,5 +1,5 @@
 using Crowd.Server.Features.Accounts;
-using Crowd.Server.Infrastructure;
+using Crowd.Server.Features.Jobs;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Authorization;
@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
 
 using Crowd.Server.Infrastructure.Money;
 
@@ -17,7 +16,7 @@ public sealed record JobSpend(Guid JobId, string Title, FundingStatus Funding, M
 
 /// <summary>A requester's money per job: escrow, spent, fees, what is left and how many hours it pays for.</summary>
 [Authorize(Policy = Roles.Requester)]
-public sealed class SpendModel(CrowdDb db, EscrowService escrow, IOptions<CrowdOptions> options, IStringLocalizer<EscrowText> text) : PageModel
+public sealed class SpendModel(CrowdDb db, JobService jobs, IStringLocalizer<EscrowText> text) : PageModel
 {
     public IReadOnlyList<JobSpend> Jobs { get; private set; } = [];
     public IReadOnlyList<EscrowNotice> Notices { get; private set; } = [];
@@ -27,14 +26,11 @@ public sealed class SpendModel(CrowdDb db, EscrowService escrow, IOptions<CrowdO
 
     public async Task<IActionResult> OnPostBudgetAsync(Guid jobId, int targetHours, CancellationToken ct)
     {
-        var org = User.OrganisationIdOrNull();
-        if (!await db.Jobs.AnyAsync(j => j.Id == jobId && j.OrganisationId == org, ct))
+        var errors = await jobs.SetBudgetAsync(User.OrganisationIdOrNull()!.Value, jobId, targetHours, ct);
+        if (errors is null)
         {
             return NotFound();
         }
-        var existing = await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
-        var errors = await escrow.SetBudgetAsync(jobId, targetHours, existing?.PlatformFeeBp ?? options.Value.Payouts.PlatformFeeBp,
-            existing?.SupplierFeeBp ?? 0, ct);
         if (errors.Count > 0)
         {
             ModelState.AddErrors(errors, text);
@@ -51,7 +47,7 @@ public sealed class SpendModel(CrowdDb db, EscrowService escrow, IOptions<CrowdO
     {
         var org = User.OrganisationIdOrNull();
         var jobs = await db.Jobs.AsNoTracking().Where(j => j.OrganisationId == org).OrderByDescending(j => j.CreatedAt)
-            .Select(j => new { j.Id, j.Title, j.Currency }).Take(200).ToListAsync(ct);
+            .Select(j => new { j.Id, j.Terms.Title, j.Terms.Currency }).Take(200).ToListAsync(ct);
         var list = new List<JobSpend>();
         foreach (var job in jobs)
         {

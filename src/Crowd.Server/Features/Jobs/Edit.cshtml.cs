@@ -52,16 +52,20 @@ public sealed class JobForm
     public string? Prompts { get; set; }
     public bool PeerValidation { get; set; }
 
-    public static JobForm From(Job j, int? targetHours, int supplierFeeBp = 0) => new()
+    public static JobForm From(Job j, int? targetHours, int supplierFeeBp = 0)
     {
-        Title = j.Title, Description = j.Description, Language = j.Language, TakesPerPrompt = j.TakesPerPrompt,
-        ClipMinSeconds = j.ClipMinMs / 1000.0, ClipMaxSeconds = j.ClipMaxMs / 1000.0, MinSnrDb = j.MinSnrDb,
-        MaxClippingPercent = Math.Round(j.MaxClippingRatio * 100, 4), MinSpeechPercent = Math.Round(j.MinSpeechRatio * 100, 4),
-        EnvironmentNotes = j.EnvironmentNotes, HourlyRate = Currencies.ToMajor(new Money(j.HourlyRateMinor, j.Currency)).ToString(CultureInfo.InvariantCulture),
-        Currency = j.Currency, Region = j.Region, EstimatedSecondsPerClip = j.EstimatedSecondsPerClip, BuyerName = j.BuyerName,
-        PurposeSpeechRecognition = j.PurposeSpeechRecognition, PurposeVoiceCloning = j.PurposeVoiceCloning, RetentionDays = j.RetentionDays,
-        TargetHours = targetHours, PeerValidation = j.PeerValidation, SupplierFeePercent = supplierFeeBp / 100m,
-    };
+        var t = j.Terms;
+        return new()
+        {
+            Title = t.Title, Description = t.Description, Language = t.Language, TakesPerPrompt = t.TakesPerPrompt,
+            ClipMinSeconds = t.ClipMinMs / 1000.0, ClipMaxSeconds = t.ClipMaxMs / 1000.0, MinSnrDb = t.MinSnrDb,
+            MaxClippingPercent = Math.Round(t.MaxClippingRatio * 100, 4), MinSpeechPercent = Math.Round(t.MinSpeechRatio * 100, 4),
+            EnvironmentNotes = t.EnvironmentNotes, HourlyRate = Currencies.ToMajor(t.HourlyRate).ToString(CultureInfo.InvariantCulture),
+            Currency = t.Currency, Region = t.Region, EstimatedSecondsPerClip = t.EstimatedSecondsPerClip, BuyerName = t.BuyerName,
+            PurposeSpeechRecognition = t.PurposeSpeechRecognition, PurposeVoiceCloning = t.PurposeVoiceCloning, RetentionDays = t.RetentionDays,
+            TargetHours = targetHours, PeerValidation = j.PeerValidation, SupplierFeePercent = supplierFeeBp / 100m,
+        };
+    }
 
     public JobRequest ToRequest(long? rateMinor) => new(
         Title ?? "", Description ?? "", Language ?? "", TakesPerPrompt, (int)Math.Round(ClipMinSeconds * 1000), (int)Math.Round(ClipMaxSeconds * 1000),
@@ -294,7 +298,10 @@ public sealed class EditModel(JobService jobs, CrowdDb db, IStringLocalizer<Jobs
         }
         else
         {
-            var saved = await jobs.SaveAsync(Org, User.UserId(), Id, Form.ToRequest(rate), prompts, ct);
+            var request = Form.ToRequest(rate);
+            var saved = Id is null
+                ? await jobs.CreateDraftAsync(Org, User.UserId(), request, prompts, ct)
+                : await jobs.EditAsync(Org, Id.Value, request, prompts, ct);
             if (saved.Kind == JobOutcomeKind.NotFound)
             {
                 return NotFound();

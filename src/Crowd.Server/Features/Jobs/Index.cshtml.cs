@@ -29,7 +29,7 @@ public sealed class IndexModel(CrowdDb db) : PageModel
         {
             var money = funding[j.Id];
             return new JobSummary(j, JobStates.Of(j.Status, budgeted.Contains(j.Id), money.Covered, money.Paused), kept.GetValueOrDefault(j.Id),
-                checked(j.PromptCount * j.TakesPerPrompt), money.Spent, money.Budget);
+                checked(j.PromptCount * j.Terms.TakesPerPrompt), money.Spent, money.Budget);
         }).ToList();
     }
 }

@@ -17,27 +17,10 @@ public sealed class Job
     /// <summary>0 while a draft; each publication of changed terms adds one.</summary>
     public int Version { get; set; }
 
-    public string Title { get; set; } = "";
-    public string Description { get; set; } = "";
-    public string Language { get; set; } = "";
-    public int TakesPerPrompt { get; set; } = 1;
+    /// <summary>What the job asks of contributors and promises them; replaced as a whole, never edited field by field.</summary>
+    public JobTerms Terms { get; set; } = JobTerms.Defaults;
     /// <summary>Accepted takes one contributor may give this job, so that a few speakers cannot dominate its dataset.</summary>
     public int MaxTakesPerSpeaker { get; set; } = 200;
-    public int ClipMinMs { get; set; } = 1_000;
-    public int ClipMaxMs { get; set; } = 15_000;
-    public double MinSnrDb { get; set; } = 15;
-    public double MaxClippingRatio { get; set; } = 0.005;
-    public double MinSpeechRatio { get; set; } = 0.3;
-    public string EnvironmentNotes { get; set; } = "";
-    public long HourlyRateMinor { get; set; }
-    public string Currency { get; set; } = "";
-    public string Region { get; set; } = "";
-    public int EstimatedSecondsPerClip { get; set; } = 20;
-    public string BuyerName { get; set; } = "";
-    public bool PurposeSpeechRecognition { get; set; } = true;
-    /// <summary>Voice cloning / speech synthesis is its own opt-in, never implied by speech recognition.</summary>
-    public bool PurposeVoiceCloning { get; set; }
-    public int RetentionDays { get; set; } = 365;
     public int PromptCount { get; set; }
     /// <summary>SHA-256 of the prompts (see PromptSet.Hash); part of the terms a contributor consents to.</summary>
     public string PromptsSha256 { get; set; } = "";

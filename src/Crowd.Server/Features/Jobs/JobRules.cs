@@ -14,20 +14,17 @@ public sealed record JobRequest(
     bool? PurposeVoiceCloning = null, int? RetentionDays = null, int? TargetHours = null, bool? PeerValidation = null, int? SupplierFeeBp = null);
 
 /// <summary>Everything a job asks of a contributor and promises them. Two equal values mean nothing changed.</summary>
+/// <param name="PurposeVoiceCloning">Voice cloning / speech synthesis is its own opt-in, never implied by speech recognition.</param>
 public sealed record JobTerms(
-    string Title, string Description, string Language, int TakesPerPrompt, int ClipMinMs, int ClipMaxMs,
-    double MinSnrDb, double MaxClippingRatio, double MinSpeechRatio, string EnvironmentNotes, long HourlyRateMinor,
-    string Currency, string Region, int EstimatedSecondsPerClip, string BuyerName, bool PurposeSpeechRecognition,
-    bool PurposeVoiceCloning, int RetentionDays)
+    string Title = "", string Description = "", string Language = "", int TakesPerPrompt = 1, int ClipMinMs = 1_000,
+    int ClipMaxMs = 15_000, double MinSnrDb = 15, double MaxClippingRatio = 0.005, double MinSpeechRatio = 0.3,
+    string EnvironmentNotes = "", long HourlyRateMinor = 0, string Currency = "", string Region = "",
+    int EstimatedSecondsPerClip = 20, string BuyerName = "", bool PurposeSpeechRecognition = true,
+    bool PurposeVoiceCloning = false, int RetentionDays = 365)
 {
-    public static JobTerms Defaults { get; } = From(new Job());
+    public static JobTerms Defaults { get; } = new();
 
     public Money HourlyRate => new(HourlyRateMinor, Currency);
-
-    public static JobTerms From(Job j) => new(
-        j.Title, j.Description, j.Language, j.TakesPerPrompt, j.ClipMinMs, j.ClipMaxMs, j.MinSnrDb, j.MaxClippingRatio,
-        j.MinSpeechRatio, j.EnvironmentNotes, j.HourlyRateMinor, j.Currency, j.Region, j.EstimatedSecondsPerClip,
-        j.BuyerName, j.PurposeSpeechRecognition, j.PurposeVoiceCloning, j.RetentionDays);
 
     public JobTerms With(JobRequest r) => new(
         r.Title?.Trim() ?? Title, r.Description?.Trim() ?? Description, r.Language?.Trim() ?? Language,
@@ -38,28 +35,6 @@ public sealed record JobTerms(
         r.Region?.Trim().ToUpperInvariant() ?? Region, r.EstimatedSecondsPerClip ?? EstimatedSecondsPerClip,
         r.BuyerName?.Trim() ?? BuyerName, r.PurposeSpeechRecognition ?? PurposeSpeechRecognition,
         r.PurposeVoiceCloning ?? PurposeVoiceCloning, r.RetentionDays ?? RetentionDays);
-
-    public void ApplyTo(Job j)
-    {
-        j.Title = Title;
-        j.Description = Description;
-        j.Language = Language;
-        j.TakesPerPrompt = TakesPerPrompt;
-        j.ClipMinMs = ClipMinMs;
-        j.ClipMaxMs = ClipMaxMs;
-        j.MinSnrDb = MinSnrDb;
-        j.MaxClippingRatio = MaxClippingRatio;
-        j.MinSpeechRatio = MinSpeechRatio;
-        j.EnvironmentNotes = EnvironmentNotes;
-        j.HourlyRateMinor = HourlyRateMinor;
-        j.Currency = Currency;
-        j.Region = Region;
-        j.EstimatedSecondsPerClip = EstimatedSecondsPerClip;
-        j.BuyerName = BuyerName;
-        j.PurposeSpeechRecognition = PurposeSpeechRecognition;
-        j.PurposeVoiceCloning = PurposeVoiceCloning;
-        j.RetentionDays = RetentionDays;
-    }
 }
 
 /// <summary>What a job's fields must satisfy before any row is written. Pure: no HTTP, no database.</summary>

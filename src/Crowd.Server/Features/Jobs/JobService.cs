@@ -52,114 +52,163 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>A new draft with the request's terms, and its budget and prompts when it has them.</summary>
+    public async Task<JobOutcome> CreateDraftAsync(Guid organisationId, Guid userId, JobRequest request, PromptSet? prompts, CancellationToken ct)
+    {
+        var terms = JobTerms.Defaults.With(request);
+        if (await TermsErrorsAsync(terms, null, request.TargetHours, ct) is { Count: > 0 } errors)
+        {
+            return JobOutcome.Invalid(errors);
+        }
+        var (feeErrors, budget) = PlanBudget(request, null, published: false);
+        if (feeErrors.Count > 0)
+        {
+            return JobOutcome.Invalid(feeErrors);
+        }
+        var now = clock.GetUtcNow();
+        var job = new Job
+        {
+            Id = Guid.CreateVersion7(), OrganisationId = organisationId, CreatedByUserId = userId, Status = JobStatus.Draft, Terms = terms,
+            PeerValidation = request.PeerValidation ?? false, CreatedAt = now, UpdatedAt = now,
+        };
+        if (prompts is not null)
+        {
+            job.PromptCount = prompts.Prompts.Count;
+            job.PromptsSha256 = prompts.Sha256;
+        }
+        db.Jobs.Add(job);
+        return await WriteAsync(job, budget, prompts, ct);
+    }
+
     /// <summary>
-    /// Creates a draft (id null) or edits a job. A published job whose terms (or prompts) actually change is re-checked
-    /// against its floor and published as the next version; an edit that changes nothing writes nothing.
+    /// Edits a job's terms, peer validation and budget, and replaces its prompts when given. A published job whose terms
+    /// (or prompts) actually change is re-checked against its floor and published as the next version; an edit that
+    /// changes nothing writes nothing.
     /// </summary>
-    public async Task<JobOutcome> SaveAsync(Guid organisationId, Guid userId, Guid? id, JobRequest request, PromptSet? prompts, CancellationToken ct)
+    public async Task<JobOutcome> EditAsync(Guid organisationId, Guid id, JobRequest request, PromptSet? prompts, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        Job job;
-        if (id is null)
+        var job = await db.Jobs.SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
+        if (job is null)
         {
-            job = new Job { Id = Guid.CreateVersion7(), OrganisationId = organisationId, CreatedByUserId = userId, Status = JobStatus.Draft, CreatedAt = now };
+            return JobOutcome.NotFound;
         }
-        else
+        if (job.Status == JobStatus.Closed)
         {
-            var found = await db.Jobs.SingleOrDefaultAsync(j => j.Id == id && j.OrganisationId == organisationId, ct);
-            if (found is null)
-            {
-                return JobOutcome.NotFound;
-            }
-            if (found.Status == JobStatus.Closed)
-            {
-                return JobOutcome.Closed;
-            }
-            job = found;
+            return JobOutcome.Closed;
         }
 
         // Peer validation is a review setting, not one of the consented terms: changing it never makes a new version.
         var peerValidationChange = request.PeerValidation is { } peerValidation && peerValidation != job.PeerValidation;
         job.PeerValidation = request.PeerValidation ?? job.PeerValidation;
-        var before = JobTerms.From(job);
-        var terms = before.With(request);
-        var errors = JobRules.Validate(terms);
-        errors.AddRange(JobRules.ValidateTargetHours(request.TargetHours, required: false));
-        if (errors.Count == 0 && (id is null || (terms.HourlyRateMinor, terms.Currency, terms.Region) != (before.HourlyRateMinor, before.Currency, before.Region))
-            && await AboveCeilingAsync(terms, ct) is { } tooHigh)
-        {
-            errors.Add(tooHigh);
-        }
-        if (errors.Count > 0)
+        var terms = job.Terms.With(request);
+        if (await TermsErrorsAsync(terms, job.Terms, request.TargetHours, ct) is { Count: > 0 } errors)
         {
             return JobOutcome.Invalid(errors);
         }
-        var budget = id is null ? null : await db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == job.Id, ct);
-        var targetHours = request.TargetHours ?? budget?.TargetHours;
-        var feeErrors = JobRules.ValidateSupplierFee(request.SupplierFeeBp, budget?.SupplierFeeBp, targetHours, job.Status == JobStatus.Published);
+        var (feeErrors, budget) = PlanBudget(request, await BudgetAsync(job.Id, ct), job.Status == JobStatus.Published);
         if (feeErrors.Count > 0)
         {
             return JobOutcome.Invalid(feeErrors);
         }
-        var supplierFeeBp = request.SupplierFeeBp ?? budget?.SupplierFeeBp ?? 0;
-        var budgetChange = (request.TargetHours is { } hours && hours != budget?.TargetHours) || supplierFeeBp != (budget?.SupplierFeeBp ?? 0);
         var promptsChange = prompts is not null && (prompts.Sha256 != job.PromptsSha256 || prompts.Prompts.Count != job.PromptCount);
+        ImpactAssessment? assessment = null;
         if (job.Status == JobStatus.Published)
         {
-            if (terms == before && !promptsChange)
+            if (terms == job.Terms && !promptsChange)
             {
                 if (peerValidationChange && !await TrySaveAsync(ct))
                 {
                     return JobOutcome.Conflict;
                 }
                 // Target hours are the requester's budget, not a term contributors consent to: no new version.
-                return budgetChange ? await SaveBudgetOnlyAsync(job, targetHours!.Value, supplierFeeBp, budget, ct) : JobOutcome.Ok(job);
+                return budget is null ? JobOutcome.Ok(job) : await SaveBudgetOnlyAsync(job, budget, ct);
             }
             if (await CheckFloorAsync(terms, ct) is { } refused)
             {
                 return refused;
             }
-        }
-        var assessment = job.Status == JobStatus.Published ? await ImpactAssessments.LatestAsync(db, job.Id, ct) : null;
-        if (job.Status == JobStatus.Published && AssessmentRules.PublishRefusal(assessment, terms.PurposeSpeechRecognition, terms.PurposeVoiceCloning) is { } missing)
-        {
-            return new JobOutcome(JobOutcomeKind.NoAssessment, Errors: [missing]);
+            assessment = await ImpactAssessments.LatestAsync(db, job.Id, ct);
+            if (AssessmentRules.PublishRefusal(assessment, terms.PurposeSpeechRecognition, terms.PurposeVoiceCloning) is { } missing)
+            {
+                return new JobOutcome(JobOutcomeKind.NoAssessment, Errors: [missing]);
+            }
         }
 
-        terms.ApplyTo(job);
+        job.Terms = terms;
         job.UpdatedAt = now;
         if (promptsChange)
         {
             job.PromptCount = prompts!.Prompts.Count;
             job.PromptsSha256 = prompts.Sha256;
         }
-        if (id is null)
-        {
-            db.Jobs.Add(job);
-        }
         if (job.Status == JobStatus.Published)
         {
             job.Version++;
             db.JobVersions.Add(Snapshot(job, now, assessment!.Id));
         }
+        return await WriteAsync(job, budget, promptsChange ? prompts : null, ct);
+    }
 
+    /// <summary>Replaces a job's prompts; for a published job, new prompts are new terms and publish the next version.</summary>
+    public Task<JobOutcome> ReplacePromptsAsync(Guid organisationId, Guid id, PromptSet prompts, CancellationToken ct) =>
+        EditAsync(organisationId, id, new JobRequest(), prompts, ct);
+
+    /// <summary>Sets the hours a job's budget pays for, keeping its fees; null when the organisation has no such job.</summary>
+    public async Task<IReadOnlyList<FieldError>?> SetBudgetAsync(Guid organisationId, Guid id, int targetHours, CancellationToken ct)
+    {
+        if (!await db.Jobs.AnyAsync(j => j.Id == id && j.OrganisationId == organisationId, ct))
+        {
+            return null;
+        }
+        var existing = await BudgetAsync(id, ct);
+        return await SaveBudgetAsync(id, new BudgetChange(targetHours, existing?.SupplierFeeBp ?? 0, existing), ct);
+    }
+
+    /// <summary>The terms' own errors and the target hours'. A rate is held against its region's ceiling when it is new or changes.</summary>
+    private async Task<List<FieldError>> TermsErrorsAsync(JobTerms terms, JobTerms? before, int? targetHours, CancellationToken ct)
+    {
+        var errors = JobRules.Validate(terms);
+        errors.AddRange(JobRules.ValidateTargetHours(targetHours, required: false));
+        if (errors.Count == 0 && (before is null || (terms.HourlyRateMinor, terms.Currency, terms.Region) != (before.HourlyRateMinor, before.Currency, before.Region))
+            && await AboveCeilingAsync(terms, ct) is { } tooHigh)
+        {
+            errors.Add(tooHigh);
+        }
+        return errors;
+    }
+
+    private sealed record BudgetChange(int TargetHours, int SupplierFeeBp, JobBudget? Existing);
+
+    private Task<JobBudget?> BudgetAsync(Guid jobId, CancellationToken ct) =>
+        db.Set<JobBudget>().AsNoTracking().FirstOrDefaultAsync(b => b.JobId == jobId, ct);
+
+    /// <summary>The budget the request asks for: null when it leaves the budget as it is.</summary>
+    private static (List<FieldError> Errors, BudgetChange? Change) PlanBudget(JobRequest request, JobBudget? budget, bool published)
+    {
+        var targetHours = request.TargetHours ?? budget?.TargetHours;
+        var errors = JobRules.ValidateSupplierFee(request.SupplierFeeBp, budget?.SupplierFeeBp, targetHours, published);
+        var supplierFeeBp = request.SupplierFeeBp ?? budget?.SupplierFeeBp ?? 0;
+        var changed = (request.TargetHours is { } hours && hours != budget?.TargetHours) || supplierFeeBp != (budget?.SupplierFeeBp ?? 0);
+        return (errors, errors.Count == 0 && changed ? new BudgetChange(targetHours!.Value, supplierFeeBp, budget) : null);
+    }
+
+    /// <summary>The job, its budget and its prompts in one transaction: a budget the escrow refuses writes none of them.</summary>
+    private async Task<JobOutcome> WriteAsync(Job job, BudgetChange? budget, PromptSet? prompts, CancellationToken ct)
+    {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         if (!await TrySaveAsync(ct))
         {
             return JobOutcome.Conflict;
         }
-        if (budgetChange)
+        if (budget is not null && await SaveBudgetAsync(job.Id, budget, ct) is { Count: > 0 } budgetErrors)
         {
-            var budgetErrors = await SetBudgetAsync(job.Id, targetHours!.Value, supplierFeeBp, budget, ct);
-            if (budgetErrors.Count > 0)
-            {
-                await transaction.RollbackAsync(ct);
-                return JobOutcome.Invalid(budgetErrors);
-            }
+            await transaction.RollbackAsync(ct);
+            return JobOutcome.Invalid(budgetErrors);
         }
-        if (promptsChange)
+        if (prompts is not null)
         {
-            await ReplacePromptsAsync(job.Id, prompts!, ct);
+            await WritePromptsAsync(job.Id, prompts, ct);
         }
         if (job.Status == JobStatus.Published)
         {
@@ -175,15 +224,15 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         var consenters = await db.Consents.AsNoTracking()
             .Where(c => c.JobId == job.Id && c.JobVersion < job.Version && c.WithdrawnAt == null)
             .Select(c => c.ContributorId).Distinct().ToListAsync(ct);
-        var about = new NotificationData { JobId = job.Id, JobTitle = job.Title, Version = job.Version };
+        var about = new NotificationData { JobId = job.Id, JobTitle = job.Terms.Title, Version = job.Version };
         await notifications.NotifyManyAsync(NotificationKind.ConsentNeededAgain,
             consenters.Select(c => new NotificationRecipient(c, about, $"terms:{job.Id}:{job.Version}")).ToList(), ct);
     }
 
-    private async Task<JobOutcome> SaveBudgetOnlyAsync(Job job, int targetHours, int supplierFeeBp, JobBudget? budget, CancellationToken ct)
+    private async Task<JobOutcome> SaveBudgetOnlyAsync(Job job, BudgetChange budget, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var errors = await SetBudgetAsync(job.Id, targetHours, supplierFeeBp, budget, ct);
+        var errors = await SaveBudgetAsync(job.Id, budget, ct);
         if (errors.Count > 0)
         {
             return JobOutcome.Invalid(errors);
@@ -193,8 +242,8 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
     }
 
     /// <summary>A new budget takes today's platform fee; an existing one keeps the platform fee it was agreed with.</summary>
-    private Task<IReadOnlyList<FieldError>> SetBudgetAsync(Guid jobId, int targetHours, int supplierFeeBp, JobBudget? existing, CancellationToken ct) =>
-        escrow.SetBudgetAsync(jobId, targetHours, existing?.PlatformFeeBp ?? options.Value.Payouts.PlatformFeeBp, supplierFeeBp, ct);
+    private Task<IReadOnlyList<FieldError>> SaveBudgetAsync(Guid jobId, BudgetChange budget, CancellationToken ct) =>
+        escrow.SetBudgetAsync(jobId, budget.TargetHours, budget.Existing?.PlatformFeeBp ?? options.Value.Payouts.PlatformFeeBp, budget.SupplierFeeBp, ct);
 
     public async Task<JobOutcome> PublishAsync(Guid organisationId, Guid id, CancellationToken ct)
     {
@@ -209,7 +258,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
                 return JobOutcome.Ok(job);
         }
 
-        var terms = JobTerms.From(job);
+        var terms = job.Terms;
         var errors = JobRules.Validate(terms);
         if (job.PromptCount == 0)
         {
@@ -232,7 +281,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
         }
         // Last, so that every other reason is named first: the assessment is reviewed against the job as it will go live.
         var assessment = await ImpactAssessments.LatestAsync(db, id, ct);
-        if (AssessmentRules.PublishRefusal(assessment, job.PurposeSpeechRecognition, job.PurposeVoiceCloning) is { } missing)
+        if (AssessmentRules.PublishRefusal(assessment, terms.PurposeSpeechRecognition, terms.PurposeVoiceCloning) is { } missing)
         {
             return new JobOutcome(JobOutcomeKind.NoAssessment, Errors: [missing]);
         }
@@ -368,7 +417,7 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
     }
 
     /// <summary>Replaces a job's prompts inside the caller's transaction. Binary COPY: 100,000 rows in well under a second.</summary>
-    private async Task ReplacePromptsAsync(Guid jobId, PromptSet prompts, CancellationToken ct)
+    private async Task WritePromptsAsync(Guid jobId, PromptSet prompts, CancellationToken ct)
     {
         await db.Prompts.Where(p => p.JobId == jobId).ExecuteDeleteAsync(ct);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
@@ -397,12 +446,11 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
     /// <summary>Every term a contributor consents to, serialised once; the hash is over exactly these bytes.</summary>
     private static JobVersion Snapshot(Job job, DateTimeOffset now, Guid assessmentId)
     {
+        var t = job.Terms;
         var terms = new ConsentTerms(
-            job.Id, job.Title, job.Description, job.Language, job.BuyerName,
-            new ConsentPurposes(job.PurposeSpeechRecognition, job.PurposeVoiceCloning), job.RetentionDays,
-            new Money(job.HourlyRateMinor, job.Currency), job.Region, job.EstimatedSecondsPerClip,
-            new ConsentClipRange(job.ClipMinMs, job.ClipMaxMs), job.TakesPerPrompt,
-            new ConsentThresholds(job.MinSnrDb, job.MaxClippingRatio, job.MinSpeechRatio), job.EnvironmentNotes,
+            job.Id, t.Title, t.Description, t.Language, t.BuyerName, new ConsentPurposes(t.PurposeSpeechRecognition, t.PurposeVoiceCloning),
+            t.RetentionDays, t.HourlyRate, t.Region, t.EstimatedSecondsPerClip, new ConsentClipRange(t.ClipMinMs, t.ClipMaxMs),
+            t.TakesPerPrompt, new ConsentThresholds(t.MinSnrDb, t.MaxClippingRatio, t.MinSpeechRatio), t.EnvironmentNotes,
             job.PromptCount, job.PromptsSha256);
         var json = JsonSerializer.Serialize(terms, s_json);
         return new JobVersion
@@ -412,8 +460,8 @@ public sealed class JobService(CrowdDb db, TimeProvider clock, IStringLocalizer<
             TermsJson = json,
             TermsSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json))),
             PublishedAt = now,
-            PurposeSpeechRecognition = job.PurposeSpeechRecognition,
-            PurposeVoiceCloning = job.PurposeVoiceCloning,
+            PurposeSpeechRecognition = t.PurposeSpeechRecognition,
+            PurposeVoiceCloning = t.PurposeVoiceCloning,
             ImpactAssessmentId = assessmentId,
         };
     }

@@ -19,13 +19,17 @@ public sealed record JobResponse(
     bool PurposeSpeechRecognition, bool PurposeVoiceCloning, int RetentionDays, int PromptCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PublishedAt, bool PeerValidation, JobBudgetResponse? Budget)
 {
-    public static JobResponse From(Job j, JobBudget? b) => new(
-        j.Id, StatusName(j.Status), j.Version, j.Title, j.Description, j.Language, j.TakesPerPrompt, j.ClipMinMs, j.ClipMaxMs,
-        j.MinSnrDb, j.MaxClippingRatio, j.MinSpeechRatio, j.EnvironmentNotes, new Money(j.HourlyRateMinor, j.Currency),
-        Currencies.Format(new Money(j.HourlyRateMinor, j.Currency)), j.Region, j.EstimatedSecondsPerClip, j.BuyerName,
-        j.PurposeSpeechRecognition, j.PurposeVoiceCloning, j.RetentionDays, j.PromptCount, j.CreatedAt, j.UpdatedAt, j.PublishedAt, j.PeerValidation,
-        b is null ? null : new JobBudgetResponse(b.TargetHours, b.PlatformFeeBp, b.SupplierFeeBp,
-            new Money(BudgetRules.BudgetMinor(b.TargetHours, j.HourlyRateMinor, b.PlatformFeeBp, b.SupplierFeeBp), j.Currency)));
+    public static JobResponse From(Job j, JobBudget? b)
+    {
+        var t = j.Terms;
+        return new(
+            j.Id, StatusName(j.Status), j.Version, t.Title, t.Description, t.Language, t.TakesPerPrompt, t.ClipMinMs, t.ClipMaxMs,
+            t.MinSnrDb, t.MaxClippingRatio, t.MinSpeechRatio, t.EnvironmentNotes, t.HourlyRate, Currencies.Format(t.HourlyRate), t.Region,
+            t.EstimatedSecondsPerClip, t.BuyerName, t.PurposeSpeechRecognition, t.PurposeVoiceCloning, t.RetentionDays, j.PromptCount,
+            j.CreatedAt, j.UpdatedAt, j.PublishedAt, j.PeerValidation,
+            b is null ? null : new JobBudgetResponse(b.TargetHours, b.PlatformFeeBp, b.SupplierFeeBp,
+                new Money(BudgetRules.BudgetMinor(b.TargetHours, t.HourlyRateMinor, b.PlatformFeeBp, b.SupplierFeeBp), t.Currency)));
+    }
 
     public static async Task<JobResponse> LoadAsync(CrowdDb db, Job j, CancellationToken ct) =>
         From(j, await db.Set<JobBudget>().AsNoTracking().SingleOrDefaultAsync(b => b.JobId == j.Id, ct));
@@ -80,7 +84,7 @@ public static class JobsApi
         JobRequest request, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct)
     {
         // A new draft has no floor to meet and no version to race, so validation is the only way it can fail.
-        var outcome = await jobs.SaveAsync(Org(user), user.UserId(), null, request, null, ct);
+        var outcome = await jobs.CreateDraftAsync(Org(user), user.UserId(), request, null, ct);
         return outcome.Kind == JobOutcomeKind.Ok
             ? TypedResults.Created($"/api/jobs/{outcome.Job!.Id}", await JobResponse.LoadAsync(db, outcome.Job, ct))
             : Problems.Validation(outcome.Errors ?? [], text);
@@ -111,7 +115,7 @@ public static class JobsApi
 
     private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Update(
         Guid id, JobRequest request, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct) =>
-        await ToResultAsync(await jobs.SaveAsync(Org(user), user.UserId(), id, request, null, ct), db, text, ct);
+        await ToResultAsync(await jobs.EditAsync(Org(user), id, request, null, ct), db, text, ct);
 
     private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> PutPrompts(
         Guid id, HttpRequest request, ClaimsPrincipal user, JobService jobs, CrowdDb db, IStringLocalizer<JobsText> text, CancellationToken ct)
@@ -145,7 +149,7 @@ public static class JobsApi
         {
             return Problems.Validation(errors, text, "The prompt file needs attention.");
         }
-        return await ToResultAsync(await jobs.SaveAsync(Org(user), user.UserId(), id, new JobRequest(), prompts, ct), db, text, ct);
+        return await ToResultAsync(await jobs.ReplacePromptsAsync(Org(user), id, prompts, ct), db, text, ct);
     }
 
     private static async Task<Results<Ok<JobResponse>, NotFound, ValidationProblem, ProblemHttpResult>> Publish(

@@ -63,7 +63,7 @@ public static class ProcessingRecords
         var jobs = await db.Jobs.AsNoTracking().Where(j => j.Status != JobStatus.Draft)
             .Join(db.Organisations, j => j.OrganisationId, o => o.Id, (j, o) => new
             {
-                j.Id, j.Title, j.Status, Controller = o.Name, j.BuyerName, j.PurposeSpeechRecognition, j.PurposeVoiceCloning, j.RetentionDays, j.CreatedAt,
+                j.Id, j.Terms.Title, j.Status, Controller = o.Name, j.Terms.BuyerName, j.Terms.PurposeSpeechRecognition, j.Terms.PurposeVoiceCloning, j.Terms.RetentionDays, j.CreatedAt,
             })
             .OrderBy(j => j.CreatedAt).ToListAsync(ct);
         var consents = await db.Consents.AsNoTracking().GroupBy(c => c.JobId)

@@ -44,7 +44,7 @@ public sealed class FraudAppealWindow(CrowdDb db, ReviewService reviews, AuditLo
             return false;
         }
         var clip = await db.Clips.AsNoTracking().SingleAsync(c => c.Id == clipId, ct);
-        var currency = await db.Jobs.Where(j => j.Id == clip.JobId).Select(j => j.Currency).SingleAsync(ct);
+        var currency = await db.Jobs.Where(j => j.Id == clip.JobId).Select(j => j.Terms.Currency).SingleAsync(ct);
         var taken = new Money(await reviews.ReversePayAsync(clip, now, "fraud rejection not appealed in time", ct), currency.Trim());
         rejection.PayReversedMinor = taken.Minor;
         rejection.PayTakenBackAt = now;

@@ -60,7 +60,7 @@ public sealed class MineModel(ReviewService reviews, CrowdDb db, IStringLocalize
         var jobs = await db.Jobs.AsNoTracking()
             .Where(j => j.PeerValidation && j.Status == JobStatus.Published
                         && db.Consents.Any(c => c.JobId == j.Id && c.JobVersion == j.Version && c.ContributorId == me && c.WithdrawnAt == null))
-            .OrderBy(j => j.Title).Select(j => new { j.Id, j.Title }).ToListAsync(ct);
+            .OrderBy(j => j.Terms.Title).Select(j => new { j.Id, j.Terms.Title }).ToListAsync(ct);
         ValidationJobs = jobs.Select(j => (j.Id, j.Title)).ToList();
     }
 }

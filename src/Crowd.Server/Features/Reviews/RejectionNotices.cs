@@ -51,7 +51,7 @@ public static class RejectionNotices
                           join j in db.Jobs on c.JobId equals j.Id
                           join p in db.Prompts on c.PromptId equals p.Id
                           where c.Id == clipId
-                          select new { c.ContributorId, c.JobId, j.Title, p.Text }).SingleAsync(ct);
+                          select new { c.ContributorId, c.JobId, j.Terms.Title, p.Text }).SingleAsync(ct);
         return (clip.ContributorId, new NotificationData { JobId = clip.JobId, JobTitle = clip.Title, ClipId = clipId, Prompt = clip.Text });
     }
 }

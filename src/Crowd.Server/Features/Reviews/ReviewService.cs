@@ -293,7 +293,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, N
                 join p in db.Prompts on c.PromptId equals p.Id
                 where c.ContributorId == contributorId
                 orderby r.RejectedAt descending
-                select new { r, c.WithdrawnAt, c.AudioDestroyedAt, j.Id, j.Title, j.Currency, p.Text }).ToListAsync(ct))
+                select new { r, c.WithdrawnAt, c.AudioDestroyedAt, j.Id, j.Terms.Title, j.Terms.Currency, p.Text }).ToListAsync(ct))
         .Select(x => View(x.r, x.Id, x.Title, x.Currency, x.Text, x.WithdrawnAt, x.AudioDestroyedAt)).ToList();
 
     /// <summary>Appeals waiting for an admin, oldest first.</summary>
@@ -304,7 +304,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, N
                 join p in db.Prompts on c.PromptId equals p.Id
                 where r.AppealedAt != null && r.Outcome == null
                 orderby r.AppealedAt
-                select new { r, c.WithdrawnAt, c.AudioDestroyedAt, j.Id, j.Title, j.Currency, p.Text }).ToListAsync(ct))
+                select new { r, c.WithdrawnAt, c.AudioDestroyedAt, j.Id, j.Terms.Title, j.Terms.Currency, p.Text }).ToListAsync(ct))
         .Select(x => View(x.r, x.Id, x.Title, x.Currency, x.Text, x.WithdrawnAt, x.AudioDestroyedAt)).ToList();
 
     private static RejectionView View(ClipRejection r, Guid jobId, string jobTitle, string currency, string prompt, DateTimeOffset? withdrawnAt,
@@ -390,7 +390,7 @@ public sealed class ReviewService(CrowdDb db, AuditLog audit, ClipVault vault, N
         await db.SaveChangesAsync(ct);
         await audit.AppendAsync(new AuditEvent("admin", adminId, decided == AppealOutcome.Upheld ? "review.appeal_upheld" : "review.appeal_reversed",
             "clip", clipId.ToString(), text, JsonSerializer.Serialize(new { reason = rejection.Reason.Code(), payReversedMinor = reversed }, s_json)), ct);
-        var currency = await db.Jobs.Where(j => j.Id == clip.JobId).Select(j => j.Currency).SingleAsync(ct);
+        var currency = await db.Jobs.Where(j => j.Id == clip.JobId).Select(j => j.Terms.Currency).SingleAsync(ct);
         await RejectionNotices.AppealDecidedAsync(db, notifications, clipId, decided, text, reversed, currency.Trim(), ct);
         await tx.CommitAsync(ct);
         return new ReviewOutcome(ReviewOutcomeKind.Ok, PayReversedMinor: reversed);

@@ -70,8 +70,8 @@ public sealed class InvitationsModel(CrowdDb db, SupplierAttributions attributio
                              from j in jobs.DefaultIfEmpty()
                              where i.OrganisationId == Organisation
                              orderby i.CreatedAt descending
-                             select new InvitationRow(i.Id, i.Label, i.Code, j == null ? null : j.Title, i.RevokedAt)).Take(200).ToListAsync(ct);
+                             select new InvitationRow(i.Id, i.Label, i.Code, j == null ? null : j.Terms.Title, i.RevokedAt)).Take(200).ToListAsync(ct);
         Jobs = await db.Jobs.AsNoTracking().Where(j => j.Status == JobStatus.Published).OrderByDescending(j => j.PublishedAt)
-            .Select(j => new JobChoice(j.Id, j.Title)).Take(200).ToListAsync(ct);
+            .Select(j => new JobChoice(j.Id, j.Terms.Title)).Take(200).ToListAsync(ct);
     }
 }

@@ -32,7 +32,7 @@ public sealed class StatsModel(CrowdDb db, SupplierStats stats) : PageModel
         SignedUp = (await stats.SignupsAsync(organisation, null, ct)).Value?.SignedUp;
         var cells = await stats.TableAsync(organisation, ct);
         var jobIds = cells.Select(c => c.JobId).Where(j => j != SupplierStats.AllJobs).Distinct().ToList();
-        var titles = await db.Jobs.AsNoTracking().Where(j => jobIds.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Title, ct);
+        var titles = await db.Jobs.AsNoTracking().Where(j => jobIds.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Terms.Title, ct);
         var fees = (await stats.FeesAsync(organisation, ct)).ToDictionary(f => (f.Month, f.Currency, f.JobId));
         Rows = cells.Select(c => new StatsRow(SupplierStats.Name(c.Month), c.Currency,
             c.JobId == SupplierStats.AllJobs ? null : titles.GetValueOrDefault(c.JobId), c.Figures,
@@ -42,6 +42,6 @@ public sealed class StatsModel(CrowdDb db, SupplierStats stats) : PageModel
                        join b in db.Set<Escrow.JobBudget>() on j.Id equals b.JobId
                        where j.Status == Jobs.JobStatus.Published && b.SupplierFeeBp > 0
                        orderby j.PublishedAt descending
-                       select new FeeRate(j.Title, b.SupplierFeeBp)).Take(100).ToListAsync(ct);
+                       select new FeeRate(j.Terms.Title, b.SupplierFeeBp)).Take(100).ToListAsync(ct);
     }
 }

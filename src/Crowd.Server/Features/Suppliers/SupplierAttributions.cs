@@ -89,7 +89,7 @@ public sealed class SupplierAttributions(CrowdDb db, AuditLog audit, SupplierNot
         {
             return null;
         }
-        var jobTitle = found.JobId is { } jobId ? await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Title).FirstOrDefaultAsync(ct) : null;
+        var jobTitle = found.JobId is { } jobId ? await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Terms.Title).FirstOrDefaultAsync(ct) : null;
         var current = contributorId is { } id
             ? await (from a in db.Set<SupplierAttribution>()
                      join o in db.Organisations on a.OrganisationId equals o.Id

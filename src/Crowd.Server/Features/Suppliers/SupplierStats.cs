@@ -83,7 +83,7 @@ public sealed class SupplierStats(CrowdDb db, TimeProvider clock)
         if (jobId is { } job)
         {
             // An unknown job and a job none of the supplier's people worked on look the same: suppressed.
-            cellCurrency = await db.Jobs.Where(j => j.Id == job).Select(j => j.Currency).FirstOrDefaultAsync(ct);
+            cellCurrency = await db.Jobs.Where(j => j.Id == job).Select(j => j.Terms.Currency).FirstOrDefaultAsync(ct);
             if (cellCurrency is null || (currency is not null && !string.Equals(currency.Trim(), cellCurrency, StringComparison.OrdinalIgnoreCase)))
             {
                 return new(null, StatsRefusal.Suppressed);

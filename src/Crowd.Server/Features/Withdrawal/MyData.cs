@@ -45,7 +45,7 @@ public static class MyData
             .OrderBy(c => c.CreatedAt).ToListAsync(ct);
         var jobIds = consents.Select(c => c.JobId).Concat(clips.Select(c => c.JobId)).Distinct().ToList();
         var jobs = await db.Jobs.AsNoTracking().Where(j => jobIds.Contains(j.Id))
-            .Select(j => new { j.Id, j.Title, j.BuyerName, j.RetentionDays, j.CreatedAt }).ToListAsync(ct);
+            .Select(j => new { j.Id, j.Terms.Title, j.Terms.BuyerName, j.Terms.RetentionDays, j.CreatedAt }).ToListAsync(ct);
         var earned = (await EarningsReport.ForContributorAsync(db, contributorId, ct)).Jobs;
         var lastInteraction = await RetentionRule.LastInteractionAsync(db, contributorId, ct);
 

@@ -19,7 +19,7 @@ public sealed class DatasetExportTests(ExportsApp app) : IClassFixture<ExportsAp
 
     private async Task<Buyer> JobAsync(int prompts = 8, bool voiceCloning = true)
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, prompts, adjust: j => j.PurposeVoiceCloning = voiceCloning);
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts, adjust: j => j.Terms = j.Terms with { PurposeVoiceCloning = voiceCloning });
         var owner = await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == job.Id).Select(j => new { j.OrganisationId, j.CreatedByUserId }).SingleAsync());
         var key = await ExportTestData.ApiKeyAsync(app, owner.OrganisationId, owner.CreatedByUserId);
         return new Buyer(job, ExportTestData.KeyClient(app, key), owner.OrganisationId);
@@ -85,7 +85,7 @@ public sealed class DatasetExportTests(ExportsApp app) : IClassFixture<ExportsAp
     public async Task EachClipIsExportedOnlyForThePurposesOfTheJobVersionItsSpeakerConsentedTo()
     {
         // Version 1 asked only for voice cloning; version 2 added speech recognition.
-        var v1 = await RecordingTestData.PublishedJobAsync(app, prompts: 4, adjust: j => (j.PurposeSpeechRecognition, j.PurposeVoiceCloning) = (false, true));
+        var v1 = await RecordingTestData.PublishedJobAsync(app, prompts: 4, adjust: j => j.Terms = j.Terms with { PurposeSpeechRecognition = false, PurposeVoiceCloning = true });
         var owner = await app.WithDbAsync(db => db.Jobs.Where(j => j.Id == v1.Id).Select(j => new { j.OrganisationId, j.CreatedByUserId }).SingleAsync());
         var buyer = new Buyer(v1, ExportTestData.KeyClient(app, await ExportTestData.ApiKeyAsync(app, owner.OrganisationId, owner.CreatedByUserId)),
             owner.OrganisationId);
@@ -93,7 +93,7 @@ public sealed class DatasetExportTests(ExportsApp app) : IClassFixture<ExportsAp
         var v1Clip = await ExportTestData.ClipAsync(app, v1, underV1.Id, await ExportTestData.ConsentAsync(app, v1, underV1.Id, voiceCloning: true), 0);
         await app.WithDbAsync(async db =>
         {
-            await db.Jobs.Where(j => j.Id == v1.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Version, 2).SetProperty(j => j.PurposeSpeechRecognition, true));
+            await db.Jobs.Where(j => j.Id == v1.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Version, 2).SetProperty(j => j.Terms.PurposeSpeechRecognition, true));
             db.JobVersions.Add(new Crowd.Server.Features.Jobs.JobVersion
             {
                 JobId = v1.Id, Version = 2, TermsJson = "{}", TermsSha256 = new string('2', 64), PublishedAt = DateTimeOffset.UtcNow,

@@ -103,7 +103,7 @@ public static class ExportTestData
     /// <summary>A job whose seven clips cover every reason to leave a clip out: 2 qualify for speech recognition, 1 of them for voice cloning.</summary>
     public static async Task<TestJob> JobWithEveryExclusionAsync(CrowdApp app)
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 5, adjust: j => j.PurposeVoiceCloning = true);
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 5, adjust: j => j.Terms = j.Terms with { PurposeVoiceCloning = true });
         var optedIn = await RecordingTestData.ContributorAsync(app);
         var recognitionOnly = await RecordingTestData.ContributorAsync(app);
         var withdrew = await RecordingTestData.ContributorAsync(app);

@@ -46,7 +46,7 @@ public sealed class JobFundingTests(CrowdApp app) : IClassFixture<CrowdApp>
             var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
             problem.Errors["targetHours"].ShouldBe(["Target hours must be between 1 and 100000."]);
         }
-        (await app.WithDbAsync(db => db.Jobs.CountAsync(j => j.Title == title))).ShouldBe(0);
+        (await app.WithDbAsync(db => db.Jobs.CountAsync(j => j.Terms.Title == title))).ShouldBe(0);
     }
 
     [Fact]

@@ -29,8 +29,8 @@ public sealed partial class JobPagesTests(CrowdApp app) : IClassFixture<CrowdApp
         var response = await PostEditorAsync(requester.Client, "Save", Fields(title, "30.00"));
 
         response.StatusCode.ShouldBe(HttpStatusCode.Redirect);
-        var job = await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Title == title));
-        (job.Status, job.HourlyRateMinor, job.Currency, job.ClipMaxMs, job.MaxClippingRatio, job.PromptCount).ShouldBe((JobStatus.Draft, 3000L, "CNY", 15_000, 0.005, 2));
+        var job = await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Terms.Title == title));
+        (job.Status, job.Terms.HourlyRateMinor, job.Terms.Currency, job.Terms.ClipMaxMs, job.Terms.MaxClippingRatio, job.PromptCount).ShouldBe((JobStatus.Draft, 3000L, "CNY", 15_000, 0.005, 2));
         job.OrganisationId.ShouldBe(requester.OrganisationId);
         response.Headers.Location!.ToString().ShouldContain(job.Id.ToString());
         var list = await requester.Client.GetStringAsync("/Jobs");
@@ -48,7 +48,7 @@ public sealed partial class JobPagesTests(CrowdApp app) : IClassFixture<CrowdApp
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
         html.ShouldContain("The hourly rate 20.00 CNY is below the floor for Beijing, mainland China (CN-BJ): 27.70 CNY. Raise the rate to at least 27.70 CNY.");
-        (await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Title == title))).Status.ShouldBe(JobStatus.Draft);
+        (await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Terms.Title == title))).Status.ShouldBe(JobStatus.Draft);
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed partial class JobPagesTests(CrowdApp app) : IClassFixture<CrowdApp
         html.ShouldContain("Fund the job's escrow before publishing: 1,320.00 CNY of 1,320.00 CNY is still needed.");
         html.ShouldContain("40 hours at 30.00 CNY an hour is 1,200.00 CNY of pay, plus the platform fee of 10 % (120.00 CNY): a budget of 1,320.00 CNY.");
         html.ShouldContain("The escrow holds 0.00 CNY of the 1,320.00 CNY budget: 1,320.00 CNY is still needed before the job can go live.");
-        var job = await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Title == title));
+        var job = await app.WithDbAsync(db => db.Jobs.SingleAsync(j => j.Terms.Title == title));
         job.Status.ShouldBe(JobStatus.Draft);
 
         await app.WithDbAsync(db => JobsTestData.FundAsync(db, job.Id));

@@ -142,6 +142,6 @@ public sealed class LedgerBoundsTests : IAsyncLifetime
         rate.ConstraintName.ShouldBe("ck_jobs_hourly_rate_bound");
         floor.ConstraintName.ShouldBe("ck_rate_floors_amount_bound");
         hours.ConstraintName.ShouldBe("ck_job_budgets_hours_bound");
-        (await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id)).HourlyRateMinor.ShouldBe(3000);
+        (await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id)).Terms.HourlyRateMinor.ShouldBe(3000);
     }
 }

@@ -14,7 +14,7 @@ public sealed class ProcessingRecordsTests(WithdrawalApp app) : IClassFixture<Wi
     public async Task EachJobListsItsPurposesCategoriesRecipientsRetentionMeasuresAndCounts()
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2, title: "Read weather reports",
-            adjust: j => { j.PurposeSpeechRecognition = true; j.RetentionDays = 180; });
+            adjust: j => j.Terms = j.Terms with { PurposeSpeechRecognition = true, RetentionDays = 180 });
         var stays = await RecordingTestData.ContributorAsync(app, job);
         var leaves = await RecordingTestData.ContributorAsync(app, job);
         await WithdrawalTestData.StoredClipAsync(app, job, stays.Id, prompt: 0);

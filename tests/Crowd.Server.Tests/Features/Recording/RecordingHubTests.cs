@@ -118,8 +118,8 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
             var session = await db.WorkerSessions.AsNoTracking().SingleAsync(s => s.ContributorId == user && s.JobId == job.Id);
             var terms = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id);
             var balance = await Crowd.Server.Features.Ledger.LedgerQueries.BalanceAsync(db,
-                Crowd.Server.Features.Ledger.AccountRef.Payable(user, terms.Currency));
-            return (session.ActiveMs, terms.HourlyRateMinor, terms.Currency, balance);
+                Crowd.Server.Features.Ledger.AccountRef.Payable(user, terms.Terms.Currency));
+            return (session.ActiveMs, terms.Terms.HourlyRateMinor, terms.Terms.Currency, balance);
         });
         activeMs.ShouldBeGreaterThan(0);
         payable.ShouldBe(new Money((activeMs * rate + 3_599_999) / 3_600_000, currency), "pay for every active millisecond, rounded up");

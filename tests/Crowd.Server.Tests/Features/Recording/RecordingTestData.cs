@@ -54,27 +54,28 @@ public static class RecordingTestData
             CreatedByUserId = requester.Id,
             Status = JobStatus.Published,
             Version = 1,
-            Title = title,
-            Description = "Read each sentence aloud in a quiet room.",
-            Language = "en",
-            TakesPerPrompt = takesPerPrompt,
-            ClipMinMs = 1_000,
-            ClipMaxMs = 15_000,
-            MinSnrDb = 15,
-            MaxClippingRatio = 0.005,
-            MinSpeechRatio = 0.2,
-            HourlyRateMinor = hourlyRateMinor,
-            Currency = "CNY",
-            Region = "CN-BJ",
-            BuyerName = "Acme Speech AI",
-            RetentionDays = 365,
+            Terms = new JobTerms(
+                Title: title,
+                Description: "Read each sentence aloud in a quiet room.",
+                Language: "en",
+                TakesPerPrompt: takesPerPrompt,
+                ClipMinMs: 1_000,
+                ClipMaxMs: 15_000,
+                MinSnrDb: 15,
+                MaxClippingRatio: 0.005,
+                MinSpeechRatio: 0.2,
+                HourlyRateMinor: hourlyRateMinor,
+                Currency: "CNY",
+                Region: "CN-BJ",
+                BuyerName: "Acme Speech AI",
+                RetentionDays: 365),
             PromptCount = prompts,
             CreatedAt = now,
             UpdatedAt = now,
             PublishedAt = now,
         };
         adjust?.Invoke(job);
-        var terms = $$"""{"title":"{{job.Title}}","buyer":"{{job.BuyerName}}","hourlyRateMinor":{{job.HourlyRateMinor}}}""";
+        var terms = $$"""{"title":"{{job.Terms.Title}}","buyer":"{{job.Terms.BuyerName}}","hourlyRateMinor":{{job.Terms.HourlyRateMinor}}}""";
         var promptRows = Enumerable.Range(1, prompts).Select(i => new Prompt
         {
             Id = Guid.CreateVersion7(),
@@ -92,8 +93,8 @@ public static class RecordingTestData
                 TermsJson = terms,
                 TermsSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(terms))),
                 PublishedAt = now,
-                PurposeSpeechRecognition = job.PurposeSpeechRecognition,
-                PurposeVoiceCloning = job.PurposeVoiceCloning,
+                PurposeSpeechRecognition = job.Terms.PurposeSpeechRecognition,
+                PurposeVoiceCloning = job.Terms.PurposeVoiceCloning,
             });
             db.Prompts.AddRange(promptRows);
             await db.SaveChangesAsync();
@@ -117,9 +118,9 @@ public static class RecordingTestData
         var job = new Job
         {
             Id = Guid.CreateVersion7(), OrganisationId = org.Id, CreatedByUserId = requester.Id, Status = JobStatus.Published, Version = 1,
-            Title = "Read aloud", Language = "en", TakesPerPrompt = takesPerPrompt, MaxTakesPerSpeaker = maxTakesPerSpeaker, HourlyRateMinor = 3000,
-            Currency = "CNY", Region = "CN-BJ", BuyerName = "Acme Speech AI", MinSpeechRatio = 0.2, PromptCount = prompts, CreatedAt = now,
-            UpdatedAt = now, PublishedAt = now,
+            Terms = new JobTerms(Title: "Read aloud", Language: "en", TakesPerPrompt: takesPerPrompt, HourlyRateMinor: 3000, Currency: "CNY",
+                Region: "CN-BJ", BuyerName: "Acme Speech AI", MinSpeechRatio: 0.2),
+            MaxTakesPerSpeaker = maxTakesPerSpeaker, PromptCount = prompts, CreatedAt = now, UpdatedAt = now, PublishedAt = now,
         };
         db.Organisations.Add(org);
         db.Users.Add(requester);

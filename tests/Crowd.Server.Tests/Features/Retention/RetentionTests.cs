@@ -42,7 +42,7 @@ public sealed class RetentionTests(RetentionApp app) : IClassFixture<RetentionAp
     [Fact]
     public async Task TheRetentionRunDestroysExpiredAudioAndLeavesTheRest()
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 3, adjust: j => j.RetentionDays = 30);
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 3, adjust: j => j.Terms = j.Terms with { RetentionDays = 30 });
         var contributor = await RecordingTestData.ContributorAsync(app, job);
         var now = app.Time.GetUtcNow();
         var expired = await WithdrawalTestData.StoredClipAsync(app, job, contributor.Id, prompt: 0, recordedAt: now.AddDays(-30));
@@ -74,7 +74,7 @@ public sealed class RetentionTests(RetentionApp app) : IClassFixture<RetentionAp
     [Fact]
     public async Task RunningAgainDestroysNothingNewUntilTheClockPassesTheNextDate()
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2, adjust: j => j.RetentionDays = 10);
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2, adjust: j => j.Terms = j.Terms with { RetentionDays = 10 });
         var contributor = await RecordingTestData.ContributorAsync(app, job);
         var now = app.Time.GetUtcNow();
         var first = await WithdrawalTestData.StoredClipAsync(app, job, contributor.Id, prompt: 0, recordedAt: now.AddDays(-11));
@@ -119,7 +119,7 @@ public sealed class RetentionTests(RetentionApp app) : IClassFixture<RetentionAp
     [Fact]
     public async Task MyDataShowsTheDateEachClipWillBeDestroyedAtTheLatest()
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, adjust: j => j.RetentionDays = 90);
+        var job = await RecordingTestData.PublishedJobAsync(app, adjust: j => j.Terms = j.Terms with { RetentionDays = 90 });
         var contributor = await RecordingTestData.ContributorAsync(app, job);
         var recorded = app.Time.GetUtcNow().AddDays(-1);
         await WithdrawalTestData.StoredClipAsync(app, job, contributor.Id, recordedAt: recorded);

@@ -179,10 +179,10 @@ public sealed class ContributorExports(
     {
         var clips = await db.Clips.AsNoTracking().Where(c => c.ContributorId == who).OrderBy(c => c.CreatedAt)
             .Join(db.Prompts, c => c.PromptId, p => p.Id, (c, p) => new { Clip = c, Prompt = p.Text })
-            .Join(db.Jobs, x => x.Clip.JobId, j => j.Id, (x, j) => new ExportClip(x.Clip, x.Prompt, j.Title))
+            .Join(db.Jobs, x => x.Clip.JobId, j => j.Id, (x, j) => new ExportClip(x.Clip, x.Prompt, j.Terms.Title))
             .ToListAsync(ct);
         var consents = await db.Consents.AsNoTracking().Where(c => c.ContributorId == who).OrderBy(c => c.GivenAt)
-            .Join(db.Jobs, c => c.JobId, j => j.Id, (c, j) => new { Consent = c, j.Title, j.BuyerName })
+            .Join(db.Jobs, c => c.JobId, j => j.Id, (c, j) => new { Consent = c, j.Terms.Title, j.Terms.BuyerName })
             .Join(db.JobVersions, x => new { x.Consent.JobId, Version = x.Consent.JobVersion }, v => new { v.JobId, v.Version },
                 (x, v) => new ExportConsent(x.Consent, x.Title, x.BuyerName, v.TermsJson))
             .ToListAsync(ct);

@@ -87,16 +87,16 @@ public sealed class DatasetExporter(CrowdDb db, ExportKeys keys, DatasetSigningK
             return new ManifestClip(r.Id, DatasetManifest.FileOf(r.Id), r.PromptText, r.PromptRef, r.DurationMs, r.SampleRate,
                 r.SizeBytes, pseudonyms.Of(r.ContributorId), r.ConsentId, r.ConsentJobVersion, consented, r.Sha256, ParseMetrics(r.Metrics));
         }).ToList();
-        var header = new ManifestHeader(DatasetManifest.Format, exportId, jobId, job.Title, job.Language,
-            new ManifestBuyer(caller.OrganisationId, organisation, job.BuyerName), DatasetRules.Name(use), DatasetRules.Licence, now,
+        var header = new ManifestHeader(DatasetManifest.Format, exportId, jobId, job.Terms.Title, job.Terms.Language,
+            new ManifestBuyer(caller.OrganisationId, organisation, job.Terms.BuyerName), DatasetRules.Name(use), DatasetRules.Licence, now,
             clips.Count, clips.Sum(c => c.SizeBytes));
         var jsonl = DatasetManifest.Jsonl(header, clips);
         var tsv = DatasetManifest.Tsv(header, clips);
-        var floor = await db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == job.Region && f.Currency == job.Currency, ct);
-        var facts = new DatasetFacts(header, clips, job.Description,
+        var floor = await db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == job.Terms.Region && f.Currency == job.Terms.Currency, ct);
+        var facts = new DatasetFacts(header, clips, job.Terms.Description,
             new Uri(publicBase ?? new Uri("https://crowd.invalid/"), $"/api/datasets/{exportId:D}"),
-            new Money(job.HourlyRateMinor, job.Currency.Trim()), floor is null ? null : PayFloor.Of(floor), job.Region, job.MinSnrDb,
-            job.MaxClippingRatio, job.MinSpeechRatio, job.ClipMinMs, job.ClipMaxMs, job.RetentionDays, job.PeerValidation,
+            new Money(job.Terms.HourlyRateMinor, job.Terms.Currency.Trim()), floor is null ? null : PayFloor.Of(floor), job.Terms.Region, job.Terms.MinSnrDb,
+            job.Terms.MaxClippingRatio, job.Terms.MinSpeechRatio, job.Terms.ClipMinMs, job.Terms.ClipMaxMs, job.Terms.RetentionDays, job.PeerValidation,
             DatasetSignature.Sha256(jsonl), DatasetSignature.Sha256(tsv));
         var croissant = DatasetDocuments.Croissant(facts);
         var datasheet = DatasetDocuments.Datasheet(facts);

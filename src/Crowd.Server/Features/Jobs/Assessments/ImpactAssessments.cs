@@ -44,7 +44,7 @@ public sealed class ImpactAssessments(CrowdDb db, AuditLog audit, TimeProvider c
             return new(AssessmentOutcomeKind.JobClosed);
         }
         var a = answers.Trimmed();
-        var errors = AssessmentRules.Validate(a, job.PurposeVoiceCloning);
+        var errors = AssessmentRules.Validate(a, job.Terms.PurposeVoiceCloning);
         if (errors.Count > 0)
         {
             return new(AssessmentOutcomeKind.Invalid, Errors: errors);
@@ -59,8 +59,8 @@ public sealed class ImpactAssessments(CrowdDb db, AuditLog audit, TimeProvider c
             JobId = jobId,
             Version = version,
             Status = AssessmentStatus.Waiting,
-            PurposeSpeechRecognition = job.PurposeSpeechRecognition,
-            PurposeVoiceCloning = job.PurposeVoiceCloning,
+            PurposeSpeechRecognition = job.Terms.PurposeSpeechRecognition,
+            PurposeVoiceCloning = job.Terms.PurposeVoiceCloning,
             PurposeAndNecessity = a.PurposeAndNecessity!,
             DataCollected = a.DataCollected!,
             RiskVoiceCloning = a.RiskVoiceCloning!,

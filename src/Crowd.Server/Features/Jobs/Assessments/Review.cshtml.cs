@@ -36,7 +36,7 @@ public sealed class ReviewModel(ImpactAssessments assessments, CrowdDb db, IStri
         var waiting = await assessments.WaitingAsync(ct);
         var ids = waiting.Select(a => a.JobId).Distinct().ToArray();
         var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id))
-            .Join(db.Organisations, j => j.OrganisationId, o => o.Id, (j, o) => new { j.Id, j.Title, o.Name })
+            .Join(db.Organisations, j => j.OrganisationId, o => o.Id, (j, o) => new { j.Id, j.Terms.Title, o.Name })
             .ToDictionaryAsync(j => j.Id, ct);
         Waiting = waiting.Select(a => new WaitingAssessment(a, jobs[a.JobId].Title, jobs[a.JobId].Name)).ToList();
     }

@@ -83,14 +83,14 @@ public sealed class JobDashboards(CrowdDb db, TimeProvider clock)
                    count(DISTINCT c.prompt_id) FILTER (WHERE c.withdrawn_at IS NULL)::int AS "PromptsCovered"
             FROM clips c WHERE c.job_id = {id}
             """).ToListAsync(ct)).Single();
-        return new ProgressFigures(job.PromptCount, row.PromptsCovered, checked(job.PromptCount * job.TakesPerPrompt), row.TakesJudged,
+        return new ProgressFigures(job.PromptCount, row.PromptsCovered, checked(job.PromptCount * job.Terms.TakesPerPrompt), row.TakesJudged,
             row.TakesPassed, row.Clips, row.Waiting, row.Accepted, row.Rejected, row.Withdrawn);
     }
 
     private async Task<(MoneyFigures, PayFigures)> MoneyAsync(Job job, FundingStatus funding, DateTimeOffset now, CancellationToken ct)
     {
         var id = job.Id;
-        var currency = job.Currency;
+        var currency = job.Terms.Currency;
         var since = now - DashboardRules.PaceWindow;
         var row = (await db.Database.SqlQuery<MoneyRow>($"""
             SELECT (SELECT coalesce(sum(a.active_ms_total), 0) FROM earnings_accruals a WHERE a.job_id = {id})::bigint AS "ActiveMs",
@@ -107,9 +107,9 @@ public sealed class JobDashboards(CrowdDb db, TimeProvider clock)
         var money = new MoneyFigures(row.ActiveMs, funding.Budget, funding.Spent, new Money(row.TakenBackMinor, currency), funding.Escrow,
             funding.Advanced, new Money(left, currency), new Money(row.SpentInWindowMinor, currency), span,
             DashboardRules.UntilMoneyRunsOut(left, row.SpentInWindowMinor, span));
-        var floor = await db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == job.Region && f.Currency == currency, ct);
+        var floor = await db.RateFloors.AsNoTracking().SingleOrDefaultAsync(f => f.Region == job.Terms.Region && f.Currency == currency, ct);
         var effective = DashboardRules.EffectiveHourlyRate(row.AccruedMinor, row.TakenBackMinor, row.ActiveMs);
-        var pay = new PayFigures(new Money(job.HourlyRateMinor, currency), floor is null ? null : PayFloor.Of(floor),
+        var pay = new PayFigures(new Money(job.Terms.HourlyRateMinor, currency), floor is null ? null : PayFloor.Of(floor),
             new Money(row.AccruedMinor, currency), effective is { } e ? new Money(e, currency) : null);
         return (money, pay);
     }
@@ -117,7 +117,7 @@ public sealed class JobDashboards(CrowdDb db, TimeProvider clock)
     private async Task<QualityFigures> QualityAsync(Job job, DateTimeOffset now, CancellationToken ct)
     {
         var id = job.Id;
-        HistogramBins[] bins = [DashboardRules.Snr, DashboardRules.Level, DashboardRules.Duration(job.ClipMaxMs), DashboardRules.SpeechRatio];
+        HistogramBins[] bins = [DashboardRules.Snr, DashboardRules.Level, DashboardRules.Duration(job.Terms.ClipMaxMs), DashboardRules.SpeechRatio];
         // The bin arithmetic of HistogramBins.BinOf, in SQL: floor((value − min) / width), clamped to the first and last bin.
         var (snr, level, duration, speech) = (bins[0], bins[1], bins[2], bins[3]);
         var counts = await db.Database.SqlQuery<BinRow>($"""

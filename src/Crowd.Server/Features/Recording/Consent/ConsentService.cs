@@ -170,7 +170,7 @@ public sealed class ConsentService(
         var expires = guardian.ExpiresAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
         await outbox.EnqueueAsync(email, text["{0} asks for your consent to record their voice on Crowd", minor.DisplayName],
             string.Join("\n\n",
-                text["{0} wants to record their voice for the job \"{1}\" on Crowd. They are under 18, so they need the consent of a parent or guardian.", minor.DisplayName, job.Title],
+                text["{0} wants to record their voice for the job \"{1}\" on Crowd. They are under 18, so they need the consent of a parent or guardian.", minor.DisplayName, job.Terms.Title],
                 text["Read exactly what they agreed to, and confirm only if you agree too:"] + "\n" + link,
                 text["The link works once, until {0} (UTC). If you do nothing, nothing happens: they cannot record for this job.", expires],
                 text["If you are not their parent or guardian, ignore this mail."]),
@@ -190,7 +190,7 @@ public sealed class ConsentService(
             return new GuardianScreen(state);
         }
         var minor = await db.Users.AsNoTracking().Where(u => u.Id == request!.ContributorId).Select(u => u.DisplayName).SingleAsync(ct);
-        var title = await db.Jobs.AsNoTracking().Where(j => j.Id == request!.JobId).Select(j => j.Title).SingleAsync(ct);
+        var title = await db.Jobs.AsNoTracking().Where(j => j.Id == request!.JobId).Select(j => j.Terms.Title).SingleAsync(ct);
         var shown = await db.ConsentTexts.AsNoTracking().SingleAsync(t => t.Sha256 == request!.TextSha256, ct);
         return new GuardianScreen(state, request, minor, title, shown);
     }
@@ -236,7 +236,7 @@ public sealed class ConsentService(
         await audit.AppendAsync(new AuditEvent("guardian", null, "guardian.confirmed", "guardian_consent", request.Id.ToString(),
             Details: JsonSerializer.Serialize(new { jobId = job.Id, version = job.Version, contributorId = request.ContributorId, textSha256 = request.TextSha256 }, s_json)), ct);
         var id = await InsertConsentAsync(job, terms, request.TextSha256, request.ContributorId, request.VoiceCloning, request.MinorSignature, request.Id, ct);
-        await notifications.NotifyAsync(request.ContributorId, NotificationKind.GuardianConfirmed, new NotificationData { JobId = job.Id, JobTitle = job.Title }, ct);
+        await notifications.NotifyAsync(request.ContributorId, NotificationKind.GuardianConfirmed, new NotificationData { JobId = job.Id, JobTitle = job.Terms.Title }, ct);
         await tx.CommitAsync(ct);
         return new GuardianOutcome(GuardianLinkState.Open, ConsentId: id);
     }
@@ -262,8 +262,9 @@ public sealed class ConsentService(
         var termsSha = await db.JobVersions.Where(v => v.JobId == jobId && v.Version == job.Version).Select(v => v.TermsSha256).SingleAsync(ct);
         // The requester's supplier fee on this job, charged for the work of contributors who chose a supplier.
         var fee = await db.Set<JobBudget>().Where(b => b.JobId == jobId).Select(b => b.SupplierFeeBp).SingleOrDefaultAsync(ct);
-        return (job, new ConsentTerms(job.Id, job.Title, job.Version, termsSha, job.BuyerName, job.PurposeSpeechRecognition, job.PurposeVoiceCloning,
-            job.RetentionDays, new Money(job.HourlyRateMinor, job.Currency.Trim()), fee, job.PeerValidation));
+        var t = job.Terms;
+        return (job, new ConsentTerms(job.Id, t.Title, job.Version, termsSha, t.BuyerName, t.PurposeSpeechRecognition, t.PurposeVoiceCloning,
+            t.RetentionDays, new Money(t.HourlyRateMinor, t.Currency.Trim()), fee, job.PeerValidation));
     }
 
     private sealed record Checked(ConsentOutcome? Refusal, (Job Job, ConsentTerms Terms, RenderedConsent Shown, AgeGroup Age)? Accepted = null);
@@ -302,7 +303,7 @@ public sealed class ConsentService(
         {
             errors.Add(new("signature", "The name you typed is not the name on your account ({0}). Type it exactly as it is there.", user.DisplayName));
         }
-        if (request.VoiceCloning && !job.PurposeVoiceCloning)
+        if (request.VoiceCloning && !job.Terms.PurposeVoiceCloning)
         {
             errors.Add(new("voiceCloning", "This job does not ask to use recordings for voice cloning, so there is nothing to opt in to."));
         }

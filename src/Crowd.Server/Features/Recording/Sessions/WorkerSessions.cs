@@ -113,14 +113,14 @@ public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider c
         return (progress?.Accepted ?? 0, progress?.Needed ?? 0);
     }
 
-    public static SessionJob Describe(Job job) => new(job.Title, job.HourlyRateMinor, job.Currency.Trim(), job.PromptCount, job.TakesPerPrompt,
-        new QualityThresholds
+    public static SessionJob Describe(Job job) => new(job.Terms.Title, job.Terms.HourlyRateMinor, job.Terms.Currency.Trim(), job.PromptCount,
+        job.Terms.TakesPerPrompt, new QualityThresholds
         {
-            MinDurationSeconds = job.ClipMinMs / 1000.0,
-            MaxDurationSeconds = job.ClipMaxMs / 1000.0,
-            MinSnrDb = job.MinSnrDb,
-            MaxClippedRatio = job.MaxClippingRatio,
-            MinSpeechRatio = job.MinSpeechRatio,
+            MinDurationSeconds = job.Terms.ClipMinMs / 1000.0,
+            MaxDurationSeconds = job.Terms.ClipMaxMs / 1000.0,
+            MinSnrDb = job.Terms.MinSnrDb,
+            MaxClippedRatio = job.Terms.MaxClippingRatio,
+            MinSpeechRatio = job.Terms.MinSpeechRatio,
         });
 
     /// <summary>

@@ -69,7 +69,7 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         {
             return;
         }
-        var takes = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.TakesPerPrompt).SingleAsync(ct);
+        var takes = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Terms.TakesPerPrompt).SingleAsync(ct);
         var prompts = missing.SelectMany(p => Enumerable.Repeat(p, takes)).ToArray();
         var slots = missing.SelectMany(_ => Enumerable.Range(0, takes)).ToArray();
         var ids = prompts.Select(_ => Guid.CreateVersion7()).ToArray();

@@ -70,7 +70,7 @@ public static partial class ConsentTestData
             await db.SaveChangesAsync();
             await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
                 .SetProperty(j => j.Version, version)
-                .SetProperty(j => j.RetentionDays, j => j.RetentionDays - 30));
+                .SetProperty(j => j.Terms.RetentionDays, j => j.Terms.RetentionDays - 30));
         });
 
     public static string GuardianToken(string mailBody)

@@ -72,7 +72,7 @@ public sealed class ConsentTests(RecordingApp app) : IClassFixture<RecordingApp>
     [Fact]
     public async Task VoiceCloningIsAnUntickedOptInThatIsOffUnlessTheContributorTicksIt()
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, adjust: j => j.PurposeVoiceCloning = true);
+        var job = await RecordingTestData.PublishedJobAsync(app, adjust: j => j.Terms = j.Terms with { PurposeVoiceCloning = true });
         var (declines, decliner) = await SignedInContributorAsync(app);
         var (optsIn, optedIn) = await SignedInContributorAsync(app);
 

@@ -46,7 +46,7 @@ public sealed class GuardianConsentTests(RecordingApp app) : IClassFixture<Recor
     [Fact]
     public async Task TheGuardianFlowFromTheMailedLinkToConfirmationUnlocksRecording()
     {
-        var job = await RecordingTestData.PublishedJobAsync(app, adjust: j => j.PurposeVoiceCloning = true);
+        var job = await RecordingTestData.PublishedJobAsync(app, adjust: j => j.Terms = j.Terms with { PurposeVoiceCloning = true });
         var (client, child) = await SignedInContributorAsync(app, BornYearsAgo(12));
         var guardianEmail = $"guardian-{Guid.NewGuid():N}@example.test";
         var screen = await ScreenAsync(client, job.Id);
