@@ -33,33 +33,15 @@ public static class ExportBenchmark
 {
     public static async Task<ExportBenchmarkResult> RunAsync(string connectionString, string workDirectory, int clips, double clipSeconds, TextWriter output)
     {
-        var options = Options.Create(new CrowdOptions
-        {
-            DataDirectory = Path.Combine(workDirectory, "data"),
-            Clips = new ClipStoreOptions { MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) },
-        });
-        var environment = new HostingEnvironment { ContentRootPath = workDirectory };
-        var paths = new ClipPaths(options, environment);
-        var master = new ClipMasterKey(options, new KeyFiles(options, environment, NullLogger<KeyFiles>.Instance));
-        var vault = new ClipVault(new DirectoryClipStore(paths), master);
-        var keys = new ExportKeys(master);
-        var auditKey = new AuditKey(RandomNumberGenerator.GetBytes(32));
-        // Pooled, as the server's contexts are.
-        var contexts = new PooledDbContextFactory<CrowdDb>(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
-        CrowdDb Open() => contexts.CreateDbContext();
-        DatasetExporter Exporter(CrowdDb db)
-        {
-            var audit = new AuditLog(db, TimeProvider.System, auditKey);
-            return new(db, keys, new DatasetSigningKeys(db, keys, audit, TimeProvider.System), audit, vault, TimeProvider.System);
-        }
+        var store = new BenchClipStore(connectionString, workDirectory);
 
         var step = Stopwatch.StartNew();
-        var (organisationId, userId, jobId) = await SeedAsync(connectionString, vault, clips, clipSeconds);
+        var (organisationId, userId, jobId) = await SeedAsync(connectionString, store.Vault, clips, clipSeconds);
         var seed = step.Elapsed;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed      {clips:N0} encrypted clips of {clipSeconds:0.#} s: {seed.TotalSeconds,6:F2} s (not counted)"));
 
         // A small job first, so that the figures are of the work and not of building the EF model and compiling queries.
-        var warmUp = await SeedAsync(connectionString, vault, 20, clipSeconds);
+        var warmUp = await SeedAsync(connectionString, store.Vault, 20, clipSeconds);
         await ExportAndReadAsync(warmUp.Organisation, warmUp.User, warmUp.Job, Path.Combine(workDirectory, "warm-up"));
 
         step.Restart();
@@ -82,9 +64,9 @@ public static class ExportBenchmark
         {
             var step = Stopwatch.StartNew();
             DatasetExport export;
-            await using (var db = Open())
+            await using (var db = store.Open())
             {
-                var exporter = Exporter(db);
+                var exporter = store.Exporter(db);
                 var outcome = await exporter.CreateAsync(new ExportCaller(organisationId, userId, null), jobId, DatasetUse.SpeechRecognition, default);
                 export = outcome.Export ?? throw new InvalidOperationException($"The export was not created: {outcome.Kind}");
             }
@@ -98,8 +80,8 @@ public static class ExportBenchmark
             step.Restart();
             await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (entry, ct) =>
             {
-                await using var db = Open();
-                var exporter = Exporter(db);
+                await using var db = store.Open();
+                var exporter = store.Exporter(db);
                 var read = await exporter.ReadClipAsync(organisationId, export.Id, entry.ClipId, ct);
                 if (read.Wav is null || Convert.ToHexStringLower(SHA256.HashData(read.Wav)) != entry.Sha256)
                 {
@@ -116,7 +98,7 @@ public static class ExportBenchmark
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     /// <summary>One requester, one job with a prompt per clip, 50 clips per speaker, every clip accepted under a live consent.</summary>
-    private static async Task<(Guid Organisation, Guid User, Guid Job)> SeedAsync(string connectionString, ClipVault vault, int clips, double clipSeconds)
+    internal static async Task<(Guid Organisation, Guid User, Guid Job)> SeedAsync(string connectionString, ClipVault vault, int clips, double clipSeconds)
     {
         var organisationId = Guid.CreateVersion7();
         var userId = Guid.CreateVersion7();
@@ -219,5 +201,40 @@ public static class ExportBenchmark
 #pragma warning disable CA5351 // matches PostgreSQL's md5()::uuid for seeded ids; not security
         return Guid.Parse(Convert.ToHexString(MD5.HashData(System.Text.Encoding.UTF8.GetBytes(text))));
 #pragma warning restore CA5351
+    }
+}
+
+/// <summary>The clip store, keys and pooled contexts the server builds, over a work directory and a migrated database.</summary>
+internal sealed class BenchClipStore
+{
+    private readonly ExportKeys _keys;
+    private readonly AuditKey _auditKey = new(RandomNumberGenerator.GetBytes(32));
+    private readonly PooledDbContextFactory<CrowdDb> _contexts;
+
+    public BenchClipStore(string connectionString, string workDirectory)
+    {
+        var options = Options.Create(new CrowdOptions
+        {
+            DataDirectory = Path.Combine(workDirectory, "data"),
+            Clips = new ClipStoreOptions { MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) },
+        });
+        var environment = new HostingEnvironment { ContentRootPath = workDirectory };
+        var master = new ClipMasterKey(options, new KeyFiles(options, environment, NullLogger<KeyFiles>.Instance));
+        Vault = new ClipVault(new DirectoryClipStore(new ClipPaths(options, environment)), master);
+        _keys = new ExportKeys(master);
+        // Pooled, as the server's contexts are.
+        _contexts = new PooledDbContextFactory<CrowdDb>(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
+    }
+
+    public ClipVault Vault { get; }
+
+    public CrowdDb Open() => _contexts.CreateDbContext();
+
+    public AuditLog Audit(CrowdDb db) => new(db, TimeProvider.System, _auditKey);
+
+    public DatasetExporter Exporter(CrowdDb db)
+    {
+        var audit = Audit(db);
+        return new(db, _keys, new DatasetSigningKeys(db, _keys, audit, TimeProvider.System), audit, Vault, TimeProvider.System);
     }
 }

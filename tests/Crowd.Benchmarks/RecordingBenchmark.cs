@@ -48,7 +48,7 @@ public static class RecordingBenchmark
 {
     private const int SampleRate = 16_000;
     private const int ChunkSamples = 1_600;
-    private const string Password = "correct horse battery";
+    internal const string Password = "correct horse battery";
     private const int ContributorsPerJob = 50;
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan StallLimit = TimeSpan.FromMilliseconds(500);
@@ -210,7 +210,7 @@ public static class RecordingBenchmark
     }
 
     /// <summary>Signing up answers the same whether or not the address was taken, and signs nobody in: sign in after.</summary>
-    private static async Task SignUpAndInAsync(HttpClient http, SignUpRequest signUp)
+    internal static async Task SignUpAndInAsync(HttpClient http, SignUpRequest signUp)
     {
         (await http.PostAsJsonAsync("/api/accounts/signup", signUp)).EnsureSuccessStatusCode();
         (await http.PostAsJsonAsync("/api/accounts/signin", new SignInRequest(signUp.Email, signUp.Password))).EnsureSuccessStatusCode();
@@ -369,7 +369,7 @@ public static class RecordingBenchmark
         return samples.Chunk(ChunkSamples).Select(c => MemoryMarshal.AsBytes(c.AsSpan()).ToArray()).ToArray();
     }
 
-    private static HttpClient Client(Uri node, CookieContainer? cookies) =>
+    internal static HttpClient Client(Uri node, CookieContainer? cookies) =>
         new(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), UseCookies = cookies is not null, AllowAutoRedirect = false })
         {
             BaseAddress = node,

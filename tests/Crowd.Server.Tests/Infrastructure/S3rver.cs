@@ -59,7 +59,7 @@ public sealed class S3rver : IAsyncDisposable
             }
             catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
             {
-                await Task.Delay(100);
+                await Task.Delay(100); // not listening yet
             }
             catch (SocketException)
             {

@@ -90,7 +90,7 @@ public sealed class ServerProcess : IAsyncDisposable
             catch (TaskCanceledException)
             {
             }
-            await Task.Delay(100);
+            await Task.Delay(100); // not answering yet
         }
         await server.DisposeAsync();
         throw new TimeoutException($"The server did not answer /health within 90 s:\n{server.Output}");

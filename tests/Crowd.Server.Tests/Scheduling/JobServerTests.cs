@@ -71,11 +71,7 @@ public sealed class JobServerTests(SchedulingNodeApp app) : IClassFixture<Schedu
     {
         var monitoring = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
         // The server announces itself from its own thread a moment after the host has started.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (monitoring.Servers().Count == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(() => Task.FromResult(monitoring.Servers().Count > 0), "the job server to announce itself", TimeSpan.FromSeconds(30));
 
         monitoring.Servers().ShouldHaveSingleItem().Name.ShouldStartWith(Environment.MachineName);
     }

@@ -31,14 +31,10 @@ public sealed class ContributorExportWorkerTests(WorkingExportsApp app) : IClass
 
         await client.SubmitAsync("/Account/Export?handler=Prepare");
 
-        ContributorExport? export = null;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (export?.State != ContributorExportState.Ready && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-            export = await app.WithDbAsync(db => db.Set<ContributorExport>().AsNoTracking().SingleAsync(e => e.ContributorId == me.Id));
-        }
-        export!.State.ShouldBe(ContributorExportState.Ready);
+        await Eventually.TrueAsync(() => app.WithDbAsync(db => db.Set<ContributorExport>().AnyAsync(e => e.ContributorId == me.Id && e.State == ContributorExportState.Ready)),
+            "the job server to prepare the export", TimeSpan.FromSeconds(60));
+        var export = await app.WithDbAsync(db => db.Set<ContributorExport>().AsNoTracking().SingleAsync(e => e.ContributorId == me.Id));
+        export.State.ShouldBe(ContributorExportState.Ready);
         (export.ItemsDone, export.ItemsTotal).ShouldBe((6, 6), "two recordings and four data files");
         export.ExpiresAt.ShouldBe(export.ReadyAt!.Value.AddHours(24));
         (await client.GetPageAsync("/Account/Export")).ShouldContain("Your data is ready");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -11,11 +10,10 @@ using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Xunit.Abstractions;
 
 namespace Crowd.Server.Tests.Features.Jobs;
 
-public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClassFixture<CrowdApp>
+public sealed class JobsApiTests(CrowdApp app) : IClassFixture<CrowdApp>
 {
     [Fact]
     public async Task ARequesterCreatesADraftAddsPromptsAndPublishesIt()
@@ -251,26 +249,19 @@ public sealed class JobsApiTests(CrowdApp app, ITestOutputHelper output) : IClas
     }
 
     [Fact]
-    public async Task HundredThousandPromptsAreAcceptedQuickly()
+    public async Task HundredThousandPromptsAreAllStoredAndAllReplacedByTheNextUpload()
     {
         var requester = await app.RequesterAsync();
         var job = await requester.Client.CreateJobAsync();
         var body = Lines(100_000);
 
-        var clock = Stopwatch.StartNew();
         var response = await requester.Client.PutAsync($"/api/jobs/{job.Id}/prompts", new StringContent(body, Encoding.UTF8, "text/plain"));
-        clock.Stop();
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        output.WriteLine($"100,000 prompts ({Encoding.UTF8.GetByteCount(body) / 1024} KiB) stored in {clock.ElapsedMilliseconds} ms");
         (await response.Content.ReadFromJsonAsync<JobResponse>())!.PromptCount.ShouldBe(100_000);
         (await app.WithDbAsync(db => db.Prompts.CountAsync(p => p.JobId == job.Id))).ShouldBe(100_000);
-        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(15));
-
-        clock.Restart();
         (await requester.Client.PutAsync($"/api/jobs/{job.Id}/prompts", new StringContent(body.Replace("句子", "短句", StringComparison.Ordinal), Encoding.UTF8, "text/plain")))
             .StatusCode.ShouldBe(HttpStatusCode.OK);
-        output.WriteLine($"Replacing them took {clock.ElapsedMilliseconds} ms");
         (await app.WithDbAsync(db => db.Prompts.CountAsync(p => p.JobId == job.Id && p.Text.Contains("短句")))).ShouldBe(100_000);
     }
 

@@ -15,6 +15,8 @@ namespace Crowd.Server.Tests.Features.Payouts;
 /// </summary>
 public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
+
     private readonly FakeTime _time = new();
     private string _db = "";
 
@@ -71,11 +73,11 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
             var (b, _) = await ServerProcess.StartAsync(Environment());
             await using (b)
             {
-                await WaitForAsync(async () => await JobServersAsync() == 2, "both servers to join");
+                await Eventually.TrueAsync(async () => await JobServersAsync() == 2, "both servers to join", s_wait);
                 var joined = await FinishedRunsAsync();
                 // Runs while both serve, each period's job taken by whichever server fetches it first.
-                await WaitForAsync(async () => await FinishedRunsAsync() >= joined + 4,
-                    "four more payout periods with both servers up");
+                await Eventually.TrueAsync(async () => await FinishedRunsAsync() >= joined + 4,
+                    "four more payout periods with both servers up", s_wait);
                 await Task.WhenAll(a.StopAsync(), b.StopAsync());
                 logs = [a.Output, b.Output];
             }
@@ -124,7 +126,7 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
         var (doomed, _) = await ServerProcess.StartAsync(Environment(holdAt: nameof(PayoutStep.BeforeProviderCall)));
         await using (doomed)
         {
-            await WaitForAsync(() => Task.FromResult(doomed.Output.Contains("holding at step", StringComparison.Ordinal)), "the run to reach the step");
+            await Eventually.TrueAsync(() => Task.FromResult(doomed.Output.Contains("holding at step", StringComparison.Ordinal)), "the run to reach the step", s_wait);
             doomed.Kill();
         }
         await using (var db = MoneyWorld.Open(_db))
@@ -137,16 +139,16 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
         var (survivor, _) = await ServerProcess.StartAsync(Environment());
         await using (survivor)
         {
-            await WaitForAsync(async () =>
+            await Eventually.TrueAsync(async () =>
             {
                 await using var db = MoneyWorld.Open(_db);
                 return await db.Set<Payout>().CountAsync(p => p.State == PayoutState.Sent) == 20;
-            }, "the surviving server to send the payouts");
+            }, "the surviving server to send the payouts", s_wait);
             var afterSending = await FinishedRunsAsync();
-            await WaitForAsync(async () => await FinishedRunsAsync() >= afterSending + 2,
-                "two more periods, which must find nothing to do");
+            await Eventually.TrueAsync(async () => await FinishedRunsAsync() >= afterSending + 2,
+                "two more periods, which must find nothing to do", s_wait);
             // Hangfire gives the dead server's job to the survivor once its invisibility ends; it finishes that very run.
-            await WaitForAsync(async () =>
+            await Eventually.TrueAsync(async () =>
             {
                 await using var db = MoneyWorld.Open(_db);
                 return await db.Set<PayoutRun>().AnyAsync(r => r.RunKey == killedRun && r.FinishedAt != null);
@@ -181,16 +183,4 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
         return await db.Set<PayoutRun>().CountAsync(r => r.FinishedAt != null);
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("Timed out waiting for " + what);
-            }
-            await Task.Delay(250);
-        }
-    }
 }

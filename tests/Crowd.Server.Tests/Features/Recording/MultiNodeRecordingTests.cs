@@ -75,13 +75,14 @@ public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
         await onB.DisposeAsync();
         // A checkpoint node B committed just before it died may still land: wait until the row stops moving.
         var checkpointed = -1L;
-        for (var stable = 0; stable < 3;)
+        var stable = 0;
+        await Eventually.TrueAsync(async () =>
         {
             var now = await cluster.ScalarAsync<long>($"SELECT active_ms FROM worker_sessions WHERE id = '{sessionId}'");
             stable = now == checkpointed ? stable + 1 : 0;
             checkpointed = now;
-            await Task.Delay(100);
-        }
+            return stable >= 3;
+        }, "the dead node's last checkpoint to settle", TimeSpan.FromSeconds(30));
         await using var onA = await contributor.ConnectAsync(a);
         JsonNode? view = null;
         var attempts = 0;

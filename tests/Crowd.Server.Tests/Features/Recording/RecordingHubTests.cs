@@ -38,7 +38,6 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
 
     private Task<SignalRJsonClient> ConnectAsync(string cookie) => new HubConnector(app).ConnectAsync(cookie);
 
-    /// <summary>Streams a whole take in real-time-sized chunks and returns the verdict the server gives at its end.</summary>
     /// <summary>Streams a whole take as fast as the hub takes it and returns the verdict.</summary>
     internal static async Task<System.Text.Json.Nodes.JsonNode?> RecordWholeTakeAsync(SignalRJsonClient client, Guid takeId, short[] samples)
     {
@@ -57,6 +56,19 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         var view = await client.InvokeAsync("NextPrompt");
         ((string)view!["status"]!).ShouldBe("prompt");
         return (Guid)(await client.InvokeAsync("StartTake"))!["takeId"]!;
+    }
+
+    /// <summary>Returns once the server has analysed chunk <paramref name="seq"/> (its frame is back), or the take has ended.</summary>
+    internal static async Task FrameOfAsync(SignalRJsonClient client, int seq, Task result)
+    {
+        while (!result.IsCompleted)
+        {
+            var frame = client.NextAsync("frame");
+            if (await Task.WhenAny(frame, result) == frame && (int)(await frame)[0]!["seq"]! == seq)
+            {
+                return;
+            }
+        }
     }
 
     private static async Task SendAsync(SignalRJsonClient.UploadChannel stream, short[] samples, int fromSeq = 0, int toSeq = int.MaxValue)
@@ -346,24 +358,16 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         var (client, job, _, cookie) = await JoinedAsync();
         var speech = await TestAudio.SpeechSamplesAsync();
         var takeId = await PromptAndTakeAsync(client, job.Id);
-        var (stream, _) = await client.InvokeWithStreamAsync("Record", takeId);
+        var (stream, recording) = await client.InvokeWithStreamAsync("Record", takeId);
         await SendAsync(stream, speech, 0, 12);
-        await client.NextAsync("frame"); // the server has the audio
-        await Task.Delay(300);
+        await FrameOfAsync(client, 11, recording); // the server has every chunk sent
         client.Abort();
         await client.DisposeAsync();
 
         await using var back = await ConnectAsync(cookie);
         JsonNode? view = null;
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            view = await back.InvokeAsync("Join", job.Id, false);
-            if ((int)view!["nextSeq"]! == 12)
-            {
-                break;
-            }
-            await Task.Delay(100); // the server notices the dropped socket a moment later
-        }
+        await Eventually.TrueAsync(async () => (int)(view = await back.InvokeAsync("Join", job.Id, false))!["nextSeq"]! == 12,
+            "the server to notice the dropped socket", TimeSpan.FromSeconds(10));
         ((Guid)view!["resumableTakeId"]!).ShouldBe(takeId);
         ((int)view["nextSeq"]!).ShouldBe(12);
         var (resumed, result) = await back.InvokeWithStreamAsync("Record", takeId);
@@ -430,24 +434,12 @@ public sealed class AudioRateTests(RateClockApp app) : IClassFixture<RateClockAp
         for (; sent < 40 && !result.IsCompleted; sent++)
         {
             await stream.WriteAsync(RecordingHubTests.Chunk(sent, new short[4_000]));
-            await FrameOfAsync(client, sent, result); // the server has this chunk before the clock moves on
+            await RecordingHubTests.FrameOfAsync(client, sent, result); // the server has this chunk before the clock moves on
             app.Time.Advance(TimeSpan.FromMilliseconds(55));
         }
 
         (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("too_fast:");
         sent.ShouldBeLessThan(10);
-    }
-
-    private static async Task FrameOfAsync(SignalRJsonClient client, int seq, Task result)
-    {
-        while (!result.IsCompleted)
-        {
-            var frame = client.NextAsync("frame");
-            if (await Task.WhenAny(frame, result) == frame && (int)(await frame)[0]!["seq"]! == seq)
-            {
-                return;
-            }
-        }
     }
 
     [Fact]
@@ -462,7 +454,7 @@ public sealed class AudioRateTests(RateClockApp app) : IClassFixture<RateClockAp
         for (var seq = 0; seq * 4_000 < speech.Length; seq++)
         {
             await stream.WriteAsync(RecordingHubTests.Chunk(seq, speech.AsSpan(seq * 4_000, Math.Min(4_000, speech.Length - (seq * 4_000)))));
-            await FrameOfAsync(client, seq, result);
+            await RecordingHubTests.FrameOfAsync(client, seq, result);
             app.Time.Advance(TimeSpan.FromMilliseconds(250));
         }
         await stream.CompleteAsync();

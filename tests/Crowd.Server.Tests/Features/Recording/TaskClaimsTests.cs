@@ -74,7 +74,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
                 Interlocked.Increment(ref claimCount);
                 if (result.Outcome == ClaimOutcome.AllClaimed)
                 {
-                    await Task.Delay(random.Next(1, 10));
+                    await Task.Delay(random.Next(1, 10)); // jitter, so that the speakers' claims interleave differently each round
                     continue;
                 }
                 if (result.Task is not { } claim)
@@ -85,7 +85,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
                 {
                     doubleClaims.Add($"task {claim.TaskId} held by {holders[claim.TaskId]} was also given to {s.Session}");
                 }
-                await Task.Delay(random.Next(0, 5));
+                await Task.Delay(random.Next(0, 5)); // holds the task a random moment, as a speaker reading it would
                 // Let go of the task in our bookkeeping before the database does, so no other claim can race the removal.
                 holders.TryRemove(claim.TaskId, out _);
                 if (random.Next(4) == 0)

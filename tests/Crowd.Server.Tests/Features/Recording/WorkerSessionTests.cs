@@ -27,6 +27,9 @@ public sealed class SessionClockApp : RecordingApp
 
 public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<SessionClockApp>
 {
+    /// <summary>How long the node may take over what it does on its own thread; the clock under test does not move meanwhile.</summary>
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(10);
+
     private readonly SilentObserver _observer = new();
 
     private FakeTime Clock => app.Time;
@@ -52,16 +55,6 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
 
     private Task<Crowd.Server.Infrastructure.Money.Money> PayableAsync(Guid user) =>
         app.WithDbAsync(db => LedgerQueries.BalanceAsync(db, AccountRef.Payable(user, "CNY")));
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 200 && !await condition(); i++)
-        {
-            await Task.Yield();
-            await Task.Delay(25); // polling for the server to notice a closed socket; the clock under test does not move
-        }
-        (await condition()).ShouldBeTrue();
-    }
 
     [Fact]
     public async Task ACheckpointWritesTheActiveTimeSoFarAndPaysForIt()
@@ -103,7 +96,7 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
         Clock.Advance(TimeSpan.FromSeconds(2));
 
         await client.DisposeAsync(); // the contributor goes to another page
-        await UntilAsync(async () => !await Grain(sessionId).Held());
+        await Eventually.TrueAsync(async () => !await Grain(sessionId).Held(), "the node to notice the closed socket", s_wait);
         Clock.Advance(TimeSpan.FromMinutes(1));
         await Grain(sessionId).Checkpoint();
 
@@ -119,7 +112,7 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
         Clock.Advance(TimeSpan.FromMinutes(5));
         ((long)(await client.InvokeAsync("Ping", "review"))!["activeMs"]!).ShouldBe(120_000);
         await client.DisposeAsync();
-        await UntilAsync(async () => !await Grain(first).Held());
+        await Eventually.TrueAsync(async () => !await Grain(first).Held(), "the node to notice the closed socket", s_wait);
 
         Clock.Advance(TimeSpan.FromMinutes(3));
         await Grain(first).Checkpoint();
@@ -197,8 +190,8 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
         await holder.Database.ExecuteSqlAsync($"SELECT 1 FROM worker_sessions WHERE id = {sessionId} FOR UPDATE");
 
         var checkpoint = grain.Checkpoint();
-        await UntilAsync(async () => await TestPostgres.ScalarAsync<long>(app.ConnectionString,
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0);
+        await Eventually.TrueAsync(async () => await TestPostgres.ScalarAsync<long>(app.ConnectionString,
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0, "the checkpoint to wait for the row", s_wait);
         var outcome = await grain.Append("connection-1", take.TakeId, 0, chunk, 16_000).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
         outcome.Error.ShouldBeNull(outcome.Error);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -15,11 +13,10 @@ using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Xunit.Abstractions;
 
 namespace Crowd.Server.Tests.Features.Withdrawal;
 
-public sealed class WithdrawalTests(WithdrawalApp app, ITestOutputHelper output) : IClassFixture<WithdrawalApp>
+public sealed class WithdrawalTests(WithdrawalApp app) : IClassFixture<WithdrawalApp>
 {
     [Fact]
     public async Task WithdrawingAClipMakesItsAudioUnreadableAtOnceAndDeletesItsFile()
@@ -31,15 +28,12 @@ public sealed class WithdrawalTests(WithdrawalApp app, ITestOutputHelper output)
         (await WithdrawalTestData.ReadAudioAsync(app, clip)).ShouldNotBeNull("the clip is readable before");
         var backup = await File.ReadAllBytesAsync(WithdrawalTestData.BlobPath(app, clip));
 
-        var clock = Stopwatch.StartNew();
         using var response = await client.PostAsync($"/api/me/clips/{clip.Id}/withdraw", null);
         var after = await WithdrawalTestData.ReloadAsync(app, clip.Id);
         var audio = await WithdrawalTestData.ReadAudioAsync(app, after);
-        clock.Stop();
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         audio.ShouldBeNull();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first withdrawal to unreadable (cold): {clock.Elapsed.TotalMilliseconds:0.0} ms"));
         after.WrappedKey.ShouldBeNull("the clip's only key is gone");
         after.WithdrawnAt.ShouldNotBeNull();
         after.AudioDestroyedAt.ShouldNotBeNull();
@@ -50,7 +44,7 @@ public sealed class WithdrawalTests(WithdrawalApp app, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task TheTimeFromWithdrawingToUnreadableIsMeasured()
+    public async Task EachOfManyExportedClipsIsUnreadableAsSoonAsItsWithdrawalAnswers()
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 21);
         var contributor = await RecordingTestData.ContributorAsync(app, job);
@@ -62,23 +56,15 @@ public sealed class WithdrawalTests(WithdrawalApp app, ITestOutputHelper output)
         var recipient = await app.CreateOrganisationAsync();
         await WithdrawalTestData.ExportedToAsync(app, recipient, [.. clips]);
         var client = await app.SignedInClientAsync(contributor.Email!);
-        var times = new List<double>();
 
         foreach (var clip in clips)
         {
-            var clock = Stopwatch.StartNew();
             using var response = await client.PostAsync($"/api/me/clips/{clip.Id}/withdraw", null);
             var audio = await WithdrawalTestData.ReadAudioAsync(app, await WithdrawalTestData.ReloadAsync(app, clip.Id));
-            clock.Stop();
+
             response.StatusCode.ShouldBe(HttpStatusCode.OK);
             audio.ShouldBeNull();
-            times.Add(clock.Elapsed.TotalMilliseconds);
         }
-
-        var warm = times.Skip(1).Order().ToList();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"withdrawal to unreadable over {warm.Count} clips (each exported, so each sends a deletion notice): median {warm[warm.Count / 2]:0.0} ms, p95 {warm[(int)(warm.Count * 0.95)]:0.0} ms, max {warm[^1]:0.0} ms; first (cold) {times[0]:0.0} ms"));
-        warm[warm.Count / 2].ShouldBeLessThan(1_000);
     }
 
     [Fact]
