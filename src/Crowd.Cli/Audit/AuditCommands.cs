@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Crowd.Server.Features.Audit;
+using Crowd.Server.Infrastructure.Database;
 using Npgsql;
 
 namespace Crowd.Cli.Audit;
@@ -58,14 +59,14 @@ public static class AuditCommands
         {
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync(ct);
-            await using var command = new NpgsqlCommand(
-                "SELECT seq, at, actor_kind, actor_id, action, subject_type, subject_id, reason, details, prev_hash, hash, keyed FROM audit_log ORDER BY seq",
-                connection);
-            await using var reader = await command.ExecuteReaderAsync(ct);
+            var entries = connection.QueryAsync(
+                $"SELECT seq, at, actor_kind, actor_id, action, subject_type, subject_id, reason, details, prev_hash, hash, keyed FROM audit_log ORDER BY seq",
+                Entry, ct);
             var count = 0L;
             AuditEntry? last = null;
             AuditEntry? firstKeyed = null;
-            var broken = AuditChain.Verify(Read(reader).Select(e =>
+            // Entries are checked as they stream in, so a log of any length verifies in constant memory.
+            var broken = AuditChain.Verify(entries.ToBlockingEnumerable(ct).Select(e =>
             {
                 count++;
                 last = e;
@@ -114,26 +115,19 @@ public static class AuditCommands
         }
     }
 
-    // Entries are checked as they stream in, so a log of any length verifies in constant memory.
-    private static IEnumerable<AuditEntry> Read(NpgsqlDataReader reader)
+    private static AuditEntry Entry(NpgsqlDataReader reader) => new()
     {
-        while (reader.Read())
-        {
-            yield return new AuditEntry
-            {
-                Seq = reader.GetInt64(0),
-                At = reader.GetFieldValue<DateTimeOffset>(1),
-                ActorKind = reader.GetString(2),
-                ActorId = reader.IsDBNull(3) ? null : reader.GetGuid(3),
-                Action = reader.GetString(4),
-                SubjectType = reader.GetString(5),
-                SubjectId = reader.GetString(6),
-                Reason = reader.GetString(7),
-                Details = reader.GetString(8),
-                PrevHash = reader.GetFieldValue<byte[]>(9),
-                Hash = reader.GetFieldValue<byte[]>(10),
-                Keyed = reader.GetBoolean(11),
-            };
-        }
-    }
+        Seq = reader.GetInt64(0),
+        At = reader.GetFieldValue<DateTimeOffset>(1),
+        ActorKind = reader.GetString(2),
+        ActorId = reader.IsDBNull(3) ? null : reader.GetGuid(3),
+        Action = reader.GetString(4),
+        SubjectType = reader.GetString(5),
+        SubjectId = reader.GetString(6),
+        Reason = reader.GetString(7),
+        Details = reader.GetString(8),
+        PrevHash = reader.GetFieldValue<byte[]>(9),
+        Hash = reader.GetFieldValue<byte[]>(10),
+        Keyed = reader.GetBoolean(11),
+    };
 }

@@ -39,10 +39,7 @@ public sealed class NotificationListener(CrowdDatabase database, NotificationCon
                         _changed.Writer.TryWrite(userId);
                     }
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Notifications.Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(ct);
-                }
+                await connection.ExecuteTrustedScriptAsync($"LISTEN {BareConnection.Identifier(Notifications.Channel)}", ct);
                 while (!ct.IsCancellationRequested)
                 {
                     await connection.WaitAsync(ct);

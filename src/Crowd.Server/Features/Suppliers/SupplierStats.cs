@@ -4,7 +4,6 @@ using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace Crowd.Server.Features.Suppliers;
 

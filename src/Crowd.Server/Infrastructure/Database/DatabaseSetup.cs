@@ -87,16 +87,18 @@ public sealed class CrowdDatabase(IOptions<CrowdOptions> options, IHostEnvironme
     {
         await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
         await connection.OpenAsync(ct);
-        await using var command = new Npgsql.NpgsqlCommand("""
+        var roles = connection.QueryAsync($"""
             SELECT current_user, r.rolsuper OR EXISTS (SELECT 1 FROM pg_tables t WHERE t.tablename = 'audit_log' AND t.tableowner = current_user)
             FROM pg_roles r WHERE r.rolname = current_user
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        if (await reader.ReadAsync(ct) && reader.GetBoolean(1))
+            """, r => (Name: r.GetString(0), Privileged: r.GetBoolean(1)), ct);
+        await foreach (var role in roles)
         {
-            logger.LogWarning("The server connects to PostgreSQL as {Role}, a superuser or the schema's owner: it could switch off the append-only " +
-                "guards of the audit log and the ledger. Run it as an application role (ConnectionStrings__Crowd) and migrations as the owner " +
-                "(ConnectionStrings__CrowdOwner); SECURITY.md has the SQL.", reader.GetString(0));
+            if (role.Privileged)
+            {
+                logger.LogWarning("The server connects to PostgreSQL as {Role}, a superuser or the schema's owner: it could switch off the append-only " +
+                    "guards of the audit log and the ledger. Run it as an application role (ConnectionStrings__Crowd) and migrations as the owner " +
+                    "(ConnectionStrings__CrowdOwner); SECURITY.md has the SQL.", role.Name);
+            }
         }
     }
 

@@ -4,7 +4,8 @@ namespace Crowd.Server.Infrastructure.Database;
 
 /// <summary>
 /// The one way to run hand-written SQL is EF's interpolated <c>db.Database.SqlQuery&lt;T&gt;($"…")</c> and
-/// <c>ExecuteSqlAsync($"…")</c>: they join the open transaction and parameterise by construction. This holds what they lack.
+/// <c>ExecuteSqlAsync($"…")</c>: they join the open transaction and parameterise by construction. This holds what they lack;
+/// <see cref="BareConnection"/> does the same where there is no context.
 /// </summary>
 public static class DbCommands
 {

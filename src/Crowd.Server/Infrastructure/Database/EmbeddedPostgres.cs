@@ -66,25 +66,25 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await using (var cluster = new NpgsqlConnection(ConnectionString("postgres")))
         {
             await cluster.OpenAsync(ct);
-            await using var find = new NpgsqlCommand("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = @n", cluster);
-            find.Parameters.AddWithValue("n", database);
-            var owner = (string?)await find.ExecuteScalarAsync(ct);
+            var owner = (string?)await cluster.ScalarAsync($"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = {database}", ct);
             if (owner is null)
             {
-                await ExecuteAsync(cluster, $"CREATE DATABASE \"{database}\" OWNER {OwnerRole}", ct);
+                await cluster.ExecuteTrustedScriptAsync(
+                    $"CREATE DATABASE {BareConnection.Identifier(database)} OWNER {BareConnection.Identifier(OwnerRole)}", ct);
                 return;
             }
             if (owner == OwnerRole)
             {
                 return;
             }
-            await ExecuteAsync(cluster, $"ALTER DATABASE \"{database}\" OWNER TO {OwnerRole}", ct);
+            await cluster.ExecuteTrustedScriptAsync(
+                $"ALTER DATABASE {BareConnection.Identifier(database)} OWNER TO {BareConnection.Identifier(OwnerRole)}", ct);
         }
         await using var connection = new NpgsqlConnection(ConnectionString(database));
         await connection.OpenAsync(ct);
         // The job schema is the platform's too (the owner keeps it up to date under the migration lock). Tables first: their
         // identity and serial sequences follow them; then what stands alone.
-        await ExecuteAsync(connection, $$"""
+        await connection.ExecuteTrustedScriptAsync($$"""
             DO $$
             DECLARE item record;
             BEGIN
@@ -119,12 +119,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await connection.OpenAsync(ct);
         foreach (var (role, password) in new[] { (OwnerRole, _ownerPassword), (ApplicationRole, _applicationPassword) })
         {
-            await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_roles WHERE rolname = @r", connection);
-            exists.Parameters.AddWithValue("r", role);
-            var verb = await exists.ExecuteScalarAsync(ct) is null ? "CREATE" : "ALTER";
+            var verb = await connection.ScalarAsync($"SELECT 1 FROM pg_roles WHERE rolname = {role}", ct) is null ? "CREATE" : "ALTER";
             // The passwords are generated hex, so they can stand in the statement (utility statements take no parameters).
-            await ExecuteAsync(connection,
-                $"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '{password}'", ct);
+            await connection.ExecuteTrustedScriptAsync(
+                $"{verb} ROLE {BareConnection.Identifier(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '{password}'", ct);
         }
     }
 
@@ -140,12 +138,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
         }
         return (await File.ReadAllTextAsync(file, ct)).Trim();
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Starts (creating on first use) the durable cluster that keeps the platform's data.</summary>

@@ -29,23 +29,19 @@ public static class SchemaMigrator
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
-        await ExecuteAsync(connection, "SELECT pg_advisory_lock(@k)", ct, LockKey);
+        await connection.ExecuteAsync($"SELECT pg_advisory_lock({LockKey})", ct);
         try
         {
-            await ExecuteAsync(connection, """
+            await connection.ExecuteAsync($"""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     id text PRIMARY KEY,
                     sha256 text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now())
                 """, ct);
             var applied = new Dictionary<string, string>();
-            await using (var read = new NpgsqlCommand("SELECT id, sha256 FROM schema_migrations", connection))
-            await using (var reader = await read.ExecuteReaderAsync(ct))
+            await foreach (var (migration, sha256) in connection.QueryAsync($"SELECT id, sha256 FROM schema_migrations", r => (r.GetString(0), r.GetString(1)), ct))
             {
-                while (await reader.ReadAsync(ct))
-                {
-                    applied[reader.GetString(0)] = reader.GetString(1);
-                }
+                applied[migration] = sha256;
             }
 
             var count = 0;
@@ -62,16 +58,8 @@ public static class SchemaMigrator
                     continue;
                 }
                 await using var tx = await connection.BeginTransactionAsync(ct);
-                await using (var apply = new NpgsqlCommand(sql, connection, tx))
-                {
-                    await apply.ExecuteNonQueryAsync(ct);
-                }
-                await using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (id, sha256) VALUES (@id, @sha)", connection, tx))
-                {
-                    record.Parameters.AddWithValue("id", id);
-                    record.Parameters.AddWithValue("sha", hash);
-                    await record.ExecuteNonQueryAsync(ct);
-                }
+                await connection.ExecuteTrustedScriptAsync(sql, ct);
+                await connection.ExecuteAsync($"INSERT INTO schema_migrations (id, sha256) VALUES ({id}, {hash})", ct);
                 await tx.CommitAsync(ct);
                 count++;
             }
@@ -80,15 +68,13 @@ public static class SchemaMigrator
             if (applicationRole is not null)
             {
                 // Under the lock: concurrent GRANTs on one table fail with "tuple concurrently updated".
-                await using var grant = new NpgsqlCommand("SELECT crowd_grant_application_role(@role)", connection);
-                grant.Parameters.AddWithValue("role", applicationRole);
-                await grant.ExecuteNonQueryAsync(ct);
+                await connection.ExecuteAsync($"SELECT crowd_grant_application_role({applicationRole})", ct);
             }
             return count;
         }
         finally
         {
-            await ExecuteAsync(connection, "SELECT pg_advisory_unlock(@k)", CancellationToken.None, LockKey);
+            await connection.ExecuteAsync($"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
         }
     }
 
@@ -99,23 +85,10 @@ public static class SchemaMigrator
         var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
         await using var connection = new NpgsqlConnection(admin.ConnectionString);
         await connection.OpenAsync(ct);
-        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @n", connection);
-        exists.Parameters.AddWithValue("n", target.Database!);
-        if (await exists.ExecuteScalarAsync(ct) is null)
+        if (await connection.ScalarAsync($"SELECT 1 FROM pg_database WHERE datname = {target.Database!}", ct) is null)
         {
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{target.Database}\"", connection);
-            await create.ExecuteNonQueryAsync(ct);
+            await connection.ExecuteTrustedScriptAsync($"CREATE DATABASE {BareConnection.Identifier(target.Database!)}", ct);
         }
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct, long? lockKey = null)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        if (lockKey is { } key)
-        {
-            command.Parameters.AddWithValue("k", key);
-        }
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     private static List<(string, string)> LoadMigrations()

@@ -319,7 +319,7 @@ public sealed class ConsentService(
             .ToListAsync(ct)).FirstOrDefault(-1);
 
     private Task<int> StoreTextAsync(RenderedConsent shown, CancellationToken ct) =>
-        db.Database.ExecuteSqlInterpolatedAsync($"""
+        db.Database.ExecuteSqlAsync($"""
             INSERT INTO consent_texts (sha256, culture, body, created_at) VALUES ({shown.Sha256}, {shown.Culture}, {shown.Body}, {clock.GetUtcNow()})
             ON CONFLICT (sha256) DO NOTHING
             """, ct);
@@ -329,7 +329,7 @@ public sealed class ConsentService(
         string signature, Guid? guardianConsentId, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
-        var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
+        var inserted = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO consents (id, job_id, job_version, contributor_id, terms_sha256, given_at, voice_cloning, text_sha256, signature, guardian_consent_id)
             VALUES ({id}, {job.Id}, {job.Version}, {contributorId}, {terms.TermsSha256}, {clock.GetUtcNow()}, {voiceCloning}, {textSha256}, {signature}, {guardianConsentId})
             ON CONFLICT (job_id, job_version, contributor_id) WHERE withdrawn_at IS NULL DO NOTHING

@@ -73,13 +73,13 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
         var prompts = missing.SelectMany(p => Enumerable.Repeat(p, takes)).ToArray();
         var slots = missing.SelectMany(_ => Enumerable.Range(0, takes)).ToArray();
         var ids = prompts.Select(_ => Guid.CreateVersion7()).ToArray();
-        await db.Database.ExecuteSqlRawAsync("""
+        await db.Database.ExecuteSqlAsync($"""
             INSERT INTO recording_tasks (id, job_id, prompt_id, ordinal, slot, takes_needed, accepted_takes)
             SELECT u.id, p.job_id, p.id, p.ordinal, u.slot, 1, 0
-            FROM unnest(@ids, @prompts, @slots) AS u(id, prompt_id, slot)
+            FROM unnest({ids}, {prompts}, {slots}) AS u(id, prompt_id, slot)
             JOIN prompts p ON p.id = u.prompt_id
             ON CONFLICT (prompt_id, slot) DO NOTHING
-            """, [new NpgsqlParameter("ids", ids), new NpgsqlParameter("prompts", prompts), new NpgsqlParameter("slots", slots)], ct);
+            """, ct);
     }
 
     /// <param name="skippedPrompts">Prompts this session skipped: none of their slots is offered again.</param>
@@ -90,64 +90,72 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
             var published = await db.Jobs.AnyAsync(j => j.Id == jobId && j.Status == JobStatus.Published, ct);
             return new ClaimResult(published ? ClaimOutcome.JobNotOpen : ClaimOutcome.JobClosed);
         }
-        var now = clock.GetUtcNow();
-        var expires = now.AddMinutes(Options.ClaimMinutes);
         var skippedIds = skippedPrompts.ToArray();
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            await using var batch = new NpgsqlBatch(connection, tx)
-            {
-                BatchCommands =
-                {
-                    Command("""
-                        INSERT INTO recording_speakers (job_id, contributor_id, accepted_takes) VALUES (@job, @user, 0)
-                        ON CONFLICT DO NOTHING
-                        """, ("job", jobId), ("user", contributorId)),
-                    Command("SELECT accepted_takes FROM recording_speakers WHERE job_id = @job AND contributor_id = @user FOR UPDATE",
-                        ("job", jobId), ("user", contributorId)),
-                    Command("UPDATE recording_tasks SET claimed_by_session_id = NULL, claim_expires_at = NULL WHERE claimed_by_session_id = @session",
-                        ("session", sessionId)),
-                    Command("""
-                        UPDATE recording_tasks t SET claimed_by_session_id = @session, claim_expires_at = @expires
-                        FROM (
-                            SELECT c.id FROM recording_tasks c
-                            WHERE c.job_id = @job
-                              AND c.accepted_takes < c.takes_needed
-                              AND (c.claimed_by_session_id IS NULL OR c.claim_expires_at < @now)
-                              AND c.prompt_id <> ALL(@skipped)
-                              AND NOT EXISTS (SELECT 1 FROM clips k WHERE k.prompt_id = c.prompt_id AND k.contributor_id = @user)
-                              AND (SELECT s.accepted_takes FROM recording_speakers s WHERE s.job_id = @job AND s.contributor_id = @user)
-                                  < (SELECT j.max_takes_per_speaker FROM jobs j WHERE j.id = @job)
-                              AND (SELECT j.status FROM jobs j WHERE j.id = @job) = @published
-                            ORDER BY c.ordinal, c.slot
-                            LIMIT 1
-                            FOR UPDATE SKIP LOCKED) chosen
-                        WHERE t.id = chosen.id
-                        RETURNING t.id, t.prompt_id, t.ordinal, t.takes_needed, t.accepted_takes
-                        """,
-                        ("session", sessionId), ("expires", expires), ("job", jobId), ("now", now), ("skipped", skippedIds),
-                        ("user", contributorId), ("published", (int)JobStatus.Published)),
-                },
-            };
-            TaskClaim? claim = null;
-            await using (var reader = await batch.ExecuteReaderAsync(ct))
-            {
-                await reader.NextResultAsync(ct); // the tally row, locked until commit
-                if (await reader.ReadAsync(ct))
-                {
-                    claim = new TaskClaim(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), expires);
-                }
-            }
-            await tx.CommitAsync(ct);
+            var claim = await ClaimInOneRoundTripAsync(sessionId, jobId, contributorId, skippedIds, ct);
             return claim is not null ? new ClaimResult(ClaimOutcome.Claimed, claim) : new ClaimResult(await WhyNothingAsync(jobId, contributorId, skippedIds, ct));
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    /// <summary>Locks the contributor's tally row, drops this session's claim and claims the next task, in one transaction.</summary>
+    private async Task<TaskClaim?> ClaimInOneRoundTripAsync(Guid sessionId, Guid jobId, Guid contributorId, Guid[] skippedIds, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var expires = now.AddMinutes(Options.ClaimMinutes);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // One batch: sent a statement at a time, 100 sessions' claims on one job queued past the grain call's timeout.
+        await using var batch = new NpgsqlBatch(connection, tx)
+        {
+            BatchCommands =
+            {
+                Command("""
+                    INSERT INTO recording_speakers (job_id, contributor_id, accepted_takes) VALUES (@job, @user, 0)
+                    ON CONFLICT DO NOTHING
+                    """, ("job", jobId), ("user", contributorId)),
+                Command("SELECT accepted_takes FROM recording_speakers WHERE job_id = @job AND contributor_id = @user FOR UPDATE",
+                    ("job", jobId), ("user", contributorId)),
+                Command("UPDATE recording_tasks SET claimed_by_session_id = NULL, claim_expires_at = NULL WHERE claimed_by_session_id = @session",
+                    ("session", sessionId)),
+                Command("""
+                    UPDATE recording_tasks t SET claimed_by_session_id = @session, claim_expires_at = @expires
+                    FROM (
+                        SELECT c.id FROM recording_tasks c
+                        WHERE c.job_id = @job
+                          AND c.accepted_takes < c.takes_needed
+                          AND (c.claimed_by_session_id IS NULL OR c.claim_expires_at < @now)
+                          AND c.prompt_id <> ALL(@skipped)
+                          AND NOT EXISTS (SELECT 1 FROM clips k WHERE k.prompt_id = c.prompt_id AND k.contributor_id = @user)
+                          AND (SELECT s.accepted_takes FROM recording_speakers s WHERE s.job_id = @job AND s.contributor_id = @user)
+                              < (SELECT j.max_takes_per_speaker FROM jobs j WHERE j.id = @job)
+                          AND (SELECT j.status FROM jobs j WHERE j.id = @job) = @published
+                        ORDER BY c.ordinal, c.slot
+                        LIMIT 1
+                        FOR UPDATE SKIP LOCKED) chosen
+                    WHERE t.id = chosen.id
+                    RETURNING t.id, t.prompt_id, t.ordinal, t.takes_needed, t.accepted_takes
+                    """,
+                    ("session", sessionId), ("expires", expires), ("job", jobId), ("now", now), ("skipped", skippedIds),
+                    ("user", contributorId), ("published", (int)JobStatus.Published)),
+            },
+        };
+        TaskClaim? claim = null;
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+        {
+            await reader.NextResultAsync(ct); // the tally row, locked until commit
+            if (await reader.ReadAsync(ct))
+            {
+                claim = new TaskClaim(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), expires);
+            }
+        }
+        await tx.CommitAsync(ct);
+        return claim;
     }
 
     private async Task<ClaimOutcome> WhyNothingAsync(Guid jobId, Guid contributorId, Guid[] skipped, CancellationToken ct)
