@@ -46,11 +46,6 @@ public sealed class RecordModel(ConsentGate gate, IStringLocalizer<RecordingText
             [QualityIssue.Clipping.Code()] = text["Too loud — move back from the microphone"],
             [QualityIssue.TooNoisy.Code()] = text["Noisy room — find a quieter place"],
             [QualityIssue.NoSpeech.Code()] = text["We can't hear you — is the right microphone on?"],
-            // Plural categories as Intl.PluralRules names them for the page's language.
-            ["progress.one"] = text["{0} of {1} prompt recorded"],
-            ["progress.other"] = text["{0} of {1} prompts recorded"],
-            ["session.one"] = text["{0} clip this session"],
-            ["session.other"] = text["{0} clips this session"],
             ["micOk"] = text["Microphone works. Press Record when you are ready."],
             ["micFailed"] = text["The microphone could not be opened: {0}"],
             ["recording"] = text["Recording… press Stop (Space) when you have read the prompt."],
@@ -64,7 +59,6 @@ public sealed class RecordModel(ConsentGate gate, IStringLocalizer<RecordingText
             ["takeOver"] = text["Use this tab instead"],
             ["reconnecting"] = text["Connection lost — reconnecting…"],
             ["interrupted"] = text["The connection dropped and the take could not be resumed. Record it again."],
-            ["moved"] = text["This session was taken over by another tab or window."],
         };
         TextsJson = JsonSerializer.Serialize(texts, s_json);
         return Page();

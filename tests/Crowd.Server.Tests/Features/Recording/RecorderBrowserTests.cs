@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
@@ -194,6 +195,35 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         (await page.GetByTestId("verdict").GetAttributeAsync("data-reasons"))!.ShouldContain("no_speech");
         (await page.GetByTestId("meter").GetAttributeAsync("data-seen-levels"))!.Split(' ').ShouldNotContain("good");
         await ShotAsync(page, "silence-verdict");
+        app.Csp.ShouldBeClean();
+    }
+
+    [Fact]
+    public async Task ASecondTabHearsInChineseThatTheSessionIsOpenElsewhereAndTakingItOverTellsTheFirstTab()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2, title: "Read aloud: two tabs");
+        var user = await RecordingTestData.ContributorAsync(app, consentTo: job);
+        var browser = await app.BrowserWithMicrophoneAsync(await TestAudio.SilenceCaptureWavAsync());
+        var context = await browser.NewContextAsync(new() { BaseURL = app.BaseUrl, Permissions = ["microphone"], Locale = "zh-CN" });
+        await app.Csp.WatchAsync(context);
+        (await context.APIRequest.PostAsync("/api/accounts/signin",
+            new() { DataObject = new { email = user.Email, password = Infrastructure.TestAccounts.Password } })).Ok.ShouldBeTrue();
+
+        var first = await context.NewPageAsync();
+        await first.GotoAsync($"/Recording/{job.Id}");
+        await Expect(first.GetByTestId("prompt")).ToContainTextAsync("Sentence number");
+        await Expect(first.GetByTestId("progress")).ToHaveTextAsync("已录 0 / 2 条提示 · 本次会话 0 条");
+        // Joining is already work, so a cent may have accrued; the figure is written as the server writes money.
+        await Expect(first.GetByTestId("earned")).ToHaveTextAsync(new Regex(@"^0\.0\d CNY$"));
+
+        var second = await context.NewPageAsync();
+        await second.GotoAsync($"/Recording/{job.Id}");
+        await Expect(second.GetByTestId("status")).ToContainTextAsync("此工作会话已在另一个标签页或窗口中打开。请在那里关闭，或在此处接管。");
+        await ShotAsync(second, "open-elsewhere-zh");
+        await second.GetByTestId("status").GetByRole(AriaRole.Button, new() { Name = "改用此标签页" }).ClickAsync();
+        await Expect(second.GetByTestId("prompt")).ToContainTextAsync("Sentence number");
+        await Expect(first.GetByTestId("status")).ToHaveTextAsync("此工作会话已被另一个标签页或窗口接管。");
+        await Expect(first.GetByTestId("skip")).ToBeDisabledAsync();
         app.Csp.ShouldBeClean();
     }
 

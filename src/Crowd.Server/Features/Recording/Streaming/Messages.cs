@@ -20,20 +20,34 @@ public sealed record QualityFrame(Guid TakeId, int Seq, int Index, float RmsDbfs
 [GenerateSerializer, Immutable]
 public sealed record PromptView(Guid TaskId, int Ordinal, string Text);
 
-/// <summary>Where the contributor stands: the prompt in hand (if any), progress, time worked and money earned in this session.</summary>
+/// <summary>
+/// Where the contributor stands: the prompt in hand (if any), progress, time worked and money earned in this session.
+/// <paramref name="Progress"/> is written in the contributor's language, with its plurals.
+/// </summary>
 public sealed record SessionView(
     Guid SessionId,
     string JobTitle,
     long ActiveMs,
-    Money Earned,
+    EarnedView Earned,
     int ClipsThisSession,
     int JobTakesAccepted,
     int JobTakesNeeded,
+    string Progress,
     PromptView? Prompt,
     string Status,
     string? Message,
     Guid? ResumableTakeId,
     int NextSeq);
+
+/// <summary>
+/// Money as the recorder shows it: <paramref name="Text"/> is written by <see cref="Currencies.Format"/>. While recording,
+/// the figure runs on between the server's answers, so the page also gets the minor units and the currency's
+/// <paramref name="Digits"/> rather than a rule of its own for each currency.
+/// </summary>
+public sealed record EarnedView(long Minor, string Currency, int Digits, string Text)
+{
+    public static EarnedView Of(Money money) => new(money.Minor, money.Currency, Currencies.Exponent(money.Currency), Currencies.Format(money));
+}
 
 [GenerateSerializer, Immutable]
 public sealed record TakeStarted(Guid TakeId, int SampleRate, int ChunkMs);

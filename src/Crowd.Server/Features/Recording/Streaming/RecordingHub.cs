@@ -4,6 +4,7 @@ using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Money;
+using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.SignalR;
@@ -279,8 +280,13 @@ public sealed class RecordingHub(
         return Error(RecordingErrors.NeedsConsent);
     }
 
-    private SessionView View(SessionState s) => new(s.SessionId, s.JobTitle, s.ActiveMs, new Money(s.EarnedMinor, s.Currency), s.ClipsThisSession,
-        s.JobTakesAccepted, s.JobTakesNeeded, s.Prompt, s.Status, s.Message is null ? null : text[s.Message].Value, s.ResumableTakeId, s.NextSeq);
+    private SessionView View(SessionState s) => new(s.SessionId, s.JobTitle, s.ActiveMs, EarnedView.Of(new Money(s.EarnedMinor, s.Currency)),
+        s.ClipsThisSession, s.JobTakesAccepted, s.JobTakesNeeded, Progress(s), s.Prompt, s.Status,
+        s.Message is null ? null : text[s.Message].Value, s.ResumableTakeId, s.NextSeq);
+
+    private string Progress(SessionState s) =>
+        text.Plural(s.JobTakesNeeded, "{1} of {0} prompt recorded", "{1} of {0} prompts recorded", s.JobTakesAccepted) + " · "
+        + text.Plural(s.ClipsThisSession, "{0} clip this session", "{0} clips this session");
 
     private void UseCallerCulture()
     {
