@@ -35,7 +35,7 @@ public sealed class S3rver : IAsyncDisposable
         }
         var directory = Path.Combine(Path.GetTempPath(), "crowd-s3-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         var start = new ProcessStartInfo("node", [script, "-d", directory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent"])
         {
             RedirectStandardOutput = true,
@@ -81,12 +81,5 @@ public sealed class S3rver : IAsyncDisposable
         {
             System.IO.Directory.Delete(Directory, recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -33,10 +33,33 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The last <paramref name="lines"/> lines the server wrote.</summary>
+    public string Tail(int lines)
+    {
+        var all = Output.Split('\n');
+        return string.Join('\n', all[Math.Max(0, all.Length - lines - 1)..]);
+    }
+
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
     /// <summary>Starts the server and waits until /health answers 200.</summary>
     public static async Task<(ServerProcess Server, TimeSpan StartTime)> StartAsync(IDictionary<string, string> environment)
+    {
+        // A port found free can be taken by another connection before the server binds it (its web port here, its silo port
+        // inside it); only that failure is tried again, on new ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnFreePortAsync(environment);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    private static async Task<(ServerProcess Server, TimeSpan StartTime)> StartOnFreePortAsync(IDictionary<string, string> environment)
     {
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
@@ -75,7 +98,8 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The server exited with {process.ExitCode}:\n{server.Output}");
+                // The end of the output, where the reason is, first: a failure summary keeps only a message's first lines.
+                throw new InvalidOperationException($"The server exited with {process.ExitCode}. Its last lines:\n{server.Tail(40)}\nAll of its output:\n{server.Output}");
             }
             try
             {
@@ -93,7 +117,7 @@ public sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(100); // not answering yet
         }
         await server.DisposeAsync();
-        throw new TimeoutException($"The server did not answer /health within 90 s:\n{server.Output}");
+        throw new TimeoutException($"The server did not answer /health within 90 s. Its last lines:\n{server.Tail(40)}\nAll of its output:\n{server.Output}");
     }
 
     /// <summary>Asks the server to stop as an operator would (SIGTERM) and waits for it to finish.</summary>

@@ -146,6 +146,33 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task ATakeGoesOnWhenTheConnectionDropsMidTakeAndPassesWithAllItsAudio()
+    {
+        var sockets = new List<IWebSocketRoute>();
+        var (page, job, user) = await RecordAsync(await TestAudio.SpeechCaptureWavAsync(), "dropped",
+            beforeOpening: p => p.RouteWebSocketAsync("**/hubs/recording", ws =>
+            {
+                sockets.Add(ws);
+                ws.ConnectToServer();
+            }),
+            whileRecording: async p =>
+            {
+                await p.WaitForFunctionAsync("() => Number(document.getElementById('recorder').dataset.heardMs) >= 1500", null,
+                    new() { Timeout = 60_000 });
+                await sockets[^1].CloseAsync(); // the network drops the socket; the page keeps recording
+            });
+
+        await Expect(page.GetByTestId("verdict")).ToHaveAttributeAsync("data-passed", "true", new() { Timeout = 30_000 });
+        await ShotAsync(page, "dropped-verdict");
+        sockets.Count.ShouldBe(2, "the page reconnected once");
+        await page.GetByTestId("submit").ClickAsync();
+        await Expect(page.GetByTestId("status")).ToContainTextAsync("Submitted");
+        var clip = await app.WithDbAsync(db => db.Clips.AsNoTracking().SingleAsync(c => c.JobId == job.Id && c.ContributorId == user));
+        clip.DurationMs.ShouldBeGreaterThan(4_500, "the audio from before the drop and after it, in one take");
+        app.Csp.ShouldBeClean();
+    }
+
+    [Fact]
     public async Task SpeechAtFiveDecibelsShowsTheNoiseHintWithinASecondAndTheTakeFailsForNoise()
     {
         var (page, _, _) = await RecordAsync(await TestAudio.SpeechInNoiseCaptureWavAsync(5), "snr5");
@@ -230,7 +257,8 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
     private static int? FirstShownMs(string? firstMs, string code) =>
         JsonNode.Parse(firstMs ?? "{}")![code] is { } ms ? (int)ms : null;
 
-    private async Task<(IPage Page, TestJob Job, Guid User)> RecordAsync(string wav, string name)
+    private async Task<(IPage Page, TestJob Job, Guid User)> RecordAsync(string wav, string name,
+        Func<IPage, Task>? beforeOpening = null, Func<IPage, Task>? whileRecording = null)
     {
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2, title: "Read aloud: " + name);
         var user = await RecordingTestData.ContributorAsync(app);
@@ -242,6 +270,10 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         signIn.Ok.ShouldBeTrue();
         var page = await context.NewPageAsync();
         page.Console += (_, m) => output.WriteLine($"browser {m.Type}: {m.Text}");
+        if (beforeOpening is not null)
+        {
+            await beforeOpening(page);
+        }
 
         await page.GotoAsync($"/Recording/{job.Id}");
         page.Url.ShouldEndWith($"/Recording/{job.Id}/Consent", Case.Insensitive, "the recorder is gated on consent");
@@ -259,9 +291,21 @@ public sealed class RecorderBrowserTests(RecorderApp app, ITestOutputHelper outp
         await Expect(page.GetByTestId("record")).ToBeEnabledAsync();
         await page.Keyboard.PressAsync("Space");
         await Expect(page.GetByTestId("stop")).ToBeEnabledAsync();
+        if (whileRecording is not null)
+        {
+            await whileRecording(page);
+        }
         // Four and a half seconds of the take analysed by the server: a condition, not a sleep, so a loaded machine only makes it slower.
-        await page.WaitForFunctionAsync("() => Number(document.getElementById('recorder').dataset.heardMs) >= 4500", null,
-            new() { Timeout = 60_000 });
+        try
+        {
+            await page.WaitForFunctionAsync("() => Number(document.getElementById('recorder').dataset.heardMs) >= 4500", null,
+                new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine($"The page said \"{await page.GetByTestId("status").TextContentAsync()}\" having heard {await page.EvaluateAsync<string>("() => document.getElementById('recorder').dataset.heardMs")} ms");
+            throw;
+        }
         await ShotAsync(page, name + "-recording");
         await page.Keyboard.PressAsync("Space");
         return (page, job, user.Id);

@@ -378,6 +378,32 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         ((double)verdict!["metrics"]!["durationSeconds"]!).ShouldBe(speech.Length / 16_000.0, 0.001);
         ((bool)verdict["passed"]!).ShouldBeTrue();
     }
+
+    [Fact]
+    public async Task APageThatReconnectsBeforeTheServerNoticedItsOldSocketGoneTakesTheSessionBackAndResumesTheTake()
+    {
+        var (client, job, _, cookie) = await JoinedAsync();
+        await using var _ = client;
+        var speech = await TestAudio.SpeechSamplesAsync();
+        var takeId = await PromptAndTakeAsync(client, job.Id);
+        var (stream, recording) = await client.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(stream, speech, 0, 12);
+        await FrameOfAsync(client, 11, recording);
+
+        // The old connection is still open as far as the server knows; the page's new one takes the session over at once.
+        await using var back = await ConnectAsync(cookie);
+        var view = await back.InvokeAsync("Join", job.Id, true);
+        ((Guid)view!["resumableTakeId"]!).ShouldBe(takeId);
+        ((int)view["nextSeq"]!).ShouldBe(12);
+        var (resumed, result) = await back.InvokeWithStreamAsync("Record", takeId);
+        await SendAsync(resumed, speech, 12);
+        await resumed.CompleteAsync();
+        var verdict = await result;
+
+        ((double)verdict!["metrics"]!["durationSeconds"]!).ShouldBe(speech.Length / 16_000.0, 0.001);
+        ((bool)verdict["passed"]!).ShouldBeTrue();
+        (await Should.ThrowAsync<HubErrorException>(() => recording)).Message.ShouldContain("taken over");
+    }
 }
 
 /// <summary>Signs a contributor in and connects them to the hub of a test server.</summary>

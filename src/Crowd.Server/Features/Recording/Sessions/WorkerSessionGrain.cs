@@ -121,10 +121,9 @@ public sealed class WorkerSessionGrain(
             {
                 throw new RecordingRefusedException(RecordingErrors.OpenElsewhere);
             }
-            if (_streaming)
-            {
-                EndStreamAndDiscard();
-            }
+            // The other connection's stream ends here, but its take stays resumable, as when a connection drops: a page that
+            // reconnected before this node noticed the old socket had gone sends what is missing; another tab starts a new take.
+            _streaming = false;
             _observer?.Moved(RecordingErrors.SessionMoved).Ignore();
         }
         _connection = connectionId;

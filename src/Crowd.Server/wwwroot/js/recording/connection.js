@@ -12,6 +12,8 @@ export const connection = new signalR.HubConnectionBuilder()
   .configureLogging(signalR.LogLevel.Warning)
   .build();
 
+export const isConnected = () => connection.state === signalR.HubConnectionState.Connected;
+
 // The hub's errors read "code: translated text" (RecordingErrors), after the client's own "HubException: " prefix.
 export function hubError(e) {
   const message = typeof e === 'string' ? e : (e && e.message) || String(e);

@@ -1,7 +1,7 @@
 // The recorder page: microphone capture through the resampling worklet, audio streamed to the recording hub in
 // sequence-numbered 100 ms chunks, live quality frames shown as a meter and hints, and the take's verdict.
 
-import { call, camel, connection, hubError, openTakeStream } from './connection.js';
+import { call, camel, connection, hubError, isConnected, openTakeStream } from './connection.js';
 import { localLevel, openMicrophone, playBack } from './capture.js';
 import {
   clearTake, drawHistory, noteFirstSeen, render as show, setStatus, showHints, showLevel, showTime, showVerdict, texts, ui,
@@ -50,13 +50,18 @@ connection.on('moved', (coded) => {
   setStatus(errorText(coded), 'bad');
   render();
 });
-connection.onreconnecting(() => setStatus(texts.reconnecting, 'bad'));
-connection.onreconnected(async () => {
+// After a reconnect the page takes its session back; a take in progress goes on from what the server has of it.
+async function resume() {
   try {
     state.view = await call('Join', jobId, true);
     if (state.phase === 'recording' || state.phase === 'analysing') {
       if (state.view.resumableTakeId === state.takeId) {
         state.result = openStream(state.view.nextSeq); // the server kept the take: send it what it missed, then carry on
+        if (state.phase === 'analysing') {
+          setStatus(texts.analysing);
+          await verdict();
+          return;
+        }
         setStatus(texts.recording);
       } else {
         await abandonTake();
@@ -69,6 +74,23 @@ connection.onreconnected(async () => {
     setStatus(errorText(e), 'bad');
   }
   render();
+}
+connection.onreconnecting(() => setStatus(texts.reconnecting, 'bad'));
+connection.onreconnected(resume);
+// The client's own retries ran out, or the server ended the connection without offering one: keep trying, then resume.
+connection.onclose(async (error) => {
+  if (!error) return;
+  setStatus(texts.reconnecting, 'bad');
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 5000));
+    try {
+      await connection.start();
+      break;
+    } catch {
+      // still unreachable
+    }
+  }
+  await resume();
 });
 
 // The node holding the session stopped: the session comes back on another node with its time; the take is recorded again.
@@ -157,18 +179,24 @@ async function stop() {
   setStatus(texts.analysing);
   state.capture.flush();
   await new Promise((r) => setTimeout(r, 50)); // let the last partial chunk arrive
+  await verdict();
+}
+
+// Ends the take's stream and shows the server's verdict on it.
+async function verdict() {
   const stream = state.stream;
   state.stream = null;
   stream.complete();
   try {
     const result = await state.result;
-    if (!result) return; // the connection dropped: onreconnected resumes the take
+    if (!result) return; // the take ended elsewhere (a take-over), which the page has been told about
     state.passed = result.passed;
     drawHistory(state.levels, true);
     showVerdict(result);
     call('Ping', 'review').then((v) => { state.view = v; render(); }).catch(() => {});
     state.phase = 'reviewed';
   } catch (e) {
+    if (!isConnected()) return; // dropped: resume sends the rest and asks again
     state.phase = 'ready';
     state.chunks = [];
     if (!(await rejoin(e))) setStatus(errorText(e), 'bad');
