@@ -13,8 +13,9 @@ public static class AccountsSetup
     public const string Scheme = "Crowd";
     public const string CookieName = "crowd.auth";
 
-    public static IServiceCollection AddCrowdAccounts(this IServiceCollection services)
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddIdentity<CrowdUser, IdentityRole<Guid>>(o =>
             {
                 o.User.RequireUniqueEmail = true;
@@ -62,8 +63,7 @@ public static class AccountsSetup
             .AddPolicyScheme(Scheme, "Cookie or API key", o =>
                 o.ForwardDefaultSelector = c => c.Request.Path.StartsWithSegments("/api") && ApiKeyFormat.FromRequest(c.Request) is not null
                     ? ApiKeyFormat.Scheme
-                    : IdentityConstants.ApplicationScheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
+                    : IdentityConstants.ApplicationScheme);
 
         services.AddScoped<AccountService>();
         services.AddScoped<Speech.SpeakerProfiles>();
@@ -77,14 +77,13 @@ public static class AccountsSetup
             o.ValidationInterval = TimeSpan.FromMinutes(1);
             o.TimeProvider = clock;
         });
-        services.AddScoped<ApiKeyService>();
         services.AddScoped<BirthDate.BirthDates>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Contributor, p => p.RequireRole(Roles.Contributor))
             .AddPolicy(Roles.Requester, p => p.RequireRole(Roles.Requester).RequireClaim(CrowdClaims.OrganisationId))
             .AddPolicy(Roles.Supplier, p => p.RequireRole(Roles.Supplier).RequireClaim(CrowdClaims.OrganisationId))
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
-        return services;
+        return builder;
     }
 
     /// <summary>The sign-in throttle's part of the EF model; it mirrors Migrations/0075_sign_in_throttles.sql.</summary>

@@ -7,7 +7,7 @@ namespace Crowd.Server.Features.Exports;
 
 public static class ExportsSetup
 {
-    public static WebApplicationBuilder AddCrowdExports(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddExports(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton<ExportKeys>();
@@ -21,7 +21,7 @@ public static class ExportsSetup
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapExports(this IEndpointRouteBuilder app) => app.MapDatasets();
+    public static RouteGroupBuilder MapExports(this IEndpointRouteBuilder app) => app.MapDatasets();
 
     /// <summary>The exports' part of the EF model; it mirrors Migrations/0040_exports.sql and 0123_dataset_packages.sql.</summary>
     internal static void MapExports(this ModelBuilder builder)

@@ -15,17 +15,18 @@ public sealed record NotificationSettingDto(string? Kind, bool InApp, bool Email
 
 public static class NotificationsSetup
 {
-    public static IServiceCollection AddNotifications(this IServiceCollection services)
+    public static WebApplicationBuilder AddNotifications(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSignalR();
         services.AddScoped<Notifications>();
         services.AddScoped<NotificationTexts>();
         services.AddSingleton<NotificationConnections>();
         services.AddHostedService<NotificationListener>();
-        return services;
+        return builder;
     }
 
-    public static IEndpointRouteBuilder MapNotifications(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapNotifications(this IEndpointRouteBuilder app)
     {
         app.MapHub<NotificationsHub>(NotificationsHub.Path);
         var group = app.MapGroup("/api/notifications").WithTags("Notifications")
@@ -37,7 +38,7 @@ public static class NotificationsSetup
         group.MapPost("/read", MarkAllRead);
         group.MapGet("/settings", Settings);
         group.MapPut("/settings", SaveSettings);
-        return app;
+        return group;
     }
 
     /// <summary>The notifications' part of the EF model; it mirrors Migrations/0110_notifications.sql.</summary>

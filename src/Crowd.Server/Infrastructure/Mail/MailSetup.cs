@@ -6,7 +6,7 @@ namespace Crowd.Server.Infrastructure.Mail;
 public static class MailSetup
 {
     /// <summary>The outbox always; mail is sent (by background jobs) only when Crowd:Mail:Smtp:Host is set.</summary>
-    public static WebApplicationBuilder AddCrowdMail(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddMail(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<Outbox>();
         builder.Services.AddScoped<MailDelivery>();

@@ -107,7 +107,7 @@ public static class DataProtectionSetup
 {
     private static readonly XNamespace s_dataProtection = "http://schemas.asp.net/2015/03/dataProtection";
 
-    public static IServiceCollection AddCrowdDataProtection(this IServiceCollection services)
+    public static IServiceCollection AddDataProtectionKeyRing(this IServiceCollection services)
     {
         services.AddSingleton(sp => new KeyRingKey(sp.GetRequiredService<KeyFiles>()
             .Load("data-protection.key", sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Keys.DataProtection, "Crowd:Keys:DataProtection")));

@@ -24,23 +24,20 @@ public sealed record AssessmentResponse(
 
 public static class AssessmentsApi
 {
-    public static IEndpointRouteBuilder MapAssessments(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapAssessments(this IEndpointRouteBuilder app)
     {
-        var jobs = app.MapGroup("/api/jobs/{jobId:guid}/assessment").WithTags("Impact assessments")
-            .RequireAuthorization(Roles.Requester)
+        var api = app.MapGroup("/api").WithTags("Impact assessments")
             .RequireRateLimiting(WebSetup.ApiLimit)
             .DisableAntiforgery();
+        var jobs = api.MapGroup("/jobs/{jobId:guid}/assessment").RequireAuthorization(Roles.Requester);
         jobs.MapGet("/", History);
         jobs.MapPost("/", Submit);
 
-        var admin = app.MapGroup("/api/admin/assessments").WithTags("Impact assessments")
-            .RequireAuthorization(Roles.Admin)
-            .RequireRateLimiting(WebSetup.ApiLimit)
-            .DisableAntiforgery();
+        var admin = api.MapGroup("/admin/assessments").RequireAuthorization(Roles.Admin);
         admin.MapGet("/", async (ImpactAssessments assessments, CancellationToken ct) =>
             TypedResults.Ok((await assessments.WaitingAsync(ct)).Select(AssessmentResponse.From).ToArray()));
         admin.MapPost("/{assessmentId:guid}/review", Review);
-        return app;
+        return api;
     }
 
     private static async Task<Ok<AssessmentResponse[]>> History(Guid jobId, ClaimsPrincipal user, ImpactAssessments assessments, CancellationToken ct) =>
