@@ -3,7 +3,6 @@ using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Accounts;
@@ -85,15 +84,6 @@ public static class AccountsSetup
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
         return builder;
     }
-
-    /// <summary>The sign-in throttle's part of the EF model; it mirrors Migrations/0075_sign_in_throttles.sql.</summary>
-    internal static void MapSignInThrottles(this ModelBuilder builder) =>
-        builder.Entity<Throttling.SignInThrottleRow>(e =>
-        {
-            e.ToTable("sign_in_throttles");
-            e.HasKey(r => r.KeyHash);
-            e.HasIndex(r => r.LastFailureAt);
-        });
 
     private static Task ApiAwareRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
     {

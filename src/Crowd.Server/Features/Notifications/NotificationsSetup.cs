@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 
 namespace Crowd.Server.Features.Notifications;
@@ -39,29 +38,6 @@ public static class NotificationsSetup
         group.MapGet("/settings", Settings);
         group.MapPut("/settings", SaveSettings);
         return group;
-    }
-
-    /// <summary>The notifications' part of the EF model; it mirrors Migrations/0110_notifications.sql.</summary>
-    internal static void MapNotificationsModel(this ModelBuilder builder)
-    {
-        builder.Entity<Notification>(e =>
-        {
-            e.ToTable("notifications");
-            e.Property(n => n.Kind).HasMaxLength(64);
-            e.Property(n => n.Data).HasColumnType("jsonb");
-            e.Property(n => n.OnceKey).HasMaxLength(200);
-            e.HasIndex(n => new { n.UserId, n.CreatedAt });
-            e.HasIndex(n => n.UserId).HasFilter("in_app AND read_at IS NULL");
-            e.HasIndex(n => new { n.UserId, n.OnceKey }).IsUnique().HasFilter("once_key IS NOT NULL");
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(n => n.UserId).OnDelete(DeleteBehavior.Cascade);
-        });
-        builder.Entity<NotificationPreference>(e =>
-        {
-            e.ToTable("notification_preferences");
-            e.HasKey(p => new { p.UserId, p.Kind });
-            e.Property(p => p.Kind).HasMaxLength(64);
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
-        });
     }
 
     private static async Task<Ok<NotificationList>> List(ClaimsPrincipal user, Notifications notifications, CancellationToken ct)

@@ -1,5 +1,4 @@
 using Crowd.Server.Infrastructure.Scheduling;
-using Microsoft.EntityFrameworkCore;
 
 namespace Crowd.Server.Infrastructure.Mail;
 
@@ -14,16 +13,4 @@ public static class MailSetup
         builder.AddScheduledJob<MailSweepJob>(MailSweepJob.Name, _ => "*/5 * * * *");
         return builder;
     }
-
-    /// <summary>The outbox's part of the EF model; it mirrors Migrations/0032_mail_outbox.sql.</summary>
-    internal static void MapMail(this ModelBuilder builder) =>
-        builder.Entity<OutboxMail>(e =>
-        {
-            e.ToTable("mail_outbox");
-            e.Property(m => m.ToAddress).HasMaxLength(320);
-            e.Property(m => m.Subject).HasMaxLength(Outbox.MaxSubjectLength);
-            e.Property(m => m.Error).HasMaxLength(2000);
-            e.HasIndex(m => m.CreatedAt).HasFilter("sent_at IS NULL");
-            e.HasIndex(m => m.ToAddress);
-        });
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Infrastructure.Security;
@@ -145,5 +146,13 @@ public static class DataProtectionSetup
         }
         await db.SaveChangesAsync(ct);
         return changed;
+    }
+}
+
+internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<DataProtectionKey>
+{
+    public void Configure(EntityTypeBuilder<DataProtectionKey> e)
+    {
+        e.Property(k => k.FriendlyName).HasMaxLength(200);
     }
 }

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 
 namespace Crowd.Server.Features.Jobs.Assessments;
@@ -74,30 +73,6 @@ public static class AssessmentsApi
 
     private static Guid Org(ClaimsPrincipal user) =>
         user.OrganisationIdOrNull() ?? throw new InvalidOperationException("The requester policy guarantees an organisation.");
-
-    /// <summary>The assessments' part of the EF model; it mirrors Migrations/0100_impact_assessments.sql.</summary>
-    internal static void MapAssessments(this ModelBuilder builder)
-    {
-        builder.Entity<ImpactAssessment>(e =>
-        {
-            e.ToTable("impact_assessments", t => t.HasCheckConstraint("ck_impact_assessments_reviewed", "(status = 0) = (reviewed_at IS NULL)"));
-            foreach (var answer in new[]
-                     {
-                         nameof(ImpactAssessment.PurposeAndNecessity), nameof(ImpactAssessment.DataCollected), nameof(ImpactAssessment.RiskVoiceCloning),
-                         nameof(ImpactAssessment.RiskReidentification), nameof(ImpactAssessment.RiskMinors), nameof(ImpactAssessment.RiskDeepSynthesis),
-                         nameof(ImpactAssessment.Safeguards), nameof(ImpactAssessment.Retention), nameof(ImpactAssessment.Recipients),
-                         nameof(ImpactAssessment.ReviewReasons),
-                     })
-            {
-                e.Property(answer).HasMaxLength(AssessmentRules.MaxAnswerLength);
-            }
-            e.Ignore(a => a.Answers);
-            e.HasIndex(a => new { a.JobId, a.Version }).IsUnique();
-            e.HasIndex(a => a.Status);
-            e.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Restrict);
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(a => a.SubmittedByUserId).OnDelete(DeleteBehavior.Restrict);
-        });
-    }
 }
 
 /// <summary>Texts of impact assessments. Translations in AssessmentsText.zh-Hans.resx.</summary>
