@@ -5,7 +5,7 @@ namespace Crowd.Server.Infrastructure;
 
 /// <summary>
 /// The platform's settings, bound once from the "Crowd" section (appsettings + environment, e.g. Crowd__DataDirectory) and
-/// the connection strings by <see cref="CrowdOptionsSetup.AddCrowdOptions"/>, and validated by their annotations at start-up.
+/// the connection strings by <see cref="CrowdOptionsSetup.AddSettings"/>, and validated by their annotations at start-up.
 /// </summary>
 public sealed class CrowdOptions
 {

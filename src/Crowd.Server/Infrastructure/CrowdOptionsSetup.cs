@@ -12,7 +12,7 @@ namespace Crowd.Server.Infrastructure;
 /// </summary>
 public static class CrowdOptionsSetup
 {
-    public static WebApplicationBuilder AddCrowdOptions(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddSettings(this WebApplicationBuilder builder)
     {
         var production = builder.Environment.IsProduction();
         var configuration = builder.Configuration;

@@ -10,7 +10,7 @@ namespace Crowd.Server.Features.Accounts;
 
 public static class AccountsApi
 {
-    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/accounts").WithTags("Accounts");
 
@@ -18,7 +18,7 @@ public static class AccountsApi
         group.MapPost("/signin", SignIn).RequireRateLimiting(WebSetup.AuthLimit).DisableAntiforgery();
         group.MapPost("/signout", SignOut).RequireAuthorization().DisableAntiforgery();
         group.MapGet("/me", Me).RequireAuthorization().RequireRateLimiting(WebSetup.ApiLimit);
-        return app;
+        return group;
     }
 
     /// <summary>The same 202 for a new address and for one that already has an account (whose owner is mailed instead).</summary>

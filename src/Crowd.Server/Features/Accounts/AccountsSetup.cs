@@ -3,7 +3,6 @@ using Crowd.Server.Features.ApiKeys;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.Accounts;
@@ -13,8 +12,9 @@ public static class AccountsSetup
     public const string Scheme = "Crowd";
     public const string CookieName = "crowd.auth";
 
-    public static IServiceCollection AddCrowdAccounts(this IServiceCollection services)
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddIdentity<CrowdUser, IdentityRole<Guid>>(o =>
             {
                 o.User.RequireUniqueEmail = true;
@@ -62,8 +62,7 @@ public static class AccountsSetup
             .AddPolicyScheme(Scheme, "Cookie or API key", o =>
                 o.ForwardDefaultSelector = c => c.Request.Path.StartsWithSegments("/api") && ApiKeyFormat.FromRequest(c.Request) is not null
                     ? ApiKeyFormat.Scheme
-                    : IdentityConstants.ApplicationScheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
+                    : IdentityConstants.ApplicationScheme);
 
         services.AddScoped<AccountService>();
         services.AddScoped<Speech.SpeakerProfiles>();
@@ -77,24 +76,14 @@ public static class AccountsSetup
             o.ValidationInterval = TimeSpan.FromMinutes(1);
             o.TimeProvider = clock;
         });
-        services.AddScoped<ApiKeyService>();
         services.AddScoped<BirthDate.BirthDates>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Contributor, p => p.RequireRole(Roles.Contributor))
             .AddPolicy(Roles.Requester, p => p.RequireRole(Roles.Requester).RequireClaim(CrowdClaims.OrganisationId))
             .AddPolicy(Roles.Supplier, p => p.RequireRole(Roles.Supplier).RequireClaim(CrowdClaims.OrganisationId))
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
-        return services;
+        return builder;
     }
-
-    /// <summary>The sign-in throttle's part of the EF model; it mirrors Migrations/0075_sign_in_throttles.sql.</summary>
-    internal static void MapSignInThrottles(this ModelBuilder builder) =>
-        builder.Entity<Throttling.SignInThrottleRow>(e =>
-        {
-            e.ToTable("sign_in_throttles");
-            e.HasKey(r => r.KeyHash);
-            e.HasIndex(r => r.LastFailureAt);
-        });
 
     private static Task ApiAwareRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
     {

@@ -7,7 +7,8 @@ namespace Crowd.Server.Features.Accounts;
 /// <summary>Admins have no public sign-up: the operator names one in configuration (Crowd:Admin) and it exists after start.</summary>
 public static class AdminSeed
 {
-    public static async Task SeedCrowdAdminAsync(this WebApplication app)
+    /// <summary>The accounts' start-up step, after migrations: the admin named in configuration exists.</summary>
+    public static async Task UseAccountsAsync(this WebApplication app)
     {
         await using var scope = app.Services.CreateAsyncScope();
         await EnsureAdminAsync(scope.ServiceProvider, app.Lifetime.ApplicationStopping);

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Infrastructure.Web;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Localization;
 
@@ -8,7 +9,14 @@ namespace Crowd.Server.Features.ApiKeys;
 
 public static class ApiKeysApi
 {
-    public static IEndpointRouteBuilder MapApiKeys(this IEndpointRouteBuilder app)
+    public static WebApplicationBuilder AddApiKeys(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<ApiKeyService>();
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyFormat.Scheme, null);
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapApiKeys(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/api-keys").WithTags("API keys")
             .RequireAuthorization(Roles.Requester)
@@ -17,7 +25,7 @@ public static class ApiKeysApi
         group.MapPost("/", Create);
         group.MapGet("/", List);
         group.MapDelete("/{id:guid}", Revoke);
-        return app;
+        return group;
     }
 
     private static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem, ProblemHttpResult>> Create(

@@ -109,15 +109,16 @@ public sealed class AuditLog(CrowdDb db, TimeProvider clock, AuditKey key)
 
 public static class AuditSetup
 {
-    public static IServiceCollection AddCrowdAudit(this IServiceCollection services)
+    public static WebApplicationBuilder AddAudit(this WebApplicationBuilder builder)
     {
-        services.AddSingleton(sp => new AuditKey(sp.GetRequiredService<KeyFiles>()
+        builder.Services.AddSingleton(sp => new AuditKey(sp.GetRequiredService<KeyFiles>()
             .Load("audit.key", sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Keys.Audit, "Crowd:Keys:Audit")));
-        return services.AddScoped<AuditLog>();
+        builder.Services.AddScoped<AuditLog>();
+        return builder;
     }
 
     /// <summary>At start-up, after migrations: seals the entries an earlier version wrote before the chain was keyed.</summary>
-    public static async Task UseCrowdAuditAsync(this WebApplication app)
+    public static async Task UseAuditAsync(this WebApplication app)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var sealedBy = await scope.ServiceProvider.GetRequiredService<AuditLog>().SealUnkeyedAsync(app.Lifetime.ApplicationStopping);

@@ -92,11 +92,11 @@ public static class BoardQuery
 
 public static class BoardApi
 {
-    public static IEndpointRouteBuilder MapBoard(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapBoard(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/board").WithTags("Job board").AllowAnonymous().RequireRateLimiting(WebSetup.ApiLimit)
-            .MapGet("/", Get);
-        return app;
+        var group = app.MapGroup("/api/board").WithTags("Job board").AllowAnonymous().RequireRateLimiting(WebSetup.ApiLimit);
+        group.MapGet("/", Get);
+        return group;
     }
 
     private static async Task<Results<Ok<BoardPage>, ValidationProblem>> Get(

@@ -1,3 +1,8 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Recording.Clips;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.DeletionNotices;
 
 public enum DeletionReason
@@ -89,4 +94,55 @@ public sealed class WebhookDelivery
     public DeliveryOutcome? LastOutcome { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+internal sealed class DeletionNoticeConfiguration : IEntityTypeConfiguration<DeletionNotice>
+{
+    public void Configure(EntityTypeBuilder<DeletionNotice> e)
+    {
+        e.ToTable("deletion_notices", t =>
+            t.HasCheckConstraint("ck_deletion_notices_acknowledged", "(acknowledged_at IS NULL) = (acknowledged_by_user_id IS NULL)"));
+        e.HasIndex(n => new { n.OrganisationId, n.CreatedAt });
+        e.HasIndex(n => n.CreatedAt).HasFilter("acknowledged_at IS NULL");
+        e.HasOne<Organisation>().WithMany().HasForeignKey(n => n.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(n => n.AcknowledgedByUserId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class DeletionNoticeClipConfiguration : IEntityTypeConfiguration<DeletionNoticeClip>
+{
+    public void Configure(EntityTypeBuilder<DeletionNoticeClip> e)
+    {
+        e.ToTable("deletion_notice_clips");
+        e.HasKey(c => new { c.NoticeId, c.ClipId, c.ExportId });
+        e.HasIndex(c => c.ClipId);
+        e.HasOne<DeletionNotice>().WithMany().HasForeignKey(c => c.NoticeId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Clip>().WithMany().HasForeignKey(c => c.ClipId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class WebhookEndpointConfiguration : IEntityTypeConfiguration<WebhookEndpoint>
+{
+    public void Configure(EntityTypeBuilder<WebhookEndpoint> e)
+    {
+        e.ToTable("webhook_endpoints");
+        e.HasKey(w => w.OrganisationId);
+        e.Property(w => w.Url).HasMaxLength(2000);
+        e.HasOne<Organisation>().WithOne().HasForeignKey<WebhookEndpoint>(w => w.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(w => w.CreatedByUserId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<WebhookDelivery>
+{
+    public void Configure(EntityTypeBuilder<WebhookDelivery> e)
+    {
+        e.ToTable("webhook_deliveries");
+        e.Property(d => d.EventType).HasMaxLength(100);
+        e.HasIndex(d => d.NextAttemptAt).HasFilter("state = 0");
+        e.HasIndex(d => d.NoticeId);
+        e.HasIndex(d => d.OrganisationId);
+        e.HasOne<Organisation>().WithMany().HasForeignKey(d => d.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<DeletionNotice>().WithMany().HasForeignKey(d => d.NoticeId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

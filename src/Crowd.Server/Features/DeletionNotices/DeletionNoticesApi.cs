@@ -1,9 +1,12 @@
 using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
+using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Infrastructure.Scheduling;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Features.DeletionNotices;
 
@@ -19,12 +22,34 @@ public sealed record Acknowledged(int Count);
 /// </summary>
 public static class DeletionNoticesApi
 {
-    public static IEndpointRouteBuilder MapDeletionNotices(this IEndpointRouteBuilder app)
+    /// <summary>Deletion notices and the webhook sender that delivers them.</summary>
+    public static WebApplicationBuilder AddDeletionNotices(this WebApplicationBuilder builder)
     {
-        var org = app.MapGroup("/api/org").WithTags("Deletion notices")
-            .RequireAuthorization(Roles.Requester)
-            .RequireRateLimiting(WebSetup.ApiLimit)
-            .DisableAntiforgery();
+        var services = builder.Services;
+        services.AddScoped<DeletionNoticeWriter>();
+        services.AddScoped<DeletionNoticeService>();
+        services.AddScoped<DeletionNoticeReminders>();
+        services.AddScoped<WebhookSender>();
+        services.AddSingleton<WebhookNetwork>();
+        services.AddHttpClient(WebhookSender.HttpClientName, (sp, http) =>
+                http.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Webhooks.TimeoutSeconds))
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                // A webhook answers where it was configured; following a redirect could send notices somewhere nobody chose.
+                AllowAutoRedirect = false,
+                // Through a proxy the connection would go to the proxy, and the address checks with it.
+                UseProxy = false,
+                ConnectCallback = sp.GetRequiredService<WebhookNetwork>().ConnectAsync,
+            });
+        builder.AddScheduledJob<WebhookSweepJob>(WebhookSweepJob.Name, _ => "*/5 * * * *");
+        builder.AddScheduledJob<DeletionNoticeRemindersJob>(DeletionNoticeRemindersJob.Name, _ => DeletionNoticeRemindersJob.Cron);
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapDeletionNotices(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Deletion notices").RequireRateLimiting(WebSetup.ApiLimit);
+        var org = api.MapGroup("/org").RequireAuthorization(Roles.Requester).DisableAntiforgery();
         org.MapGet("/deletion-notices", async (bool? open, ClaimsPrincipal user, DeletionNoticeService notices, IStringLocalizer<DeletionNoticesText> text,
                 CancellationToken ct) => user.OrganisationIdOrNull() is { } id
                 ? (Results<Ok<IReadOnlyList<NoticeView>>, ProblemHttpResult>)TypedResults.Ok(await notices.ListAsync(id, open == true, ct))
@@ -48,12 +73,10 @@ public static class DeletionNoticesApi
                 CancellationToken ct) =>
             TypedResults.Ok(user.OrganisationIdOrNull() is { } id ? await notices.DeliveriesAsync(id, text, ct) : []));
 
-        app.MapGroup("/api/admin/deletion-notices").WithTags("Deletion notices")
-            .RequireAuthorization(Roles.Admin)
-            .RequireRateLimiting(WebSetup.ApiLimit)
+        api.MapGroup("/admin/deletion-notices").RequireAuthorization(Roles.Admin)
             .MapGet("/open", async (CrowdDb db, TimeProvider clock, CancellationToken ct) =>
                 TypedResults.Ok(await DeletionNoticeService.OpenForAdminsAsync(db, clock.GetUtcNow(), ct)));
-        return app;
+        return api;
     }
 
     private static async Task<Results<Ok<Acknowledged>, ProblemHttpResult>> Acknowledge(Guid noticeId, ClaimsPrincipal user,

@@ -1,9 +1,11 @@
 using Crowd.Server.Features.Escrow;
+using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Earnings;
 
@@ -292,5 +294,17 @@ public static class EarningsAccrual
         // The key names the cumulative time it brings the session to, so the same checkpoint can never post twice.
         return new LedgerPosting(Guid.CreateVersion7(), LedgerTransactionKind.Accrual, $"session {row.SessionId} job {row.JobId}",
             $"accrual:{row.SessionId}:{after.ActiveMs}", lines);
+    }
+}
+
+internal sealed class EarningsAccrualRowConfiguration : IEntityTypeConfiguration<EarningsAccrualRow>
+{
+    public void Configure(EntityTypeBuilder<EarningsAccrualRow> e)
+    {
+        e.ToTable("earnings_accruals");
+        e.HasKey(a => a.SessionId);
+        e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
+        e.HasIndex(a => new { a.ContributorId, a.JobId });
+        e.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Restrict);
     }
 }

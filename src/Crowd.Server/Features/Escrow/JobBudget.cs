@@ -1,3 +1,7 @@
+using Crowd.Server.Features.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Escrow;
 
 /// <summary>What a job's escrow must hold before it goes live: target hours × rate plus the disclosed fees.</summary>
@@ -25,4 +29,26 @@ public sealed class EscrowNotice
     public Guid OrganisationId { get; set; }
     public string Message { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+internal sealed class JobBudgetConfiguration : IEntityTypeConfiguration<JobBudget>
+{
+    public void Configure(EntityTypeBuilder<JobBudget> e)
+    {
+        e.ToTable("job_budgets");
+        e.HasKey(b => b.JobId);
+        e.Property(b => b.PauseReason).HasMaxLength(500);
+        e.HasOne<Job>().WithOne().HasForeignKey<JobBudget>(b => b.JobId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class EscrowNoticeConfiguration : IEntityTypeConfiguration<EscrowNotice>
+{
+    public void Configure(EntityTypeBuilder<EscrowNotice> e)
+    {
+        e.ToTable("escrow_notices");
+        e.Property(n => n.Message).HasMaxLength(500);
+        e.HasIndex(n => new { n.OrganisationId, n.CreatedAt });
+        e.HasOne<Job>().WithMany().HasForeignKey(n => n.JobId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -1,5 +1,6 @@
 using Crowd.Server.Features.Jobs;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Escrow;
 
@@ -15,16 +16,14 @@ public sealed class JobFundingSettings
     public DateTimeOffset? FundedNoticeAt { get; set; }
 }
 
-public static class JobFundingModel
+internal sealed class JobFundingSettingsConfiguration : IEntityTypeConfiguration<JobFundingSettings>
 {
-    /// <summary>Mirrors Migrations/0095_job_funding_settings.sql.</summary>
-    public static void MapJobFunding(this ModelBuilder builder) =>
-        builder.Entity<JobFundingSettings>(e =>
-        {
-            e.ToTable("job_funding_settings");
-            e.HasKey(s => s.JobId);
-            e.Property(s => s.PaymentReference).HasMaxLength(Escrow.PaymentReference.MaxLength);
-            e.HasIndex(s => s.PaymentReference).IsUnique();
-            e.HasOne<Job>().WithOne().HasForeignKey<JobFundingSettings>(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
-        });
+    public void Configure(EntityTypeBuilder<JobFundingSettings> e)
+    {
+        e.ToTable("job_funding_settings");
+        e.HasKey(s => s.JobId);
+        e.Property(s => s.PaymentReference).HasMaxLength(Escrow.PaymentReference.MaxLength);
+        e.HasIndex(s => s.PaymentReference).IsUnique();
+        e.HasOne<Job>().WithOne().HasForeignKey<JobFundingSettings>(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

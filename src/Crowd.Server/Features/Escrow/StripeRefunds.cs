@@ -1,7 +1,9 @@
+using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Escrow;
 
@@ -90,5 +92,20 @@ public sealed class StripeRefunds(CrowdDb db, StripeGateway stripe, TimeProvider
         }, ct);
         logger.LogWarning("Stripe refused refund {RefundId} of {Amount} {Currency} for job {JobId} ({Reason}); the money is back in the job's escrow",
             refund.Id, refund.AmountMinor, refund.Currency, refund.JobId, reason);
+    }
+}
+
+internal sealed class EscrowRefundConfiguration : IEntityTypeConfiguration<EscrowRefund>
+{
+    public void Configure(EntityTypeBuilder<EscrowRefund> e)
+    {
+        e.ToTable("escrow_refunds", t => t.HasCheckConstraint("ck_escrow_refunds_amount_positive", "amount_minor > 0"));
+        e.Property(r => r.PaymentIntentId).HasMaxLength(100);
+        e.Property(r => r.Currency).HasMaxLength(3).IsFixedLength();
+        e.Property(r => r.StripeRefundId).HasMaxLength(100);
+        e.Property(r => r.FailureReason).HasMaxLength(500);
+        e.HasIndex(r => r.JobId);
+        e.HasIndex(r => r.State).HasFilter("state = 0");
+        e.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Restrict);
     }
 }

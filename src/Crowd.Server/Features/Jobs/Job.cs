@@ -1,3 +1,9 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs.Assessments;
+using Crowd.Server.Infrastructure.Database;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Jobs;
 
 public enum JobStatus
@@ -58,4 +64,56 @@ public sealed class Prompt
     public string Text { get; set; } = "";
     /// <summary>The requester's own id for the prompt, from the first column of a TSV upload.</summary>
     public string? ExternalRef { get; set; }
+}
+
+internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
+{
+    public void Configure(EntityTypeBuilder<Job> e)
+    {
+        e.ComplexProperty(j => j.Terms, t =>
+        {
+            t.Property(x => x.Title).HasMaxLength(200);
+            t.Property(x => x.Description).HasMaxLength(10_000);
+            t.Property(x => x.Language).HasMaxLength(35);
+            t.Property(x => x.EnvironmentNotes).HasMaxLength(2_000);
+            t.Property(x => x.Currency).HasMaxLength(3).IsFixedLength();
+            t.Property(x => x.Region).HasMaxLength(16);
+            t.Property(x => x.BuyerName).HasMaxLength(200);
+            // The terms keep the columns they had as the job's own properties, without a terms_ prefix.
+            foreach (var property in t.Metadata.ComplexType.GetProperties())
+            {
+                property.SetColumnName(CrowdDb.Snake(property.Name));
+            }
+        });
+        e.Property(j => j.PromptsSha256).HasMaxLength(64);
+        // PostgreSQL's xmin system column is the optimistic-concurrency token: it changes on every update.
+        e.Property(j => j.RowVersion).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
+        e.HasIndex(j => new { j.OrganisationId, j.Status });
+        // ix_jobs_status_language (0001_initial.sql) is not declared here: EF Core 10 cannot index a complex property's column.
+        e.HasOne<Organisation>().WithMany().HasForeignKey(j => j.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(j => j.CreatedByUserId).OnDelete(DeleteBehavior.Restrict);
+        e.ToTable(t => t.HasCheckConstraint("ck_jobs_max_takes_per_speaker", "max_takes_per_speaker > 0"));
+    }
+}
+
+internal sealed class JobVersionConfiguration : IEntityTypeConfiguration<JobVersion>
+{
+    public void Configure(EntityTypeBuilder<JobVersion> e)
+    {
+        e.HasKey(v => new { v.JobId, v.Version });
+        e.Property(v => v.TermsSha256).HasMaxLength(64);
+        e.HasOne<Job>().WithMany().HasForeignKey(v => v.JobId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<ImpactAssessment>().WithMany().HasForeignKey(v => v.ImpactAssessmentId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class PromptConfiguration : IEntityTypeConfiguration<Prompt>
+{
+    public void Configure(EntityTypeBuilder<Prompt> e)
+    {
+        e.Property(p => p.Text).HasMaxLength(PromptRules.MaxPromptLength);
+        e.Property(p => p.ExternalRef).HasMaxLength(200);
+        e.HasIndex(p => new { p.JobId, p.Ordinal }).IsUnique();
+        e.HasOne<Job>().WithMany().HasForeignKey(p => p.JobId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -47,19 +47,19 @@ public sealed record JobBudgetResponse(int TargetHours, int PlatformFeeBp, int S
 
 public static class JobsApi
 {
-    public static IServiceCollection AddJobs(this IServiceCollection services)
+    public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddScoped<JobService>();
         services.AddScoped<Assessments.ImpactAssessments>();
-        services.AddScoped<RateFloors.RateFloorService>();
         services.AddScoped<JobDashboards>();
         services.AddSingleton<DashboardWatchers>();
         services.AddSingleton<DashboardBroadcaster>();
         services.AddHostedService(sp => sp.GetRequiredService<DashboardBroadcaster>());
-        return services;
+        return builder;
     }
 
-    public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/jobs").WithTags("Jobs")
             .RequireAuthorization(Roles.Requester)
@@ -77,7 +77,7 @@ public static class JobsApi
         group.MapGet("/{id:guid}/dashboard", Dashboard);
         app.MapHub<DashboardHub>(DashboardHub.Path);
         app.MapAssessments();
-        return app;
+        return group;
     }
 
     private static async Task<Results<Created<JobResponse>, ValidationProblem>> Create(

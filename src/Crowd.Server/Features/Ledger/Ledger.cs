@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Ledger;
 
 public enum LedgerAccountKind
@@ -81,4 +84,37 @@ public sealed record LedgerPosting(Guid Id, LedgerTransactionKind Kind, string R
     /// <summary>Money moving from one account to another: the source goes down, the destination goes up.</summary>
     public static LedgerPosting Transfer(LedgerTransactionKind kind, string reference, string idempotencyKey, AccountRef from, AccountRef to, long amountMinor) =>
         new(Guid.CreateVersion7(), kind, reference, idempotencyKey, [new LedgerLine(from, -amountMinor), new LedgerLine(to, amountMinor)]);
+}
+
+internal sealed class LedgerAccountConfiguration : IEntityTypeConfiguration<LedgerAccount>
+{
+    public void Configure(EntityTypeBuilder<LedgerAccount> e)
+    {
+        e.ToTable("ledger_accounts");
+        e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
+        e.HasIndex(a => new { a.Kind, a.OwnerId, a.Currency }).IsUnique();
+    }
+}
+
+internal sealed class LedgerTransactionConfiguration : IEntityTypeConfiguration<LedgerTransaction>
+{
+    public void Configure(EntityTypeBuilder<LedgerTransaction> e)
+    {
+        e.ToTable("ledger_transactions");
+        e.Property(t => t.Reference).HasMaxLength(200);
+        e.Property(t => t.IdempotencyKey).HasMaxLength(200);
+        e.HasIndex(t => t.IdempotencyKey).IsUnique();
+    }
+}
+
+internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEntry>
+{
+    public void Configure(EntityTypeBuilder<LedgerEntry> e)
+    {
+        e.ToTable("ledger_entries");
+        e.Property(x => x.Id).UseIdentityByDefaultColumn();
+        e.Property(x => x.Currency).HasMaxLength(3).IsFixedLength();
+        e.HasIndex(x => x.TransactionId);
+        e.HasIndex(x => x.AccountId);
+    }
 }

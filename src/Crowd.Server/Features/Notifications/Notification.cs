@@ -1,4 +1,7 @@
+using Crowd.Server.Features.Accounts;
 using Crowd.Server.Infrastructure.Money;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Notifications;
 
@@ -48,4 +51,30 @@ public sealed class NotificationPreference
     public string Kind { get; set; } = "";
     public bool InApp { get; set; } = true;
     public bool Email { get; set; } = true;
+}
+
+internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>
+{
+    public void Configure(EntityTypeBuilder<Notification> e)
+    {
+        e.ToTable("notifications");
+        e.Property(n => n.Kind).HasMaxLength(64);
+        e.Property(n => n.Data).HasColumnType("jsonb");
+        e.Property(n => n.OnceKey).HasMaxLength(200);
+        e.HasIndex(n => new { n.UserId, n.CreatedAt });
+        e.HasIndex(n => n.UserId).HasFilter("in_app AND read_at IS NULL");
+        e.HasIndex(n => new { n.UserId, n.OnceKey }).IsUnique().HasFilter("once_key IS NOT NULL");
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(n => n.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class NotificationPreferenceConfiguration : IEntityTypeConfiguration<NotificationPreference>
+{
+    public void Configure(EntityTypeBuilder<NotificationPreference> e)
+    {
+        e.ToTable("notification_preferences");
+        e.HasKey(p => new { p.UserId, p.Kind });
+        e.Property(p => p.Kind).HasMaxLength(64);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 
 namespace Crowd.Server.Features.Notifications;
@@ -15,17 +14,18 @@ public sealed record NotificationSettingDto(string? Kind, bool InApp, bool Email
 
 public static class NotificationsSetup
 {
-    public static IServiceCollection AddNotifications(this IServiceCollection services)
+    public static WebApplicationBuilder AddNotifications(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSignalR();
         services.AddScoped<Notifications>();
         services.AddScoped<NotificationTexts>();
         services.AddSingleton<NotificationConnections>();
         services.AddHostedService<NotificationListener>();
-        return services;
+        return builder;
     }
 
-    public static IEndpointRouteBuilder MapNotifications(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapNotifications(this IEndpointRouteBuilder app)
     {
         app.MapHub<NotificationsHub>(NotificationsHub.Path);
         var group = app.MapGroup("/api/notifications").WithTags("Notifications")
@@ -37,30 +37,7 @@ public static class NotificationsSetup
         group.MapPost("/read", MarkAllRead);
         group.MapGet("/settings", Settings);
         group.MapPut("/settings", SaveSettings);
-        return app;
-    }
-
-    /// <summary>The notifications' part of the EF model; it mirrors Migrations/0110_notifications.sql.</summary>
-    internal static void MapNotificationsModel(this ModelBuilder builder)
-    {
-        builder.Entity<Notification>(e =>
-        {
-            e.ToTable("notifications");
-            e.Property(n => n.Kind).HasMaxLength(64);
-            e.Property(n => n.Data).HasColumnType("jsonb");
-            e.Property(n => n.OnceKey).HasMaxLength(200);
-            e.HasIndex(n => new { n.UserId, n.CreatedAt });
-            e.HasIndex(n => n.UserId).HasFilter("in_app AND read_at IS NULL");
-            e.HasIndex(n => new { n.UserId, n.OnceKey }).IsUnique().HasFilter("once_key IS NOT NULL");
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(n => n.UserId).OnDelete(DeleteBehavior.Cascade);
-        });
-        builder.Entity<NotificationPreference>(e =>
-        {
-            e.ToTable("notification_preferences");
-            e.HasKey(p => new { p.UserId, p.Kind });
-            e.Property(p => p.Kind).HasMaxLength(64);
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
-        });
+        return group;
     }
 
     private static async Task<Ok<NotificationList>> List(ClaimsPrincipal user, Notifications notifications, CancellationToken ct)

@@ -1,3 +1,7 @@
+using Crowd.Server.Features.Accounts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Payouts;
 
 public enum PayoutProvider
@@ -103,4 +107,70 @@ public sealed class StripeEvent
     public string Type { get; set; } = "";
     public bool Handled { get; set; }
     public DateTimeOffset ReceivedAt { get; set; }
+}
+
+internal sealed class PayoutAccountConfiguration : IEntityTypeConfiguration<PayoutAccount>
+{
+    public void Configure(EntityTypeBuilder<PayoutAccount> e)
+    {
+        e.ToTable("payout_accounts");
+        e.HasKey(a => a.ContributorId);
+        e.Property(a => a.PayeeName).HasMaxLength(200);
+        e.Property(a => a.LegacyAccountNumber).HasColumnName("bank_account_reference").HasMaxLength(200);
+        e.Property(a => a.AccountNumberLast4).HasMaxLength(4);
+        e.Property(a => a.StripeAccountId).HasMaxLength(100);
+        e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
+        e.HasIndex(a => a.StripeAccountId).IsUnique();
+        e.HasOne<CrowdUser>().WithOne().HasForeignKey<PayoutAccount>(a => a.ContributorId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class PayoutRunConfiguration : IEntityTypeConfiguration<PayoutRun>
+{
+    public void Configure(EntityTypeBuilder<PayoutRun> e)
+    {
+        e.ToTable("payout_runs");
+        e.Property(r => r.RunKey).HasMaxLength(100);
+        e.Property(r => r.Node).HasMaxLength(200);
+        e.HasIndex(r => r.RunKey).IsUnique();
+    }
+}
+
+internal sealed class BankPayoutBatchConfiguration : IEntityTypeConfiguration<BankPayoutBatch>
+{
+    public void Configure(EntityTypeBuilder<BankPayoutBatch> e)
+    {
+        e.ToTable("bank_payout_batches");
+        e.Property(b => b.Currency).HasMaxLength(3).IsFixedLength();
+        e.HasIndex(b => new { b.RunId, b.Currency }).IsUnique();
+        e.HasOne<PayoutRun>().WithMany().HasForeignKey(b => b.RunId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class PayoutConfiguration : IEntityTypeConfiguration<Payout>
+{
+    public void Configure(EntityTypeBuilder<Payout> e)
+    {
+        e.ToTable("payouts");
+        e.Property(p => p.Currency).HasMaxLength(3).IsFixedLength();
+        e.Property(p => p.ProviderReference).HasMaxLength(100);
+        e.Property(p => p.FailureReason).HasMaxLength(500);
+        e.Property(p => p.TransferGroup).HasMaxLength(100);
+        e.Property(p => p.JobIds).HasMaxLength(500);
+        e.HasIndex(p => new { p.RunId, p.ContributorId, p.Currency }).IsUnique();
+        e.HasIndex(p => p.ContributorId);
+        e.HasIndex(p => p.State);
+        e.HasOne<PayoutRun>().WithMany().HasForeignKey(p => p.RunId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<BankPayoutBatch>().WithMany().HasForeignKey(p => p.BatchId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class StripeEventConfiguration : IEntityTypeConfiguration<StripeEvent>
+{
+    public void Configure(EntityTypeBuilder<StripeEvent> e)
+    {
+        e.ToTable("stripe_events");
+        e.Property(x => x.Id).HasMaxLength(100);
+        e.Property(x => x.Type).HasMaxLength(100);
+    }
 }

@@ -1,4 +1,3 @@
-using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Payouts.BankFile;
 using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure;
@@ -11,7 +10,7 @@ public static class PayoutsSetup
 {
     private const long MaxWebhookBytes = 1_000_000;
 
-    public static WebApplicationBuilder AddCrowdPayouts(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddPayouts(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton<PayoutFaults>();
@@ -19,12 +18,6 @@ public static class PayoutsSetup
         services.AddScoped<BankBatches>();
         services.AddScoped<PayoutNotices>();
         services.AddScoped<StripeWebhooks>();
-        services.AddScoped<EscrowService>();
-        services.AddScoped<StripeRefunds>();
-        services.AddScoped<BankTransfers>();
-        services.AddScoped<CardCheckout>();
-        services.AddScoped<FundedJobs>();
-        services.AddScoped<FundingPanels>();
         services.AddSingleton(sp => StripeGateway.CreateClient(sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Stripe));
         services.AddSingleton<StripeGateway>();
         services.AddSingleton<PayoutAccountNumbers>();
@@ -34,9 +27,10 @@ public static class PayoutsSetup
         return builder;
     }
 
-    public static WebApplication MapPayouts(this WebApplication app)
+    public static RouteGroupBuilder MapPayouts(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/payouts/stripe/webhook", async (HttpRequest request, StripeWebhooks webhooks, CancellationToken ct) =>
+        var group = app.MapGroup("/api/payouts").ExcludeFromDescription().DisableAntiforgery();
+        group.MapPost("/stripe/webhook", async (HttpRequest request, StripeWebhooks webhooks, CancellationToken ct) =>
             {
                 // Stripe events are a few kilobytes; a large body is not one of them.
                 if (request.ContentLength > MaxWebhookBytes)
@@ -53,9 +47,7 @@ public static class PayoutsSetup
                     WebhookOutcome.BadPayload => Results.Problem(statusCode: 400, title: "Not a Stripe event", detail: "The body is not a Stripe event object."),
                     _ => Results.Ok(new { received = true, outcome = outcome.ToString() }),
                 };
-            })
-            .ExcludeFromDescription()
-            .DisableAntiforgery();
-        return app;
+            });
+        return group;
     }
 }

@@ -7,14 +7,14 @@ namespace Crowd.Server.Features.Processing;
 /// <summary>The records of processing as JSON for admins: <c>/api/admin/processing.json</c>.</summary>
 public static class ProcessingApi
 {
-    public static IEndpointRouteBuilder MapProcessingRecords(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapProcessing(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/admin/processing.json", async (CrowdDb db, TimeProvider clock, CancellationToken ct) =>
-                TypedResults.Ok(await ProcessingRecords.BuildAsync(db, clock.GetUtcNow(), ct)))
-            .WithTags("Records of processing")
+        var group = app.MapGroup("/api/admin").WithTags("Records of processing")
             .RequireAuthorization(Roles.Admin)
             .RequireRateLimiting(WebSetup.ApiLimit);
-        return app;
+        group.MapGet("/processing.json", async (CrowdDb db, TimeProvider clock, CancellationToken ct) =>
+            TypedResults.Ok(await ProcessingRecords.BuildAsync(db, clock.GetUtcNow(), ct)));
+        return group;
     }
 }
 

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.RateFloors;
 
 /// <summary>
@@ -16,4 +19,17 @@ public sealed class RateFloor
     public Guid? UpdatedByUserId { get; set; }
 
     public long FloorMinor => PayFloor.Of(LegalMinimumMinor, MarketReferenceMinor);
+}
+
+internal sealed class RateFloorConfiguration : IEntityTypeConfiguration<RateFloor>
+{
+    public void Configure(EntityTypeBuilder<RateFloor> e)
+    {
+        e.HasKey(f => new { f.Region, f.Currency });
+        e.Property(f => f.Region).HasMaxLength(16);
+        e.Property(f => f.Currency).HasMaxLength(3).IsFixedLength();
+        e.Property(f => f.RegionName).HasMaxLength(100);
+        e.Property(f => f.Source).HasMaxLength(1000);
+        e.Ignore(f => f.FloorMinor);
+    }
 }

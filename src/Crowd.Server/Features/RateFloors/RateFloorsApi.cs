@@ -10,12 +10,18 @@ namespace Crowd.Server.Features.RateFloors;
 
 public static class RateFloorsApi
 {
-    public static IEndpointRouteBuilder MapRateFloors(this IEndpointRouteBuilder app)
+    public static WebApplicationBuilder AddRateFloors(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<RateFloorService>();
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapRateFloors(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/rate-floors").WithTags("Rate floors").RequireRateLimiting(WebSetup.ApiLimit);
         group.MapGet("/", List).AllowAnonymous();
         group.MapPut("/{region}/{currency}", Put).RequireAuthorization(Roles.Admin).DisableAntiforgery();
-        return app;
+        return group;
     }
 
     private static async Task<Ok<RateFloorResponse[]>> List(CrowdDb db, CancellationToken ct)

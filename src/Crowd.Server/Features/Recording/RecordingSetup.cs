@@ -16,8 +16,9 @@ namespace Crowd.Server.Features.Recording;
 
 public static class RecordingSetup
 {
-    public static IServiceCollection AddCrowdRecording(this IServiceCollection services)
+    public static WebApplicationBuilder AddRecording(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSignalR(o =>
             {
                 // A 100 ms chunk is 3.2 KB of PCM16 (~4.3 KB as base64 over JSON); anything near this size is not audio the recorder sends.
@@ -40,10 +41,10 @@ public static class RecordingSetup
             ? new DirectoryClipStore(sp.GetRequiredService<ClipPaths>())
             : new S3ClipStore(sp.GetRequiredService<IOptions<CrowdOptions>>()));
         services.AddSingleton<ClipVault>();
-        return services;
+        return builder;
     }
 
-    public static IEndpointRouteBuilder MapRecording(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapRecording(this IEndpointRouteBuilder app)
     {
         app.MapHub<RecordingHub>(RecordingHub.Path);
         var group = app.MapGroup("/api/recording").WithTags("Recording")
@@ -52,7 +53,7 @@ public static class RecordingSetup
         group.MapGet("/jobs/{jobId:guid}/consent", GetConsent);
         group.MapPost("/jobs/{jobId:guid}/consent", GiveConsent).DisableAntiforgery();
         group.MapPost("/jobs/{jobId:guid}/consent/guardian", RequestGuardian).DisableAntiforgery();
-        return app;
+        return group;
     }
 
     /// <summary>The exact consent text of the job's current version in the caller's language, and where the caller stands.</summary>

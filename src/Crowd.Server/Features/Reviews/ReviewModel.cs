@@ -2,6 +2,7 @@ using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Clips;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Reviews;
 
@@ -64,53 +65,52 @@ public sealed class ValidationSession
     public DateTimeOffset LastActivityAt { get; set; }
 }
 
-/// <summary>The reviews feature's part of the EF model; it mirrors Migrations/0050_reviews.sql and 0121_review_volume.sql.</summary>
-internal static class ReviewModel
+internal sealed class ClipRejectionConfiguration : IEntityTypeConfiguration<ClipRejection>
 {
-    public static void MapReviews(this ModelBuilder builder)
+    public void Configure(EntityTypeBuilder<ClipRejection> e)
     {
-        builder.Entity<Clip>(e =>
-        {
-            e.Property(c => c.ReviewedByKind).HasMaxLength(16);
-            e.HasIndex(c => new { c.ReviewStatus, c.CreatedAt }).HasFilter("withdrawn_at IS NULL");
-        });
+        e.ToTable("clip_rejections");
+        e.HasKey(r => r.ClipId);
+        e.Property(r => r.Note).HasMaxLength(ReviewRules.MaxNoteLength);
+        e.Property(r => r.AppealNote).HasMaxLength(ReviewRules.MaxNoteLength);
+        e.Property(r => r.DecisionNote).HasMaxLength(ReviewRules.MaxNoteLength);
+        e.HasOne<Clip>().WithOne().HasForeignKey<ClipRejection>(r => r.ClipId).OnDelete(DeleteBehavior.Cascade);
+        e.HasIndex(r => r.AppealBy).HasFilter("appeal_by IS NOT NULL AND appealed_at IS NULL AND pay_taken_back_at IS NULL");
+    }
+}
 
-        builder.Entity<ClipRejection>(e =>
-        {
-            e.ToTable("clip_rejections");
-            e.HasKey(r => r.ClipId);
-            e.Property(r => r.Note).HasMaxLength(ReviewRules.MaxNoteLength);
-            e.Property(r => r.AppealNote).HasMaxLength(ReviewRules.MaxNoteLength);
-            e.Property(r => r.DecisionNote).HasMaxLength(ReviewRules.MaxNoteLength);
-            e.HasOne<Clip>().WithOne().HasForeignKey<ClipRejection>(r => r.ClipId).OnDelete(DeleteBehavior.Cascade);
-            e.HasIndex(r => r.AppealBy).HasFilter("appeal_by IS NOT NULL AND appealed_at IS NULL AND pay_taken_back_at IS NULL");
-        });
+internal sealed class ClipPlayConfiguration : IEntityTypeConfiguration<ClipPlay>
+{
+    public void Configure(EntityTypeBuilder<ClipPlay> e)
+    {
+        e.ToTable("clip_plays");
+        e.HasKey(p => new { p.ClipId, p.ReviewerId });
+        e.HasIndex(p => p.ReviewerId);
+        e.HasOne<Clip>().WithMany().HasForeignKey(p => p.ClipId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(p => p.ReviewerId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
 
-        builder.Entity<ClipPlay>(e =>
-        {
-            e.ToTable("clip_plays");
-            e.HasKey(p => new { p.ClipId, p.ReviewerId });
-            e.HasIndex(p => p.ReviewerId);
-            e.HasOne<Clip>().WithMany().HasForeignKey(p => p.ClipId).OnDelete(DeleteBehavior.Cascade);
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(p => p.ReviewerId).OnDelete(DeleteBehavior.Cascade);
-        });
+internal sealed class ClipVoteConfiguration : IEntityTypeConfiguration<ClipVote>
+{
+    public void Configure(EntityTypeBuilder<ClipVote> e)
+    {
+        e.ToTable("clip_votes");
+        e.HasKey(v => new { v.ClipId, v.VoterId });
+        e.HasIndex(v => v.VoterId);
+        e.HasOne<Clip>().WithMany().HasForeignKey(v => v.ClipId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(v => v.VoterId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
 
-        builder.Entity<ClipVote>(e =>
-        {
-            e.ToTable("clip_votes");
-            e.HasKey(v => new { v.ClipId, v.VoterId });
-            e.HasIndex(v => v.VoterId);
-            e.HasOne<Clip>().WithMany().HasForeignKey(v => v.ClipId).OnDelete(DeleteBehavior.Cascade);
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(v => v.VoterId).OnDelete(DeleteBehavior.Cascade);
-        });
-
-        builder.Entity<ValidationSession>(e =>
-        {
-            e.ToTable("validation_sessions");
-            e.HasIndex(s => new { s.JobId, s.JobVersion, s.ContributorId }).IsUnique();
-            e.HasIndex(s => s.ContributorId);
-            e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(s => s.ContributorId).OnDelete(DeleteBehavior.Cascade);
-        });
+internal sealed class ValidationSessionConfiguration : IEntityTypeConfiguration<ValidationSession>
+{
+    public void Configure(EntityTypeBuilder<ValidationSession> e)
+    {
+        e.ToTable("validation_sessions");
+        e.HasIndex(s => new { s.JobId, s.JobVersion, s.ContributorId }).IsUnique();
+        e.HasIndex(s => s.ContributorId);
+        e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(s => s.ContributorId).OnDelete(DeleteBehavior.Cascade);
     }
 }

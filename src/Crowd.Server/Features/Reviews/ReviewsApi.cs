@@ -39,7 +39,7 @@ public sealed record ValidationClipResponse(Guid ClipId, string Prompt, int Dura
 
 public static class ReviewsApi
 {
-    public static WebApplicationBuilder AddCrowdReviews(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddReviews(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<ReviewService>();
         builder.Services.AddScoped<PeerValidation>();
@@ -54,12 +54,12 @@ public static class ReviewsApi
     public static string AudioUrl(Guid clipId, AudioPurpose? purpose = null) =>
         purpose is { } p ? $"/api/reviews/clips/{clipId}/audio?purpose={ReviewRules.PurposeCode(p)}" : $"/api/reviews/clips/{clipId}/audio";
 
-    public static IEndpointRouteBuilder MapReviews(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapReviews(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/reviews").WithTags("Reviews")
-            .RequireAuthorization()
+        var api = app.MapGroup("/api").WithTags("Reviews")
             .RequireRateLimiting(WebSetup.ApiLimit)
             .DisableAntiforgery();
+        var group = api.MapGroup("/reviews").RequireAuthorization();
         group.MapGet("/jobs/{jobId:guid}/queue", Queue).RequireAuthorization(Roles.Requester);
         group.MapPost("/clips/{clipId:guid}/accept", Accept).RequireAuthorization(Roles.Requester);
         group.MapPost("/jobs/{jobId:guid}/accept-played", AcceptPlayed).RequireAuthorization(Roles.Requester);
@@ -70,13 +70,10 @@ public static class ReviewsApi
         group.MapGet("/appeals", Appeals).RequireAuthorization(Roles.Admin);
         group.MapPost("/appeals/{clipId:guid}/decision", Decide).RequireAuthorization(Roles.Admin);
 
-        var validation = app.MapGroup("/api/validation").WithTags("Reviews")
-            .RequireAuthorization(Roles.Contributor)
-            .RequireRateLimiting(WebSetup.ApiLimit)
-            .DisableAntiforgery();
+        var validation = api.MapGroup("/validation").RequireAuthorization(Roles.Contributor);
         validation.MapGet("/jobs/{jobId:guid}/next", Next);
         validation.MapPost("/clips/{clipId:guid}/vote", Vote);
-        return app;
+        return api;
     }
 
     private static async Task<Results<Ok<QueueResponse>, ValidationProblem, ProblemHttpResult>> Queue(Guid jobId, double? minSnr, double? minSpeech,

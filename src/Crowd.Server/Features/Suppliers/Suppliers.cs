@@ -1,3 +1,8 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Suppliers;
 
 /// <summary>A link or code a supplier hands out; signing up through it offers (never imposes) attribution to the supplier.</summary>
@@ -81,3 +86,79 @@ public sealed class SupplierStatCell
 
 /// <summary>Texts of the supplier pages and errors; translations in SuppliersText.zh-Hans.resx.</summary>
 public sealed class SuppliersText;
+
+internal sealed class SupplierInvitationConfiguration : IEntityTypeConfiguration<SupplierInvitation>
+{
+    public void Configure(EntityTypeBuilder<SupplierInvitation> e)
+    {
+        e.ToTable("supplier_invitations");
+        e.Property(i => i.Code).HasMaxLength(32);
+        e.Property(i => i.Label).HasMaxLength(100);
+        e.HasIndex(i => i.Code).IsUnique();
+        e.HasIndex(i => i.OrganisationId);
+        e.HasOne<Organisation>().WithMany().HasForeignKey(i => i.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Job>().WithMany().HasForeignKey(i => i.JobId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class SupplierAttributionConfiguration : IEntityTypeConfiguration<SupplierAttribution>
+{
+    public void Configure(EntityTypeBuilder<SupplierAttribution> e)
+    {
+        e.ToTable("supplier_attributions");
+        e.HasIndex(a => a.ContributorId).IsUnique().HasFilter("detached_at IS NULL");
+        e.HasIndex(a => a.OrganisationId);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(a => a.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Organisation>().WithMany().HasForeignKey(a => a.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<SupplierInvitation>().WithMany().HasForeignKey(a => a.InvitationId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+internal sealed class CoercionReportConfiguration : IEntityTypeConfiguration<CoercionReport>
+{
+    public void Configure(EntityTypeBuilder<CoercionReport> e)
+    {
+        e.ToTable("coercion_reports", t => t.HasCheckConstraint("ck_coercion_reports_names_someone",
+            "supplier_organisation_id IS NOT NULL OR named_party IS NOT NULL"));
+        e.Property(r => r.NamedParty).HasMaxLength(200);
+        e.Property(r => r.Description).HasMaxLength(4000);
+        e.Property(r => r.Outcome).HasMaxLength(2000);
+        e.HasIndex(r => r.SupplierOrganisationId);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(r => r.ReporterId).OnDelete(DeleteBehavior.SetNull);
+        e.HasOne<Organisation>().WithMany().HasForeignKey(r => r.SupplierOrganisationId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+internal sealed class SupplierSuspensionConfiguration : IEntityTypeConfiguration<SupplierSuspension>
+{
+    public void Configure(EntityTypeBuilder<SupplierSuspension> e)
+    {
+        e.ToTable("supplier_suspensions");
+        e.Property(s => s.Reason).HasMaxLength(2000);
+        e.HasIndex(s => s.OrganisationId).IsUnique().HasFilter("reinstated_at IS NULL");
+        e.HasIndex(s => s.ReportId);
+        e.HasOne<Organisation>().WithMany().HasForeignKey(s => s.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CoercionReport>().WithMany().HasForeignKey(s => s.ReportId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+internal sealed class SupplierStatMonthConfiguration : IEntityTypeConfiguration<SupplierStatMonth>
+{
+    public void Configure(EntityTypeBuilder<SupplierStatMonth> e)
+    {
+        e.ToTable("supplier_stat_months");
+        e.HasKey(m => new { m.OrganisationId, m.Month });
+        e.HasOne<Organisation>().WithMany().HasForeignKey(m => m.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class SupplierStatCellConfiguration : IEntityTypeConfiguration<SupplierStatCell>
+{
+    public void Configure(EntityTypeBuilder<SupplierStatCell> e)
+    {
+        e.ToTable("supplier_stat_cells");
+        e.HasKey(c => new { c.OrganisationId, c.Month, c.Currency, c.JobId });
+        e.Property(c => c.Currency).HasMaxLength(3).IsFixedLength();
+        e.HasOne<SupplierStatMonth>().WithMany().HasForeignKey(c => new { c.OrganisationId, c.Month }).OnDelete(DeleteBehavior.Cascade);
+    }
+}

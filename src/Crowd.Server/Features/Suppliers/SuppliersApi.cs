@@ -22,7 +22,7 @@ public static class SuppliersApi
         return builder;
     }
 
-    public static void MapSuppliers(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapSuppliers(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/supplier").WithTags("Suppliers")
             .RequireAuthorization(Roles.Supplier)
@@ -32,6 +32,7 @@ public static class SuppliersApi
             .WithSummary("Aggregates over the supplier's attributed contributors: a closed month (yyyy-MM) or all time, all jobs or one job.");
         group.MapGet("/signups", GetSignupsAsync)
             .WithSummary("How many contributors said yes to the supplier's attribution in a closed month, or in all published months.");
+        return group;
     }
 
     private static async Task<Results<Ok<SupplierStatsResponse>, ValidationProblem, ProblemHttpResult>> GetStatsAsync(HttpContext context,

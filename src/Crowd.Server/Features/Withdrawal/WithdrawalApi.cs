@@ -12,7 +12,7 @@ public sealed record WithdrawalResponse(string Outcome, int ConsentsWithdrawn, i
 /// <summary>The contributor's own data: <c>/api/me/data</c>, and withdrawal of a clip or of a whole job.</summary>
 public static class WithdrawalApi
 {
-    public static IEndpointRouteBuilder MapWithdrawal(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapWithdrawal(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/me").WithTags("My data")
             .RequireAuthorization(Roles.Contributor)
@@ -22,7 +22,7 @@ public static class WithdrawalApi
             TypedResults.Ok(await MyData.ForContributorAsync(db, user.UserId(), ct)));
         group.MapPost("/clips/{clipId:guid}/withdraw", WithdrawClip);
         group.MapPost("/jobs/{jobId:guid}/withdraw", WithdrawJob);
-        return app;
+        return group;
     }
 
     private static async Task<Results<Ok<WithdrawalResponse>, ProblemHttpResult>> WithdrawClip(Guid clipId, ClaimsPrincipal user,

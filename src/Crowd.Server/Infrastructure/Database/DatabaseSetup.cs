@@ -6,22 +6,19 @@ namespace Crowd.Server.Infrastructure.Database;
 
 public static class DatabaseSetup
 {
-    public static IServiceCollection AddCrowdDatabase(this IServiceCollection services)
+    public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSingleton<CrowdDatabase>();
         services.AddDbContextPool<CrowdDb>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<CrowdDatabase>().ConnectionString)
                 .AddInterceptors(Scheduling.AfterCommit.Interceptor));
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
-        services.AddSingleton<KeyFiles>();
-        services.AddSingleton<IValidateOptions<CrowdOptions>, KeyPlacement>();
-        services.AddOptions<CrowdOptions>().ValidateOnStart();
-        services.AddCrowdDataProtection();
-        return services;
+        return builder;
     }
 
     /// <summary>Starts the embedded PostgreSQL when no connection string is configured, then applies pending migrations.</summary>
-    public static async Task UseCrowdDatabaseAsync(this WebApplication app)
+    public static async Task UseDatabaseAsync(this WebApplication app)
     {
         var database = app.Services.GetRequiredService<CrowdDatabase>();
         await database.StartAsync(app.Lifetime.ApplicationStopping);
@@ -48,11 +45,11 @@ public sealed class CrowdDatabase(IOptions<CrowdOptions> options, IHostEnvironme
 
     /// <summary>The server's own connections: the application role, which can change rows but not the schema or its guards.</summary>
     public string ConnectionString => _connectionString
-        ?? throw new InvalidOperationException("The database has not been started; call UseCrowdDatabaseAsync first.");
+        ?? throw new InvalidOperationException("The database has not been started; call UseDatabaseAsync first.");
 
     /// <summary>The schema owner's connection, for changing the schema (migrations) and nothing else.</summary>
     public string OwnerConnectionString => _ownerConnectionString
-        ?? throw new InvalidOperationException("The database has not been started; call UseCrowdDatabaseAsync first.");
+        ?? throw new InvalidOperationException("The database has not been started; call UseDatabaseAsync first.");
 
     public async Task StartAsync(CancellationToken ct)
     {

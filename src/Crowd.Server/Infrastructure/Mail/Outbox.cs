@@ -1,5 +1,6 @@
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Infrastructure.Mail;
 
@@ -59,3 +60,16 @@ public sealed class Outbox(CrowdDb db, TimeProvider clock, MailDelivery delivery
 
 /// <summary>A mail to queue: one address, a subject and a plain-text body.</summary>
 public sealed record OutboxMessage(string To, string Subject, string Body);
+
+internal sealed class OutboxMailConfiguration : IEntityTypeConfiguration<OutboxMail>
+{
+    public void Configure(EntityTypeBuilder<OutboxMail> e)
+    {
+        e.ToTable("mail_outbox");
+        e.Property(m => m.ToAddress).HasMaxLength(320);
+        e.Property(m => m.Subject).HasMaxLength(Outbox.MaxSubjectLength);
+        e.Property(m => m.Error).HasMaxLength(2000);
+        e.HasIndex(m => m.CreatedAt).HasFilter("sent_at IS NULL");
+        e.HasIndex(m => m.ToAddress);
+    }
+}

@@ -15,7 +15,7 @@ public static class OrleansSetup
 {
     public const string ServiceId = "crowd";
 
-    public static WebApplicationBuilder AddCrowdOrleans(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddOrleans(this WebApplicationBuilder builder)
     {
         // Read before the host exists, because the silo's clustering is chosen while the host is built.
         var settings = builder.CrowdOptionsBeforeStart().Orleans;

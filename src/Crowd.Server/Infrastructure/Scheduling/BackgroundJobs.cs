@@ -63,7 +63,7 @@ public sealed class AfterCommit : DbTransactionInterceptor
         if (interceptors?.Contains(Interceptor) != true)
         {
             // Without the interceptor the action would silently never run.
-            throw new InvalidOperationException("This CrowdDb was built without the AfterCommit interceptor; build it through AddCrowdDatabase.");
+            throw new InvalidOperationException("This CrowdDb was built without the AfterCommit interceptor; build it through AddDatabase.");
         }
         s_pending.GetOrCreateValue(transaction).Add(action);
     }

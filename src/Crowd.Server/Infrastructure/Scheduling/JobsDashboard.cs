@@ -11,14 +11,11 @@ public static class JobsDashboard
 {
     public const string Path = "/admin/jobs";
 
-    public static WebApplication MapJobsDashboard(this WebApplication app)
-    {
+    public static IEndpointConventionBuilder MapJobsDashboard(this IEndpointRouteBuilder app) =>
         app.MapHangfireDashboardWithAuthorizationPolicy(Roles.Admin, Path, new DashboardOptions
         {
             DashboardTitle = "Crowd jobs",
             AppPath = "/",
             DisplayStorageConnectionString = false,
         });
-        return app;
-    }
 }

@@ -32,7 +32,7 @@ public static class Scheduling
         return builder;
     }
 
-    public static WebApplicationBuilder AddCrowdScheduler(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddScheduling(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton<JobStorage>(sp => CreateStorage(sp.GetRequiredService<CrowdDatabase>().ConnectionString,

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Infrastructure.Security;
@@ -107,7 +108,7 @@ public static class DataProtectionSetup
 {
     private static readonly XNamespace s_dataProtection = "http://schemas.asp.net/2015/03/dataProtection";
 
-    public static IServiceCollection AddCrowdDataProtection(this IServiceCollection services)
+    public static IServiceCollection AddDataProtectionKeyRing(this IServiceCollection services)
     {
         services.AddSingleton(sp => new KeyRingKey(sp.GetRequiredService<KeyFiles>()
             .Load("data-protection.key", sp.GetRequiredService<IOptions<CrowdOptions>>().Value.Keys.DataProtection, "Crowd:Keys:DataProtection")));
@@ -145,5 +146,13 @@ public static class DataProtectionSetup
         }
         await db.SaveChangesAsync(ct);
         return changed;
+    }
+}
+
+internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<DataProtectionKey>
+{
+    public void Configure(EntityTypeBuilder<DataProtectionKey> e)
+    {
+        e.Property(k => k.FriendlyName).HasMaxLength(200);
     }
 }

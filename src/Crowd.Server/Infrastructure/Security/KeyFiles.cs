@@ -4,6 +4,20 @@ using Microsoft.Extensions.Options;
 
 namespace Crowd.Server.Infrastructure.Security;
 
+public static class SecuritySetup
+{
+    /// <summary>The keys, from configuration or the keys folder, and the data-protection key ring they encrypt.</summary>
+    public static WebApplicationBuilder AddSecurity(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<KeyFiles>();
+        services.AddSingleton<IValidateOptions<CrowdOptions>, KeyPlacement>();
+        services.AddOptions<CrowdOptions>().ValidateOnStart();
+        services.AddDataProtectionKeyRing();
+        return builder;
+    }
+}
+
 /// <summary>
 /// Where the platform's secret keys come from. Production passes each one in configuration (environment variables filled
 /// from a secret store: Crowd__Clips__MasterKey, Crowd__Keys__DataProtection, Crowd__Keys__Audit). A single machine

@@ -19,7 +19,7 @@ public static class RequestLimits
     public const long DefaultBodyBytes = 1024 * 1024;
     public const long AnonymousBodyBytes = 256 * 1024;
 
-    public static IServiceCollection AddCrowdRequestLimits(this IServiceCollection services)
+    public static IServiceCollection AddRequestLimits(this IServiceCollection services)
     {
         // A key sent twice is ambiguous (which one did the caller mean?), so it is refused rather than resolved by the last one.
         services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => o.SerializerOptions.AllowDuplicateProperties = false);
@@ -29,7 +29,7 @@ public static class RequestLimits
     }
 
     /// <summary>After routing and authentication (the limit depends on the endpoint and the caller), before anything reads a body.</summary>
-    public static IApplicationBuilder UseCrowdRequestLimits(this IApplicationBuilder app) => app.UseMiddleware<RequestLimitMiddleware>();
+    public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app) => app.UseMiddleware<RequestLimitMiddleware>();
 
     public static TBuilder WithBodyLimit<TBuilder>(this TBuilder builder, long bytes) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequestSizeLimitAttribute(bytes));

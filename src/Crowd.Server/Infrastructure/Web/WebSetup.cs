@@ -13,7 +13,7 @@ public static class WebSetup
     public const string ApiLimit = "api";
     public static readonly CultureInfo[] Cultures = [new("en"), new("zh-Hans")];
 
-    public static WebApplicationBuilder AddCrowdWeb(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddWeb(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
@@ -34,7 +34,7 @@ public static class WebSetup
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddOpenApi();
-        services.AddCrowdRequestLimits();
+        services.AddRequestLimits();
         services.Configure<RequestLocalizationOptions>(o =>
         {
             o.DefaultRequestCulture = new RequestCulture("en");
@@ -103,7 +103,7 @@ public static class WebSetup
         return builder;
     }
 
-    public static WebApplication UseCrowdWeb(this WebApplication app)
+    public static WebApplication UseWeb(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment())
         {
@@ -119,7 +119,7 @@ public static class WebSetup
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
-        app.UseCrowdRequestLimits();
+        app.UseRequestLimits();
         app.UseAntiforgery();
 
         app.MapOpenApi();

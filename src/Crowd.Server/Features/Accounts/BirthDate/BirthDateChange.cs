@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Accounts.BirthDate;
 
 /// <summary>
@@ -15,4 +18,17 @@ public sealed class BirthDateChange
     public DateTimeOffset? DecidedAt { get; set; }
     public Guid? DecidedBy { get; set; }
     public bool? Approved { get; set; }
+}
+
+internal sealed class BirthDateChangeConfiguration : IEntityTypeConfiguration<BirthDateChange>
+{
+    public void Configure(EntityTypeBuilder<BirthDateChange> e)
+    {
+        e.ToTable("birth_date_changes", t => t.HasCheckConstraint("ck_birth_date_changes_decision",
+            "(decided_at IS NULL) = (approved IS NULL) AND (decided_at IS NULL) = (decided_by IS NULL)"));
+        e.Property(c => c.Reason).HasMaxLength(1000);
+        e.HasIndex(c => c.UserId).IsUnique().HasFilter("decided_at IS NULL");
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.DecidedBy).OnDelete(DeleteBehavior.Restrict);
+    }
 }

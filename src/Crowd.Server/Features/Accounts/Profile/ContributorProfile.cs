@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Accounts.Profile;
 
@@ -24,17 +25,15 @@ public sealed class ContributorProfile
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
-internal static class ContributorProfileModel
+internal sealed class ContributorProfileConfiguration : IEntityTypeConfiguration<ContributorProfile>
 {
-    /// <summary>The EF model of Migrations/0111_contributor_profiles.sql.</summary>
-    public static void MapContributorProfiles(this ModelBuilder builder) =>
-        builder.Entity<ContributorProfile>(e =>
-        {
-            e.ToTable("contributor_profiles");
-            e.HasKey(p => p.ContributorId);
-            e.Property(p => p.Region).HasMaxLength(RateFloors.RateFloorRules.MaxRegionLength);
-            e.Property(p => p.Gender).HasMaxLength(ProfileRules.MaxCodeLength);
-            e.Property(p => p.AgeBand).HasMaxLength(ProfileRules.MaxCodeLength);
-            e.HasOne<CrowdUser>().WithOne().HasForeignKey<ContributorProfile>(p => p.ContributorId).OnDelete(DeleteBehavior.Cascade);
-        });
+    public void Configure(EntityTypeBuilder<ContributorProfile> e)
+    {
+        e.ToTable("contributor_profiles");
+        e.HasKey(p => p.ContributorId);
+        e.Property(p => p.Region).HasMaxLength(RateFloors.RateFloorRules.MaxRegionLength);
+        e.Property(p => p.Gender).HasMaxLength(ProfileRules.MaxCodeLength);
+        e.Property(p => p.AgeBand).HasMaxLength(ProfileRules.MaxCodeLength);
+        e.HasOne<CrowdUser>().WithOne().HasForeignKey<ContributorProfile>(p => p.ContributorId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Accounts.Speech;
 
@@ -16,23 +17,21 @@ public sealed class SpeakerProfile
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
-internal static class SpeakerProfileModel
-{
-    /// <summary>The EF model of Migrations/0120_job_dashboard.sql's speaker_profiles.</summary>
-    public static void MapSpeakerProfiles(this ModelBuilder builder) =>
-        builder.Entity<SpeakerProfile>(e =>
-        {
-            e.ToTable("speaker_profiles");
-            e.HasKey(p => p.ContributorId);
-            e.Property(p => p.Language).HasMaxLength(SpeakerProfileRules.MaxLanguageLength);
-            e.Property(p => p.Accent).HasMaxLength(SpeakerProfileRules.MaxAccentLength);
-            e.HasOne<CrowdUser>().WithOne().HasForeignKey<SpeakerProfile>(p => p.ContributorId).OnDelete(DeleteBehavior.Cascade);
-        });
-}
-
 /// <summary>What the native-language and accent fields show: the values as typed, and whether the language must be given.</summary>
 public sealed record SpeakerFields(string? Language, string? Accent, bool Required)
 {
     /// <summary>Offered as suggestions; any language tag is accepted.</summary>
     public static readonly string[] CommonLanguages = ["zh-CN", "zh-TW", "yue", "wuu", "nan", "en", "ja", "ko"];
+}
+
+internal sealed class SpeakerProfileConfiguration : IEntityTypeConfiguration<SpeakerProfile>
+{
+    public void Configure(EntityTypeBuilder<SpeakerProfile> e)
+    {
+        e.ToTable("speaker_profiles");
+        e.HasKey(p => p.ContributorId);
+        e.Property(p => p.Language).HasMaxLength(SpeakerProfileRules.MaxLanguageLength);
+        e.Property(p => p.Accent).HasMaxLength(SpeakerProfileRules.MaxAccentLength);
+        e.HasOne<CrowdUser>().WithOne().HasForeignKey<SpeakerProfile>(p => p.ContributorId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Accounts.Throttling;
 
@@ -63,4 +64,14 @@ public sealed class SignInThrottle(CrowdDb db, TimeProvider clock)
     /// <summary>The owner got in from here: their own earlier typos no longer slow them down from this address.</summary>
     public Task SucceededAsync(ThrottleKey accountFromAddress, CancellationToken ct) =>
         db.Database.ExecuteSqlAsync($"DELETE FROM sign_in_throttles WHERE key_hash = {accountFromAddress.Hash}", ct);
+}
+
+internal sealed class SignInThrottleRowConfiguration : IEntityTypeConfiguration<SignInThrottleRow>
+{
+    public void Configure(EntityTypeBuilder<SignInThrottleRow> e)
+    {
+        e.ToTable("sign_in_throttles");
+        e.HasKey(r => r.KeyHash);
+        e.HasIndex(r => r.LastFailureAt);
+    }
 }

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Exports.Contributor;
 
 public enum ContributorExportState
@@ -29,4 +32,19 @@ public sealed class ContributorExport
     public DateTimeOffset? ExpiresAt { get; set; }
 
     public int Percent => ItemsTotal == 0 ? 0 : (int)(100L * ItemsDone / ItemsTotal);
+}
+
+internal sealed class ContributorExportConfiguration : IEntityTypeConfiguration<ContributorExport>
+{
+    public void Configure(EntityTypeBuilder<ContributorExport> e)
+    {
+        e.ToTable("contributor_exports", t => t.HasCheckConstraint("ck_contributor_exports_progress", "items_done >= 0 AND items_done <= items_total"));
+        e.Property(x => x.Node).HasMaxLength(200);
+        e.Property(x => x.Failure).HasMaxLength(500);
+        e.Ignore(x => x.Percent);
+        e.HasIndex(x => x.ContributorId);
+        e.HasIndex(x => x.State);
+        e.HasIndex(x => x.ContributorId, "ix_contributor_exports_one_open").IsUnique().HasFilter("state IN (0, 1)");
+        e.HasOne<Accounts.CrowdUser>().WithMany().HasForeignKey(x => x.ContributorId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Exports.Datasets;
 
 /// <summary>A dataset an organisation took out of a job: the signed manifest exactly as delivered. Its clips are in clip_recipients.</summary>
@@ -19,4 +22,17 @@ public sealed class DatasetExport
     public string CroissantJson { get; set; } = "";
     public string DatasheetMd { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+internal sealed class DatasetExportConfiguration : IEntityTypeConfiguration<DatasetExport>
+{
+    public void Configure(EntityTypeBuilder<DatasetExport> e)
+    {
+        e.ToTable("dataset_exports");
+        e.Property(x => x.DatasetUse).HasMaxLength(32);
+        e.HasIndex(x => x.JobId);
+        e.HasIndex(x => x.OrganisationId);
+        e.HasOne<Jobs.Job>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+    }
 }

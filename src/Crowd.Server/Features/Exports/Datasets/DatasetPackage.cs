@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Exports.Datasets;
 
 public enum DatasetPackageState
@@ -32,4 +35,21 @@ public sealed class DatasetPackage
     public DateTimeOffset? ExpiresAt { get; set; }
 
     public int Percent => ClipsTotal == 0 ? (State == DatasetPackageState.Ready ? 100 : 0) : (int)(100L * ClipsDone / ClipsTotal);
+}
+
+internal sealed class DatasetPackageConfiguration : IEntityTypeConfiguration<DatasetPackage>
+{
+    public void Configure(EntityTypeBuilder<DatasetPackage> e)
+    {
+        e.ToTable("dataset_packages", t => t.HasCheckConstraint("ck_dataset_packages_progress", "clips_done >= 0 AND clips_done <= clips_total"));
+        e.HasKey(x => x.ExportId);
+        e.Property(x => x.FileName).HasMaxLength(200);
+        e.Property(x => x.Node).HasMaxLength(200);
+        e.Property(x => x.Failure).HasMaxLength(500);
+        e.Ignore(x => x.Percent);
+        e.HasIndex(x => x.OrganisationId);
+        e.HasIndex(x => x.State);
+        e.HasOne<DatasetExport>().WithOne().HasForeignKey<DatasetPackage>(x => x.ExportId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+    }
 }

@@ -29,25 +29,21 @@ public sealed record VerifyManifestResponse(bool Valid, Guid ExportId, ManifestB
 public static class DatasetsApi
 {
 
-    public static IEndpointRouteBuilder MapDatasets(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapDatasets(this IEndpointRouteBuilder app)
     {
+        // No prefix: the published keys live at a well-known path outside /api.
+        var group = app.MapGroup("").WithTags("Datasets").RequireRateLimiting(WebSetup.ApiLimit);
         // Public on purpose: anyone holding a dataset (a buyer, an auditor, a regulator) pins these keys to check it offline.
-        app.MapGet(DatasetSignature.WellKnownPath, async (DatasetSigningKeys keys, CancellationToken ct) => TypedResults.Ok(await keys.PublishedAsync(ct)))
-            .WithTags("Datasets").AllowAnonymous().RequireRateLimiting(WebSetup.ApiLimit);
-        app.MapPost("/api/admin/dataset-keys/rotate", async (ClaimsPrincipal user, DatasetSigningKeys keys, CancellationToken ct) =>
+        group.MapGet(DatasetSignature.WellKnownPath, async (DatasetSigningKeys keys, CancellationToken ct) => TypedResults.Ok(await keys.PublishedAsync(ct)))
+            .AllowAnonymous();
+        group.MapPost("/api/admin/dataset-keys/rotate", async (ClaimsPrincipal user, DatasetSigningKeys keys, CancellationToken ct) =>
                 TypedResults.Ok(await keys.RotateAsync(user.UserId(), ct)))
-            .WithTags("Datasets").RequireAuthorization(Roles.Admin).RequireRateLimiting(WebSetup.ApiLimit).DisableAntiforgery();
+            .RequireAuthorization(Roles.Admin).DisableAntiforgery();
 
-        var jobs = app.MapGroup("/api/jobs/{jobId:guid}/datasets").WithTags("Datasets")
-            .RequireAuthorization(Roles.Requester)
-            .RequireRateLimiting(WebSetup.ApiLimit)
-            .DisableAntiforgery();
+        var jobs = group.MapGroup("/api/jobs/{jobId:guid}/datasets").RequireAuthorization(Roles.Requester).DisableAntiforgery();
         jobs.MapPost("/", Create);
 
-        var datasets = app.MapGroup("/api/datasets").WithTags("Datasets")
-            .RequireAuthorization(Roles.Requester)
-            .RequireRateLimiting(WebSetup.ApiLimit)
-            .DisableAntiforgery();
+        var datasets = group.MapGroup("/api/datasets").RequireAuthorization(Roles.Requester).DisableAntiforgery();
         datasets.MapGet("/{exportId:guid}", Get);
         datasets.MapGet("/{exportId:guid}/manifest.jsonl", (Guid exportId, ClaimsPrincipal user, DatasetExporter exporter, IStringLocalizer<ExportsText> text, CancellationToken ct) =>
             FileAsync(exportId, user, exporter, text, e => e.ManifestJsonl, "application/x-ndjson", ct));
@@ -63,7 +59,7 @@ public static class DatasetsApi
         datasets.MapGet("/deletions", Deletions);
         // A manifest lists every clip of an export; tens of thousands of lines are normal.
         datasets.MapPost("/verify", Verify).WithBodyLimit(64 * 1024 * 1024);
-        return app;
+        return group;
     }
 
     private static async Task<Results<Created<DatasetExportResponse>, ValidationProblem, ProblemHttpResult>> Create(

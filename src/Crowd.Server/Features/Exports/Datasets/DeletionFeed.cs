@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Crowd.Server.Features.DeletionNotices;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Exports.Datasets;
 
@@ -60,5 +61,18 @@ public sealed class DeletionFeed(CrowdDb db, DatasetSigningKeys keys, TimeProvid
         {
             CryptographicOperations.ZeroMemory(privateKey);
         }
+    }
+}
+
+internal sealed class DatasetDeletionConfiguration : IEntityTypeConfiguration<DatasetDeletion>
+{
+    public void Configure(EntityTypeBuilder<DatasetDeletion> e)
+    {
+        e.ToTable("dataset_deletions");
+        e.HasKey(x => x.Seq);
+        e.Property(x => x.Seq).UseIdentityAlwaysColumn();
+        e.HasIndex(x => new { x.OrganisationId, x.Seq });
+        e.HasIndex(x => new { x.OrganisationId, x.ClipId, x.ExportId }).IsUnique();
+        e.HasOne<Accounts.Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Crowd.Server.Features.Audit;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Exports.Datasets;
 
@@ -95,5 +96,16 @@ public sealed class DatasetSigningKeys(CrowdDb db, ExportKeys exportKeys, AuditL
         };
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
         return key;
+    }
+}
+
+internal sealed class DatasetSigningKeyConfiguration : IEntityTypeConfiguration<DatasetSigningKey>
+{
+    public void Configure(EntityTypeBuilder<DatasetSigningKey> e)
+    {
+        e.ToTable("dataset_signing_keys");
+        e.HasKey(x => x.KeyId);
+        e.Property(x => x.KeyId).HasMaxLength(64);
+        e.Ignore(x => x.Published);
     }
 }

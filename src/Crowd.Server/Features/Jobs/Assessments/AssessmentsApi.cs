@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Infrastructure.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 
 namespace Crowd.Server.Features.Jobs.Assessments;
@@ -24,23 +23,20 @@ public sealed record AssessmentResponse(
 
 public static class AssessmentsApi
 {
-    public static IEndpointRouteBuilder MapAssessments(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapAssessments(this IEndpointRouteBuilder app)
     {
-        var jobs = app.MapGroup("/api/jobs/{jobId:guid}/assessment").WithTags("Impact assessments")
-            .RequireAuthorization(Roles.Requester)
+        var api = app.MapGroup("/api").WithTags("Impact assessments")
             .RequireRateLimiting(WebSetup.ApiLimit)
             .DisableAntiforgery();
+        var jobs = api.MapGroup("/jobs/{jobId:guid}/assessment").RequireAuthorization(Roles.Requester);
         jobs.MapGet("/", History);
         jobs.MapPost("/", Submit);
 
-        var admin = app.MapGroup("/api/admin/assessments").WithTags("Impact assessments")
-            .RequireAuthorization(Roles.Admin)
-            .RequireRateLimiting(WebSetup.ApiLimit)
-            .DisableAntiforgery();
+        var admin = api.MapGroup("/admin/assessments").RequireAuthorization(Roles.Admin);
         admin.MapGet("/", async (ImpactAssessments assessments, CancellationToken ct) =>
             TypedResults.Ok((await assessments.WaitingAsync(ct)).Select(AssessmentResponse.From).ToArray()));
         admin.MapPost("/{assessmentId:guid}/review", Review);
-        return app;
+        return api;
     }
 
     private static async Task<Ok<AssessmentResponse[]>> History(Guid jobId, ClaimsPrincipal user, ImpactAssessments assessments, CancellationToken ct) =>
@@ -77,30 +73,6 @@ public static class AssessmentsApi
 
     private static Guid Org(ClaimsPrincipal user) =>
         user.OrganisationIdOrNull() ?? throw new InvalidOperationException("The requester policy guarantees an organisation.");
-
-    /// <summary>The assessments' part of the EF model; it mirrors Migrations/0100_impact_assessments.sql.</summary>
-    internal static void MapAssessments(this ModelBuilder builder)
-    {
-        builder.Entity<ImpactAssessment>(e =>
-        {
-            e.ToTable("impact_assessments", t => t.HasCheckConstraint("ck_impact_assessments_reviewed", "(status = 0) = (reviewed_at IS NULL)"));
-            foreach (var answer in new[]
-                     {
-                         nameof(ImpactAssessment.PurposeAndNecessity), nameof(ImpactAssessment.DataCollected), nameof(ImpactAssessment.RiskVoiceCloning),
-                         nameof(ImpactAssessment.RiskReidentification), nameof(ImpactAssessment.RiskMinors), nameof(ImpactAssessment.RiskDeepSynthesis),
-                         nameof(ImpactAssessment.Safeguards), nameof(ImpactAssessment.Retention), nameof(ImpactAssessment.Recipients),
-                         nameof(ImpactAssessment.ReviewReasons),
-                     })
-            {
-                e.Property(answer).HasMaxLength(AssessmentRules.MaxAnswerLength);
-            }
-            e.Ignore(a => a.Answers);
-            e.HasIndex(a => new { a.JobId, a.Version }).IsUnique();
-            e.HasIndex(a => a.Status);
-            e.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Restrict);
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(a => a.SubmittedByUserId).OnDelete(DeleteBehavior.Restrict);
-        });
-    }
 }
 
 /// <summary>Texts of impact assessments. Translations in AssessmentsText.zh-Hans.resx.</summary>

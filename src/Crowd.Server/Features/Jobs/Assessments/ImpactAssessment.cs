@@ -1,3 +1,7 @@
+using Crowd.Server.Features.Accounts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Jobs.Assessments;
 
 public enum AssessmentStatus
@@ -52,3 +56,26 @@ public sealed record AssessmentAnswers(
 }
 
 public sealed record AssessmentReviewRequest(bool? Approve, string? Reasons);
+
+internal sealed class ImpactAssessmentConfiguration : IEntityTypeConfiguration<ImpactAssessment>
+{
+    public void Configure(EntityTypeBuilder<ImpactAssessment> e)
+    {
+        e.ToTable("impact_assessments", t => t.HasCheckConstraint("ck_impact_assessments_reviewed", "(status = 0) = (reviewed_at IS NULL)"));
+        foreach (var answer in new[]
+                 {
+                     nameof(ImpactAssessment.PurposeAndNecessity), nameof(ImpactAssessment.DataCollected), nameof(ImpactAssessment.RiskVoiceCloning),
+                     nameof(ImpactAssessment.RiskReidentification), nameof(ImpactAssessment.RiskMinors), nameof(ImpactAssessment.RiskDeepSynthesis),
+                     nameof(ImpactAssessment.Safeguards), nameof(ImpactAssessment.Retention), nameof(ImpactAssessment.Recipients),
+                     nameof(ImpactAssessment.ReviewReasons),
+                 })
+        {
+            e.Property(answer).HasMaxLength(AssessmentRules.MaxAnswerLength);
+        }
+        e.Ignore(a => a.Answers);
+        e.HasIndex(a => new { a.JobId, a.Version }).IsUnique();
+        e.HasIndex(a => a.Status);
+        e.HasOne<Job>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(a => a.SubmittedByUserId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

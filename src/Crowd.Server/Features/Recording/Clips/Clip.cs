@@ -1,3 +1,11 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs;
+using Crowd.Server.Features.Recording.Consent;
+using Crowd.Server.Features.Recording.Sessions;
+using Crowd.Server.Features.Recording.Tasks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Recording.Clips;
 
 /// <summary>A take that passed the quality gate: its encrypted WAV is in the clip store under <see cref="StorageKey"/>.</summary>
@@ -51,4 +59,45 @@ public sealed class ClipRecipient
     public Guid OrganisationId { get; set; }
     public Guid ExportId { get; set; }
     public DateTimeOffset ExportedAt { get; set; }
+}
+
+internal sealed class ClipConfiguration : IEntityTypeConfiguration<Clip>
+{
+    public void Configure(EntityTypeBuilder<Clip> e)
+    {
+        e.ToTable("clips");
+        e.Property(c => c.StorageKey).HasMaxLength(200);
+        e.Property(c => c.Sha256).HasMaxLength(64);
+        e.Property(c => c.Metrics).HasColumnType("jsonb");
+        e.Property(c => c.Verdict).HasColumnType("jsonb");
+        e.Property(c => c.BrowserSettings).HasColumnType("jsonb");
+        e.HasIndex(c => c.TakeId).IsUnique();
+        e.HasIndex(c => new { c.PromptId, c.ContributorId }).IsUnique();
+        e.HasIndex(c => c.TaskId);
+        e.HasIndex(c => c.SessionId);
+        e.HasIndex(c => c.ContributorId);
+        e.HasIndex(c => new { c.JobId, c.JobVersion });
+        e.HasOne<WorkerSession>().WithMany().HasForeignKey(c => c.SessionId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<RecordingTask>().WithMany().HasForeignKey(c => c.TaskId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<JobVersion>().WithMany().HasForeignKey(c => new { c.JobId, c.JobVersion }).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<Prompt>().WithMany().HasForeignKey(c => c.PromptId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.ContributorId).OnDelete(DeleteBehavior.Restrict);
+        e.HasIndex(c => c.ConsentId);
+        e.HasIndex(c => new { c.JobId, c.ReviewStatus }).HasFilter("withdrawn_at IS NULL");
+        e.HasOne<ConsentRecord>().WithMany().HasForeignKey(c => c.ConsentId).OnDelete(DeleteBehavior.Restrict);
+        e.Property(c => c.ReviewedByKind).HasMaxLength(16);
+        e.HasIndex(c => new { c.ReviewStatus, c.CreatedAt }).HasFilter("withdrawn_at IS NULL");
+    }
+}
+
+internal sealed class ClipRecipientConfiguration : IEntityTypeConfiguration<ClipRecipient>
+{
+    public void Configure(EntityTypeBuilder<ClipRecipient> e)
+    {
+        e.ToTable("clip_recipients");
+        e.HasKey(r => new { r.ClipId, r.OrganisationId, r.ExportId });
+        e.HasIndex(r => r.OrganisationId);
+        e.HasOne<Clip>().WithMany().HasForeignKey(r => r.ClipId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Organisation>().WithMany().HasForeignKey(r => r.OrganisationId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

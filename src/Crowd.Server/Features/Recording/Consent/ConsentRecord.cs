@@ -1,3 +1,8 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Recording.Consent;
 
 /// <summary>
@@ -51,4 +56,50 @@ public sealed class GuardianConsent
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? ConfirmedAt { get; set; }
     public string? GuardianName { get; set; }
+}
+
+internal sealed class ConsentRecordConfiguration : IEntityTypeConfiguration<ConsentRecord>
+{
+    public void Configure(EntityTypeBuilder<ConsentRecord> e)
+    {
+        e.ToTable("consents");
+        e.Property(c => c.TermsSha256).HasMaxLength(64);
+        e.Property(c => c.TextSha256).HasMaxLength(64);
+        e.Property(c => c.Signature).HasMaxLength(200);
+        e.HasIndex(c => new { c.JobId, c.JobVersion, c.ContributorId }).IsUnique().HasFilter("withdrawn_at IS NULL");
+        e.HasIndex(c => c.ContributorId);
+        e.HasOne<JobVersion>().WithMany().HasForeignKey(c => new { c.JobId, c.JobVersion }).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(c => c.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<StoredConsentText>().WithMany().HasForeignKey(c => c.TextSha256).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<GuardianConsent>().WithMany().HasForeignKey(c => c.GuardianConsentId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class StoredConsentTextConfiguration : IEntityTypeConfiguration<StoredConsentText>
+{
+    public void Configure(EntityTypeBuilder<StoredConsentText> e)
+    {
+        e.ToTable("consent_texts");
+        e.HasKey(t => t.Sha256);
+        e.Property(t => t.Sha256).HasMaxLength(64);
+        e.Property(t => t.Culture).HasMaxLength(16);
+    }
+}
+
+internal sealed class GuardianConsentConfiguration : IEntityTypeConfiguration<GuardianConsent>
+{
+    public void Configure(EntityTypeBuilder<GuardianConsent> e)
+    {
+        e.ToTable("guardian_consents", t => t.HasCheckConstraint("ck_guardian_consents_confirmed", "(confirmed_at IS NULL) = (guardian_name IS NULL)"));
+        e.Property(g => g.TextSha256).HasMaxLength(64);
+        e.Property(g => g.MinorSignature).HasMaxLength(200);
+        e.Property(g => g.GuardianEmail).HasMaxLength(256);
+        e.Property(g => g.TokenSha256).HasMaxLength(64);
+        e.Property(g => g.GuardianName).HasMaxLength(200);
+        e.HasIndex(g => g.TokenSha256).IsUnique();
+        e.HasIndex(g => g.ContributorId);
+        e.HasOne<JobVersion>().WithMany().HasForeignKey(g => new { g.JobId, g.JobVersion }).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(g => g.ContributorId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<StoredConsentText>().WithMany().HasForeignKey(g => g.TextSha256).OnDelete(DeleteBehavior.Restrict);
+    }
 }

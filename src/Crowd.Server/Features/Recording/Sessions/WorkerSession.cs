@@ -1,3 +1,8 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Recording.Sessions;
 
 public enum WorkerSessionState
@@ -30,4 +35,18 @@ public sealed class WorkerSession
     /// <summary>The silo that last activated the session's grain (for operators; Orleans finds the grain by itself).</summary>
     public string? NodeId { get; set; }
     public uint RowVersion { get; set; }
+}
+
+internal sealed class WorkerSessionConfiguration : IEntityTypeConfiguration<WorkerSession>
+{
+    public void Configure(EntityTypeBuilder<WorkerSession> e)
+    {
+        e.ToTable("worker_sessions");
+        e.Property(s => s.NodeId).HasMaxLength(100);
+        e.Property(s => s.RowVersion).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
+        e.HasIndex(s => new { s.JobId, s.ContributorId }).IsUnique().HasFilter("state = 0");
+        e.HasIndex(s => s.ContributorId);
+        e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(s => s.ContributorId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -3,6 +3,7 @@ using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Infrastructure.Database;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Crowd.Server.Features.Recording.Takes;
 
@@ -35,16 +36,17 @@ public static class TakeOutcomes
             ON CONFLICT (take_id) DO NOTHING
             """, ct);
     }
+}
 
-    /// <summary>The EF model of Migrations/0120_job_dashboard.sql's take_outcomes.</summary>
-    internal static void MapTakeOutcomes(this ModelBuilder builder) =>
-        builder.Entity<TakeOutcome>(e =>
-        {
-            e.ToTable("take_outcomes", t => t.HasCheckConstraint("ck_take_outcomes_issues", "passed = (cardinality(issues) = 0)"));
-            e.HasKey(o => o.TakeId);
-            e.HasIndex(o => new { o.JobId, o.JudgedAt });
-            e.HasIndex(o => o.ContributorId);
-            e.HasOne<Job>().WithMany().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
-            e.HasOne<CrowdUser>().WithMany().HasForeignKey(o => o.ContributorId).OnDelete(DeleteBehavior.Cascade);
-        });
+internal sealed class TakeOutcomeConfiguration : IEntityTypeConfiguration<TakeOutcome>
+{
+    public void Configure(EntityTypeBuilder<TakeOutcome> e)
+    {
+        e.ToTable("take_outcomes", t => t.HasCheckConstraint("ck_take_outcomes_issues", "passed = (cardinality(issues) = 0)"));
+        e.HasKey(o => o.TakeId);
+        e.HasIndex(o => new { o.JobId, o.JudgedAt });
+        e.HasIndex(o => o.ContributorId);
+        e.HasOne<Job>().WithMany().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(o => o.ContributorId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -1,3 +1,8 @@
+using Crowd.Server.Features.Accounts;
+using Crowd.Server.Features.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Crowd.Server.Features.Recording.Tasks;
 
 /// <summary>
@@ -23,4 +28,33 @@ public sealed class RecordingSpeaker
     public Guid JobId { get; set; }
     public Guid ContributorId { get; set; }
     public int AcceptedTakes { get; set; }
+}
+
+internal sealed class RecordingTaskConfiguration : IEntityTypeConfiguration<RecordingTask>
+{
+    public void Configure(EntityTypeBuilder<RecordingTask> e)
+    {
+        e.ToTable("recording_tasks", t =>
+        {
+            t.HasCheckConstraint("ck_recording_tasks_quota", "accepted_takes >= 0 AND accepted_takes <= takes_needed");
+            t.HasCheckConstraint("ck_recording_tasks_claim", "(claimed_by_session_id IS NULL) = (claim_expires_at IS NULL)");
+        });
+        e.HasIndex(t => new { t.PromptId, t.Slot }).IsUnique();
+        e.HasIndex(t => new { t.JobId, t.Ordinal, t.Slot });
+        e.HasIndex(t => t.ClaimedBySessionId);
+        e.HasOne<Job>().WithMany().HasForeignKey(t => t.JobId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Prompt>().WithMany().HasForeignKey(t => t.PromptId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class RecordingSpeakerConfiguration : IEntityTypeConfiguration<RecordingSpeaker>
+{
+    public void Configure(EntityTypeBuilder<RecordingSpeaker> e)
+    {
+        e.ToTable("recording_speakers");
+        e.HasKey(s => new { s.JobId, s.ContributorId });
+        e.HasIndex(s => s.ContributorId);
+        e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<CrowdUser>().WithMany().HasForeignKey(s => s.ContributorId).OnDelete(DeleteBehavior.Cascade);
+    }
 }
