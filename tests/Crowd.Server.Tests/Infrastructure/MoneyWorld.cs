@@ -10,6 +10,9 @@ namespace Crowd.Server.Tests.Infrastructure;
 /// <summary>Rows the money tests need (requester organisations, jobs, contributors, payout methods), written straight to the database.</summary>
 public static class MoneyWorld
 {
+    /// <summary>Where a test's clock starts unless the test says otherwise.</summary>
+    public static readonly DateTimeOffset ClockStart = new(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
+
     public static CrowdDb Open(string connectionString) =>
         new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
 

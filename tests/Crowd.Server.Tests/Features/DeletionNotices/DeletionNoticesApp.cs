@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using Crowd.Server.Features.DeletionNotices;
 using Crowd.Server.Tests.Features.Withdrawal;
-using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.DeletionNotices;
 
@@ -38,7 +38,7 @@ public sealed class TestWebhookNetwork(bool allowLoopback) : WebhookNetwork
 /// </summary>
 public sealed class DeletionNoticesApp : WithdrawalApp
 {
-    public FakeTime Time { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
     public TestWebhookNetwork Network { get; } = new(allowLoopback: true);
 

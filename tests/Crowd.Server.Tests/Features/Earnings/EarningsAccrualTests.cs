@@ -3,13 +3,14 @@ using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Ledger;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace Crowd.Server.Tests.Features.Earnings;
 
 public sealed class EarningsAccrualTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
     private string _db = "";
 
     public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();

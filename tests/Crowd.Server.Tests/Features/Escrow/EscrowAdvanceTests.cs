@@ -7,6 +7,7 @@ using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Escrow;
 
@@ -16,7 +17,7 @@ namespace Crowd.Server.Tests.Features.Escrow;
 /// </summary>
 public sealed class EscrowAdvanceTests : IAsyncLifetime
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
     private string _db = "";
 
     public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();

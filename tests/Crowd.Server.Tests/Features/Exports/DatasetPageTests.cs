@@ -7,6 +7,7 @@ using Crowd.Server.Tests.Features.Recording;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Exports;
 
@@ -96,7 +97,7 @@ public sealed class DatasetPageTests(ExportsApp app) : IClassFixture<ExportsApp>
         var services = scope.ServiceProvider;
         var packages = new DatasetPackages(services.GetRequiredService<Crowd.Server.Infrastructure.Database.CrowdDb>(),
             services.GetRequiredService<DatasetExporter>(), services.GetRequiredService<DatasetSigningKeys>(),
-            services.GetRequiredService<Crowd.Server.Infrastructure.Scheduling.BackgroundJobs>(), new FakeTime(now),
+            services.GetRequiredService<Crowd.Server.Infrastructure.Scheduling.BackgroundJobs>(), new FakeTimeProvider(now),
             services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Crowd.Server.Infrastructure.CrowdOptions>>(),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<DatasetPackages>.Instance);
         return await packages.SweepAsync(default);

@@ -13,6 +13,7 @@ using Crowd.Server.Tests.Features.Payouts;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -289,7 +290,7 @@ public sealed class MoneyPropertyTests(ITestOutputHelper output)
         var random = new Random(seed);
         var x = new Extremes(random);
         var connectionString = await TestPostgres.CreateDatabaseAsync();
-        var time = new FakeTime();
+        var time = new FakeTimeProvider(MoneyWorld.ClockStart);
         var harness = new PayoutHarness(connectionString, time);
         var counts = new Counts();
         await using var db = MoneyWorld.Open(connectionString);

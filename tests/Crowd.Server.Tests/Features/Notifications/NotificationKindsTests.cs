@@ -20,6 +20,7 @@ using Crowd.Server.Tests.Features.Suppliers;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using static Crowd.Server.Tests.Features.Recording.Consent.ConsentTestData;
 
 namespace Crowd.Server.Tests.Features.Notifications;
@@ -80,7 +81,7 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
             var services = scope.ServiceProvider;
             var window = new FraudAppealWindow(services.GetRequiredService<CrowdDb>(), services.GetRequiredService<ReviewService>(),
                 services.GetRequiredService<Crowd.Server.Features.Audit.AuditLog>(), services.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(),
-                new FakeTime(DateTimeOffset.UtcNow.AddDays(14).AddMinutes(1)));
+                new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(14).AddMinutes(1)));
             (await window.RunAsync(default)).ShouldBeGreaterThanOrEqualTo(1);
         }
 
@@ -95,7 +96,7 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
     [Fact]
     public async Task ABankPayoutTellsItsContributorWhenTheFileIsSentAndWhenTheBankPaidOnce()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider(MoneyWorld.ClockStart);
         var h = new PayoutHarness("", time);
         var contributor = Guid.Empty;
         await app.WithDbAsync(async db =>
@@ -329,7 +330,7 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
-        return await new DeletionNoticeReminders(db, scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), new FakeTime(now))
+        return await new DeletionNoticeReminders(db, scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), new FakeTimeProvider(now))
             .TellOverdueAsync(default);
     }
 
@@ -337,7 +338,7 @@ public sealed class NotificationKindsTests(ExportsApp app) : IClassFixture<Expor
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
-        await new SupplierNotices(db, scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), new FakeTime(now))
+        await new SupplierNotices(db, scope.ServiceProvider.GetRequiredService<Crowd.Server.Features.Notifications.Notifications>(), new FakeTimeProvider(now))
             .MonthlyFiguresAsync(default);
     }
 

@@ -4,6 +4,7 @@ using Crowd.Server.Features.Payouts;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace Crowd.Server.Tests.Features.Payouts;
@@ -17,7 +18,7 @@ public sealed class ClusteredPayoutTests(ITestOutputHelper output) : IAsyncLifet
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
 
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
     private string _db = "";
 
     public Task DisposeAsync() => Task.CompletedTask;

@@ -6,13 +6,14 @@ using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Payouts;
 
 /// <summary>A crash at each step of a payout run, then a re-run: nobody is paid twice, no accrual is lost.</summary>
 public sealed class ExactlyOnceTests : IAsyncLifetime
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
     private string _db = "";
 
     public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();

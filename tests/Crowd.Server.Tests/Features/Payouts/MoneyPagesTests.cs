@@ -9,12 +9,13 @@ using Hangfire;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Payouts;
 
 public sealed class MoneyPagesTests(CrowdApp app) : IClassFixture<CrowdApp>
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
 
     [Fact]
     public async Task AContributorSeesHoursRateEarnedAndPendingAndCanAddABankAccount()

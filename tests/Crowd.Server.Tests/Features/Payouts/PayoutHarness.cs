@@ -16,6 +16,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Payouts;
 
@@ -40,7 +41,7 @@ public sealed class InjectedCrashException(PayoutStep step) : Exception("Injecte
 }
 
 /// <summary>The payout services wired by hand, on a test database, with a fault hook and (optionally) the fake Stripe.</summary>
-public sealed class PayoutHarness(string connectionString, FakeTime time, Uri? stripeBase = null, PayoutMode mode = PayoutMode.BankFile)
+public sealed class PayoutHarness(string connectionString, FakeTimeProvider time, Uri? stripeBase = null, PayoutMode mode = PayoutMode.BankFile)
 {
     public CrowdOptions Options { get; } = new()
     {

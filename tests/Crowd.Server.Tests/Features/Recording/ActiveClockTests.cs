@@ -1,12 +1,12 @@
-using Crowd.Server.Tests.Infrastructure;
 using Crowd.Server.Features.Recording.Sessions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
 public sealed class ActiveClockTests
 {
     private static readonly TimeSpan s_cutoff = TimeSpan.FromMinutes(2);
-    private readonly FakeTime _clock = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 8, 0, 0, TimeSpan.Zero));
 
     [Fact]
     public void TimeBetweenEventsCountsWhileTheyComeWithinTheCutoff()

@@ -1,11 +1,11 @@
 using Crowd.Server.Features.Recording.Sessions;
-using Crowd.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
 public sealed class AudioRateLimiterTests
 {
-    private readonly FakeTime _clock = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 8, 0, 0, TimeSpan.Zero));
 
     private AudioRateLimiter StartedTake()
     {

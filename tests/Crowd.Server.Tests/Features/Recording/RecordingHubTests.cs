@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
@@ -437,7 +438,7 @@ internal sealed class HubConnector(RecordingApp app)
 /// <summary>The recording server with the default audio rate limit and a clock the test moves.</summary>
 public sealed class RateClockApp : RecordingApp
 {
-    public FakeTime Time { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -1,4 +1,3 @@
-using Crowd.Server.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Crowd.Server.Features.Escrow;
@@ -11,6 +10,7 @@ using Crowd.Server.Tests.Features.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace Crowd.Server.Tests.Features.Recording;
@@ -175,7 +175,7 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
     [Fact]
     public async Task AnExpiredClaimReturnsTheTaskToOthersAndTheLateSubmissionIsRefused()
     {
-        var clock = new FakeTime(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var job = await RecordingTestData.PublishedJobAsync(app, prompts: 1);
         var first = await RecordingTestData.ContributorAsync(app);
         var second = await RecordingTestData.ContributorAsync(app);

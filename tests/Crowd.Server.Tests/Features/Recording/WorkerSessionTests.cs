@@ -9,13 +9,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
 /// <summary>The recording server on a clock the test moves, so paid time can be checked to the millisecond.</summary>
 public sealed class SessionClockApp : RecordingApp
 {
-    public FakeTime Time { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -32,7 +33,7 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
 
     private readonly SilentObserver _observer = new();
 
-    private FakeTime Clock => app.Time;
+    private FakeTimeProvider Clock => app.Time;
 
     private IWorkerSessionGrain Grain(Guid sessionId) => app.Services.GetRequiredService<IGrainFactory>().GetGrain<IWorkerSessionGrain>(sessionId);
 

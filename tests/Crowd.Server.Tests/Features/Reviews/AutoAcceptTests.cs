@@ -4,10 +4,10 @@ using Crowd.Server.Features.Reviews;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Features.Recording;
-using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Reviews;
 
@@ -22,7 +22,7 @@ public sealed class AutoAcceptTests(RecordingApp app) : IClassFixture<RecordingA
         var waiting = await ReviewTestData.ClipAsync(app, job, speaker.Id, prompt: 0, createdAt: recordedAt);
         var withdrawn = await ReviewTestData.ClipAsync(app, job, speaker.Id, prompt: 1, createdAt: recordedAt);
         await app.WithDbAsync(db => db.Clips.Where(c => c.Id == withdrawn).ExecuteUpdateAsync(s => s.SetProperty(c => c.WithdrawnAt, recordedAt)));
-        var clock = new FakeTime(recordedAt + TimeSpan.FromDays(7) - TimeSpan.FromSeconds(1));
+        var clock = new FakeTimeProvider(recordedAt + TimeSpan.FromDays(7) - TimeSpan.FromSeconds(1));
 
         await RunAsync(clock, days: 7);
         var before = await StatusAsync(waiting);
@@ -47,7 +47,7 @@ public sealed class AutoAcceptTests(RecordingApp app) : IClassFixture<RecordingA
         var recordedAt = new DateTimeOffset(2031, 5, 1, 9, 0, 0, TimeSpan.Zero);
         var clip = await ReviewTestData.ClipAsync(app, job, speaker.Id, createdAt: recordedAt);
 
-        await RunAsync(new FakeTime(recordedAt + TimeSpan.FromDays(2)), days: 2);
+        await RunAsync(new FakeTimeProvider(recordedAt + TimeSpan.FromDays(2)), days: 2);
 
         (await StatusAsync(clip)).ShouldBe(ClipReview.Accepted);
     }
@@ -64,7 +64,7 @@ public sealed class AutoAcceptTests(RecordingApp app) : IClassFixture<RecordingA
         error.Message.ShouldContain("AutoAcceptDays must be between 1 and 14");
     }
 
-    private async Task RunAsync(FakeTime clock, int days)
+    private async Task RunAsync(FakeTimeProvider clock, int days)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();

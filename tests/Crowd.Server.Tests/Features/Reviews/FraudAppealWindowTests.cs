@@ -12,6 +12,7 @@ using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Reviews;
 
@@ -22,13 +23,13 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
     {
         var (job, speaker, clip) = await ClipAsync();
         var rejectedAt = new DateTimeOffset(2030, 6, 1, 10, 0, 0, TimeSpan.Zero);
-        var clock = new FakeTime(rejectedAt);
+        var clock = new FakeTimeProvider(rejectedAt);
         (await WithAsync(clock, (reviews, _) => reviews.RejectAsync(job.OrganisationId, job.Requester.Id, clip, "duplicate",
             "Same take as the one before.", default))).Kind.ShouldBe(ReviewOutcomeKind.Ok);
         (await RejectionAsync(clip)).AppealBy.ShouldBe(rejectedAt.AddDays(14));
         var paid = await PayableAsync(speaker);
 
-        clock.Set(rejectedAt.AddDays(14) - TimeSpan.FromSeconds(1));
+        clock.SetUtcNow(rejectedAt.AddDays(14) - TimeSpan.FromSeconds(1));
         (await WithAsync(clock, (_, window) => window.RunAsync(default))).ShouldBe(0);
         (await PayableAsync(speaker)).ShouldBe(paid);
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -62,13 +63,13 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
     {
         var (job, speaker, clip) = await ClipAsync();
         var rejectedAt = new DateTimeOffset(2030, 7, 1, 10, 0, 0, TimeSpan.Zero);
-        var clock = new FakeTime(rejectedAt);
+        var clock = new FakeTimeProvider(rejectedAt);
         await WithAsync(clock, (reviews, _) => reviews.RejectAsync(job.OrganisationId, job.Requester.Id, clip, "not-live-voice", "Sounds synthetic.", default));
         var paid = await PayableAsync(speaker);
 
-        clock.Set(rejectedAt.AddDays(14) - TimeSpan.FromSeconds(1));
+        clock.SetUtcNow(rejectedAt.AddDays(14) - TimeSpan.FromSeconds(1));
         (await WithAsync(clock, (reviews, _) => reviews.AppealAsync(speaker.Id, clip, "It is my own voice.", default))).Kind.ShouldBe(ReviewOutcomeKind.Ok);
-        clock.Set(rejectedAt.AddDays(30));
+        clock.SetUtcNow(rejectedAt.AddDays(30));
         (await WithAsync(clock, (_, window) => window.RunAsync(default))).ShouldBe(0);
 
         (await PayableAsync(speaker)).ShouldBe(paid);
@@ -80,11 +81,11 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
     {
         var (job, speaker, clip) = await ClipAsync();
         var rejectedAt = new DateTimeOffset(2030, 8, 1, 10, 0, 0, TimeSpan.Zero);
-        var clock = new FakeTime(rejectedAt);
+        var clock = new FakeTimeProvider(rejectedAt);
         await WithAsync(clock, (reviews, _) => reviews.RejectAsync(job.OrganisationId, job.Requester.Id, clip, "silence", "Only silence.", default));
         var paid = await PayableAsync(speaker);
 
-        clock.Set(rejectedAt.AddDays(400));
+        clock.SetUtcNow(rejectedAt.AddDays(400));
         (await WithAsync(clock, (_, window) => window.RunAsync(default))).ShouldBe(0);
 
         (await RejectionAsync(clip)).AppealBy.ShouldBeNull();
@@ -97,14 +98,14 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
     {
         var (job, speaker, clip) = await ClipAsync();
         var rejectedAt = new DateTimeOffset(2030, 9, 1, 10, 0, 0, TimeSpan.Zero);
-        var clock = new FakeTime(rejectedAt);
+        var clock = new FakeTimeProvider(rejectedAt);
         await WithAsync(clock, (reviews, _) => reviews.RejectAsync(job.OrganisationId, job.Requester.Id, clip, "duplicate", "Same take again.", default));
         // Everything but 0.25 CNY was paid out meanwhile: money already paid is not clawed back.
         var paid = await PayableAsync(speaker);
         await app.WithDbAsync(db => LedgerWriter.PostAsync(db, LedgerPosting.Transfer(LedgerTransactionKind.PayoutCreated, "paid out", $"test-payout:{clip}",
             AccountRef.Payable(speaker.Id, "CNY"), AccountRef.InFlight("CNY"), paid - 25), rejectedAt.AddDays(1), default));
 
-        clock.Set(rejectedAt.AddDays(15));
+        clock.SetUtcNow(rejectedAt.AddDays(15));
         (await WithAsync(clock, (_, window) => window.RunAsync(default))).ShouldBe(1);
 
         (await RejectionAsync(clip)).PayReversedMinor.ShouldBe(25);
@@ -116,7 +117,7 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
     public async Task ARejectionOnAGroundThatIsNotFraudTellsTheContributorTheyKeepThePay()
     {
         var (job, speaker, clip) = await ClipAsync();
-        var clock = new FakeTime(new DateTimeOffset(2030, 10, 1, 10, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 10, 1, 10, 0, 0, TimeSpan.Zero));
 
         await WithAsync(clock, (reviews, _) => reviews.RejectAsync(job.OrganisationId, job.Requester.Id, clip, "wrong-prompt", "Another sentence.", default));
 
@@ -129,7 +130,7 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
     public async Task TheScheduledRunSettlesDueRejectionsWithTheServersClock()
     {
         var (job, speaker, clip) = await ClipAsync();
-        var clock = new FakeTime(DateTimeOffset.UtcNow.AddDays(-15));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-15));
         await WithAsync(clock, (reviews, _) => reviews.RejectAsync(job.OrganisationId, job.Requester.Id, clip, "not-live-voice", "Synthetic.", default));
 
         await using (var scope = app.Services.CreateAsyncScope())
@@ -152,7 +153,7 @@ public sealed class FraudAppealWindowTests(RecordingApp app) : IClassFixture<Rec
     }
 
     /// <summary>The review service and the window's run as the server builds them, on the test's clock.</summary>
-    private async Task<T> WithAsync<T>(FakeTime clock, Func<ReviewService, FraudAppealWindow, Task<T>> act)
+    private async Task<T> WithAsync<T>(FakeTimeProvider clock, Func<ReviewService, FraudAppealWindow, Task<T>> act)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var services = scope.ServiceProvider;

@@ -16,6 +16,7 @@ using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Reviews;
 
@@ -102,7 +103,7 @@ public sealed class PeerValidationTests(RecordingApp app) : IClassFixture<Record
         var first = await ReviewTestData.ClipAsync(app, job, speaker.Id, prompt: 0);
         var second = await ReviewTestData.ClipAsync(app, job, speaker.Id, prompt: 1);
         var validator = await RecordingTestData.ContributorAsync(app, job.Job);
-        var clock = new FakeTime(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CrowdDb>();
         var peers = new PeerValidation(db, new ConsentGate(db, clock), new AuditLog(db, clock, app.Services.GetRequiredService<AuditKey>()),

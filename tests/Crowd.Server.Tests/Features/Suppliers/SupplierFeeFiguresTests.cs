@@ -2,6 +2,7 @@ using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Suppliers;
 
@@ -13,7 +14,7 @@ public sealed class SupplierFeeFiguresTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset s_march = new(2026, 3, 10, 9, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset s_april = new(2026, 4, 10, 9, 0, 0, TimeSpan.Zero);
-    private readonly FakeTime _time = new(s_march);
+    private readonly FakeTimeProvider _time = new(s_march);
     private string _db = "";
 
     public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();
@@ -79,7 +80,7 @@ public sealed class SupplierFeeFiguresTests : IAsyncLifetime
         await WorkAsync(db, supplier, a, people: 2, minutes: 40);
         await WorkAsync(db, supplier, b, people: 6, minutes: 30);
         await WorkAsync(db, supplier, c, people: 7, minutes: 30);
-        _time.Set(s_april);
+        _time.SetUtcNow(s_april);
         return (supplier, a, c);
     }
 

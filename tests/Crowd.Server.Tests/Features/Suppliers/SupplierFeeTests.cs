@@ -3,12 +3,13 @@ using Crowd.Server.Features.Ledger;
 using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Suppliers;
 
 public sealed class SupplierFeeTests : IAsyncLifetime
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
     private string _db = "";
 
     public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();

@@ -2,6 +2,7 @@ using Crowd.Server.Features.Suppliers;
 using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Suppliers;
 
@@ -11,7 +12,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
     private static readonly DateTimeOffset s_march = new(2026, 3, 10, 9, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset s_april = new(2026, 4, 10, 9, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset s_may = new(2026, 5, 10, 9, 0, 0, TimeSpan.Zero);
-    private readonly FakeTime _time = new(s_march);
+    private readonly FakeTimeProvider _time = new(s_march);
     private string _db = "";
 
     public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();
@@ -44,7 +45,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
                 await SupplierWorld.SessionAsync(db, _time, person, job, 30);
             }
         }
-        _time.Set(s_april);
+        _time.SetUtcNow(s_april);
         var stats = Stats(db);
 
         foreach (var (j, m) in new (Guid?, string?)[] { (null, null), (null, "2026-03"), (job, null), (job, "2026-03") })
@@ -72,7 +73,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
         }
         var victim = (await SupplierWorld.PeopleAsync(db, supplier, 1, s_march))[0];
         await SupplierWorld.SessionAsync(db, _time, victim, rare, 47);
-        _time.Set(s_april);
+        _time.SetUtcNow(s_april);
         var stats = Stats(db);
 
         var all = await FiguresAsync(stats, supplier, month: "2026-03");
@@ -97,7 +98,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
                 await SupplierWorld.SessionAsync(db, _time, person, job, 20);
             }
         }
-        _time.Set(s_april);
+        _time.SetUtcNow(s_april);
         var stats = Stats(db);
 
         var all = await FiguresAsync(stats, supplier, month: "2026-03");
@@ -118,9 +119,9 @@ public sealed class SupplierStatsTests : IAsyncLifetime
         {
             await SupplierWorld.SessionAsync(db, _time, person, job, 60);
         }
-        _time.Set(s_april);
+        _time.SetUtcNow(s_april);
         await SupplierWorld.SessionAsync(db, _time, people[0], job, 45); // only one person works in April
-        _time.Set(s_may);
+        _time.SetUtcNow(s_may);
         var stats = Stats(db);
 
         var march = await FiguresAsync(stats, supplier, month: "2026-03");
@@ -143,7 +144,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
         {
             sessions.Add((await SupplierWorld.SessionAsync(db, _time, person, job, 60)).SessionId);
         }
-        _time.Set(s_april);
+        _time.SetUtcNow(s_april);
         var stats = Stats(db);
         var before = await FiguresAsync(stats, supplier, month: "2026-03");
         var allBefore = await FiguresAsync(stats, supplier);
@@ -157,7 +158,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
         (await FiguresAsync(stats, supplier, month: "2026-03")).ShouldBe(before);
         (await FiguresAsync(stats, supplier)).ShouldBe(allBefore);
         (await stats.SignupsAsync(supplier, null, default)).Value!.SignedUp.ShouldBe(signupsBefore);
-        _time.Set(s_may);
+        _time.SetUtcNow(s_may);
         await SuppressedAsync(stats, supplier, month: "2026-04");
         (await FiguresAsync(stats, supplier)).ShouldBe(allBefore, "April, built from two people, is not added to all time");
         (await stats.SignupsAsync(supplier, null, default)).Value!.SignedUp.ShouldBe(signupsBefore);
@@ -174,7 +175,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
         {
             await SupplierWorld.SessionAsync(db, _time, person, job, 60);
         }
-        _time.Set(s_april);
+        _time.SetUtcNow(s_april);
         var stats = Stats(db);
         var before = await FiguresAsync(stats, supplier, month: "2026-03");
 
@@ -184,7 +185,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
         {
             await SupplierWorld.SessionAsync(db, _time, person, job, 30);
         }
-        _time.Set(s_may);
+        _time.SetUtcNow(s_may);
 
         (await FiguresAsync(stats, supplier, month: "2026-03")).ShouldBe(before);
         var april = await FiguresAsync(stats, supplier, month: "2026-04");
@@ -205,7 +206,7 @@ public sealed class SupplierStatsTests : IAsyncLifetime
         }
         var victim = (await SupplierWorld.PeopleAsync(db, supplier, 1, s_march))[0];
         await SupplierWorld.SessionAsync(db, _time, victim, pounds, 60);
-        _time.Set(s_april);
+        _time.SetUtcNow(s_april);
         var stats = Stats(db);
 
         (await FiguresAsync(stats, supplier, month: "2026-03")).Contributors.ShouldBe(5);

@@ -5,12 +5,13 @@ using Crowd.Server.Features.Payouts.BankFile;
 using Crowd.Server.Tests.Features.Payouts;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Payouts.BankFile;
 
 public sealed class BankFilePayoutTests : IAsyncLifetime
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
     private string _db = "";
 
     public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();

@@ -3,6 +3,7 @@ using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Tests.Features.Payouts;
 using Crowd.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Stripe;
 
 namespace Crowd.Server.Tests.Features.Payouts.Stripe;
@@ -16,7 +17,7 @@ public sealed class StripeGatewayTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _stripe = await FakeStripe.StartAsync();
-        _h = new PayoutHarness("", new FakeTime(), _stripe.BaseAddress);
+        _h = new PayoutHarness("", new FakeTimeProvider(MoneyWorld.ClockStart), _stripe.BaseAddress);
     }
 
     public async Task DisposeAsync() => await _stripe.DisposeAsync();
@@ -165,7 +166,7 @@ public sealed class StripeGatewayTests : IAsyncLifetime
     [Fact]
     public async Task AnUnreachableStripeIsWorthTryingLater()
     {
-        var unreachable = new PayoutHarness("", new FakeTime(), new Uri("http://127.0.0.1:9/"));
+        var unreachable = new PayoutHarness("", new FakeTimeProvider(MoneyWorld.ClockStart), new Uri("http://127.0.0.1:9/"));
         unreachable.Options.Stripe.MaxRetries = 0;
 
         var e = await Should.ThrowAsync<HttpRequestException>(() => unreachable.Stripe().GetAccountAsync("acct_x"));

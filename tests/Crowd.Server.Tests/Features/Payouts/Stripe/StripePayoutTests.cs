@@ -4,12 +4,13 @@ using Crowd.Server.Features.Payouts;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Payouts.Stripe;
 
 public sealed class StripePayoutTests : IAsyncLifetime
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
     private FakeStripe _stripe = null!;
     private string _db = "";
 

@@ -5,12 +5,13 @@ using Crowd.Server.Infrastructure.Database;
 using Crowd.Server.Infrastructure.Money;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Payouts.Stripe;
 
 public sealed class StripeRefundTests : IAsyncLifetime
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(MoneyWorld.ClockStart);
     private FakeStripe _stripe = null!;
     private string _db = "";
 

@@ -6,13 +6,14 @@ using Crowd.Server.Features.Payouts.Stripe;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Crowd.Server.Tests.Features.Payouts.Stripe;
 
 public sealed class StripeWebhookTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset s_now = new(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
-    private readonly FakeTime _time = new(s_now);
+    private readonly FakeTimeProvider _time = new(s_now);
     private string _db = "";
 
     public async Task InitializeAsync() => _db = await TestPostgres.CreateDatabaseAsync();
