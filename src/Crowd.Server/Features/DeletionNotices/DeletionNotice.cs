@@ -139,7 +139,7 @@ internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<We
     {
         e.ToTable("webhook_deliveries");
         e.Property(d => d.EventType).HasMaxLength(100);
-        e.HasIndex(d => d.NextAttemptAt).HasFilter("state = 0");
+        e.HasIndex(d => d.NextAttemptAt).HasFilter($"state = {(int)DeliveryState.Pending}");
         e.HasIndex(d => d.NoticeId);
         e.HasIndex(d => d.OrganisationId);
         e.HasOne<Organisation>().WithMany().HasForeignKey(d => d.OrganisationId).OnDelete(DeleteBehavior.Cascade);

@@ -105,7 +105,7 @@ internal sealed class EscrowRefundConfiguration : IEntityTypeConfiguration<Escro
         e.Property(r => r.StripeRefundId).HasMaxLength(100);
         e.Property(r => r.FailureReason).HasMaxLength(500);
         e.HasIndex(r => r.JobId);
-        e.HasIndex(r => r.State).HasFilter("state = 0");
+        e.HasIndex(r => r.State).HasFilter($"state = {(int)EscrowRefundState.Pending}");
         e.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -44,7 +44,7 @@ internal sealed class ContributorExportConfiguration : IEntityTypeConfiguration<
         e.Ignore(x => x.Percent);
         e.HasIndex(x => x.ContributorId);
         e.HasIndex(x => x.State);
-        e.HasIndex(x => x.ContributorId, "ix_contributor_exports_one_open").IsUnique().HasFilter("state IN (0, 1)");
+        e.HasIndex(x => x.ContributorId, "ix_contributor_exports_one_open").IsUnique().HasFilter($"state IN ({(int)ContributorExportState.Pending}, {(int)ContributorExportState.Building})");
         e.HasOne<Accounts.CrowdUser>().WithMany().HasForeignKey(x => x.ContributorId).OnDelete(DeleteBehavior.Cascade);
     }
 }

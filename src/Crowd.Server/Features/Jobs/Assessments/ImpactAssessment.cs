@@ -61,7 +61,7 @@ internal sealed class ImpactAssessmentConfiguration : IEntityTypeConfiguration<I
 {
     public void Configure(EntityTypeBuilder<ImpactAssessment> e)
     {
-        e.ToTable("impact_assessments", t => t.HasCheckConstraint("ck_impact_assessments_reviewed", "(status = 0) = (reviewed_at IS NULL)"));
+        e.ToTable("impact_assessments", t => t.HasCheckConstraint("ck_impact_assessments_reviewed", $"(status = {(int)AssessmentStatus.Waiting}) = (reviewed_at IS NULL)"));
         foreach (var answer in new[]
                  {
                      nameof(ImpactAssessment.PurposeAndNecessity), nameof(ImpactAssessment.DataCollected), nameof(ImpactAssessment.RiskVoiceCloning),

@@ -44,7 +44,7 @@ internal sealed class WorkerSessionConfiguration : IEntityTypeConfiguration<Work
         e.ToTable("worker_sessions");
         e.Property(s => s.NodeId).HasMaxLength(100);
         e.Property(s => s.RowVersion).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
-        e.HasIndex(s => new { s.JobId, s.ContributorId }).IsUnique().HasFilter("state = 0");
+        e.HasIndex(s => new { s.JobId, s.ContributorId }).IsUnique().HasFilter($"state = {(int)WorkerSessionState.Open}");
         e.HasIndex(s => s.ContributorId);
         e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
         e.HasOne<CrowdUser>().WithMany().HasForeignKey(s => s.ContributorId).OnDelete(DeleteBehavior.Cascade);
