@@ -11,6 +11,10 @@ namespace Crowd.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
+    // A cold start on a machine busy with the rest of the suite has taken over 90 s (45 s of it before the silo started);
+    // the tests that measure start-up print the time instead of bounding it.
+    private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(180);
+
     private readonly Process _process;
     private readonly System.Text.StringBuilder _output = new();
 
@@ -94,7 +98,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(90))
+        while (stopwatch.Elapsed < s_startDeadline)
         {
             if (process.HasExited)
             {
@@ -117,7 +121,7 @@ public sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(100); // not answering yet
         }
         await server.DisposeAsync();
-        throw new TimeoutException($"The server did not answer /health within 90 s. Its last lines:\n{server.Tail(40)}\nAll of its output:\n{server.Output}");
+        throw new TimeoutException($"The server did not answer /health within {s_startDeadline.TotalSeconds} s. Its last lines:\n{server.Tail(40)}\nAll of its output:\n{server.Output}");
     }
 
     /// <summary>Asks the server to stop as an operator would (SIGTERM) and waits for it to finish.</summary>
