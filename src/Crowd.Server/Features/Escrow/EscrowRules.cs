@@ -21,6 +21,9 @@ public static class EscrowRules
     /// <summary>The most one escrow holds, and so the most one funding brings: the largest budget.</summary>
     public const long MaxEscrowMinor = BudgetRules.MaxBudgetMinor;
 
+    /// <summary>The bank's own reference for a transfer, as the requester copies it from the statement.</summary>
+    public const int MaxBankReferenceLength = 150;
+
     /// <summary>The most the platform advances on one job before the database refuses further accruals on it.</summary>
     public const long MaxAdvanceMinor = BudgetRules.MaxBudgetMinor;
 

@@ -165,7 +165,7 @@ public sealed class EscrowService(CrowdDb db, TimeProvider time, ILogger<EscrowS
             errors.Add(new FieldError("currency", "This job is paid in {0}; record the transfer in {0}.", job.Terms.Currency));
         }
         errors.AddRange(EscrowRules.ValidateFunding(amount.Minor, amount.Currency));
-        if (string.IsNullOrWhiteSpace(reference) || reference.Length > 150)
+        if (string.IsNullOrWhiteSpace(reference) || reference.Length > EscrowRules.MaxBankReferenceLength)
         {
             errors.Add(new FieldError("reference", "Enter the bank's reference for the transfer (at most 150 characters)."));
         }

@@ -22,6 +22,9 @@ public static class PaymentReference
 {
     public const string Prefix = "CW";
     public const int MaxLength = 12;
+
+    /// <summary>The field people type it into: reading is forgiving of spaces, dashes and a pasted remark around it.</summary>
+    public const int MaxTypedLength = 40;
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     private const int PayloadLength = 7;
 

@@ -22,6 +22,8 @@ public enum PayoutState
 
 public sealed class Payout
 {
+    public const int MaxFailureReasonLength = 500;
+
     public Guid Id { get; set; }
     public Guid RunId { get; set; }
     public Guid ContributorId { get; set; }
@@ -154,7 +156,7 @@ internal sealed class PayoutConfiguration : IEntityTypeConfiguration<Payout>
         e.ToTable("payouts");
         e.Property(p => p.Currency).HasMaxLength(3).IsFixedLength();
         e.Property(p => p.ProviderReference).HasMaxLength(100);
-        e.Property(p => p.FailureReason).HasMaxLength(500);
+        e.Property(p => p.FailureReason).HasMaxLength(Payout.MaxFailureReasonLength);
         e.Property(p => p.TransferGroup).HasMaxLength(100);
         e.Property(p => p.JobIds).HasMaxLength(500);
         e.HasIndex(p => new { p.RunId, p.ContributorId, p.Currency }).IsUnique();

@@ -8,6 +8,9 @@ public static partial class PayoutMethodRules
 {
     public const int MaxPayeeLength = 200;
 
+    /// <summary>The account number's field: room for what people paste; the patterns below accept far less.</summary>
+    public const int MaxAccountNumberLength = 200;
+
     /// <summary>The number as the batch file carries it (a card without its spaces and dashes), or field errors.</summary>
     public static (string? Number, IReadOnlyList<FieldError> Errors) Validate(string? payeeName, PayoutAccountKind? kind, string? accountNumber)
     {

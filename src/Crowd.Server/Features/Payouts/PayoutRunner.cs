@@ -262,7 +262,7 @@ public sealed class PayoutRunner(CrowdDb db, IOptions<CrowdOptions> options, Tim
         {
             logger.LogWarning("Payout {PayoutId} refused by Stripe: {Message}; the money returns to payable", payout.Id, e.Message);
             var reason = "Stripe: " + e.Message;
-            await PayoutTransitions.FailAsync(db, payout.Id, reason[..Math.Min(500, reason.Length)], time.GetUtcNow(), ct);
+            await PayoutTransitions.FailAsync(db, payout.Id, reason[..Math.Min(Payout.MaxFailureReasonLength, reason.Length)], time.GetUtcNow(), ct);
             return false;
         }
         catch (Exception e) when (StripeGateway.IsTransient(e))

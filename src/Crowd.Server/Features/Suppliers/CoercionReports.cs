@@ -15,6 +15,9 @@ public sealed class CoercionReports(CrowdDb db, AuditLog audit, TimeProvider clo
     public const int MaxDescription = 4000;
     public const int MaxNamedParty = 200;
 
+    /// <summary>An admin's reason for a suspension or reinstatement, and a report's outcome.</summary>
+    public const int MaxDecisionLength = 2000;
+
     public static List<FieldError> Validate(CoercionReportRequest request)
     {
         var errors = new List<FieldError>();
@@ -86,7 +89,7 @@ public sealed class CoercionReports(CrowdDb db, AuditLog audit, TimeProvider clo
         {
             return [new("reportId", "This report names no supplier on the platform, so there is nobody to suspend.")];
         }
-        if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > 2000)
+        if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > MaxDecisionLength)
         {
             return [new("reason", "Give the reason for the suspension (at most 2000 characters); it is kept in the audit trail.")];
         }
@@ -113,7 +116,7 @@ public sealed class CoercionReports(CrowdDb db, AuditLog audit, TimeProvider clo
 
     public async Task<IReadOnlyList<FieldError>> ReinstateAsync(Guid adminId, Guid supplierId, string? reason, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > 2000)
+        if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > MaxDecisionLength)
         {
             return [new("reason", "Give the reason for reinstating the supplier (at most 2000 characters); it is kept in the audit trail.")];
         }
@@ -137,7 +140,7 @@ public sealed class CoercionReports(CrowdDb db, AuditLog audit, TimeProvider clo
 
     public async Task<IReadOnlyList<FieldError>> CloseAsync(Guid adminId, Guid reportId, string? outcome, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(outcome) || outcome.Trim().Length > 2000)
+        if (string.IsNullOrWhiteSpace(outcome) || outcome.Trim().Length > MaxDecisionLength)
         {
             return [new("outcome", "Write the outcome (at most 2000 characters): what was found and what was done.")];
         }

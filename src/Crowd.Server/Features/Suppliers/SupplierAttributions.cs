@@ -18,6 +18,7 @@ public sealed record InvitationOffer(Guid InvitationId, string Code, Guid Organi
 public sealed class SupplierAttributions(CrowdDb db, AuditLog audit, SupplierNotices notices, TimeProvider clock)
 {
     public const int CodeLength = 10;
+    public const int MaxLabelLength = 100;
     // No 0/O or 1/I/L: codes are read aloud and typed from paper.
     private const string CodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
@@ -39,7 +40,7 @@ public sealed class SupplierAttributions(CrowdDb db, AuditLog audit, SupplierNot
     {
         var errors = new List<FieldError>();
         label = label?.Trim() ?? "";
-        if (label.Length is 0 or > 100)
+        if (label.Length is 0 or > MaxLabelLength)
         {
             errors.Add(new("label", "Give the invitation a name of at most 100 characters, like the town or the course you hand it out in."));
         }

@@ -93,7 +93,7 @@ internal sealed class SupplierInvitationConfiguration : IEntityTypeConfiguration
     {
         e.ToTable("supplier_invitations");
         e.Property(i => i.Code).HasMaxLength(32);
-        e.Property(i => i.Label).HasMaxLength(100);
+        e.Property(i => i.Label).HasMaxLength(SupplierAttributions.MaxLabelLength);
         e.HasIndex(i => i.Code).IsUnique();
         e.HasIndex(i => i.OrganisationId);
         e.HasOne<Organisation>().WithMany().HasForeignKey(i => i.OrganisationId).OnDelete(DeleteBehavior.Cascade);
@@ -122,7 +122,7 @@ internal sealed class CoercionReportConfiguration : IEntityTypeConfiguration<Coe
             "supplier_organisation_id IS NOT NULL OR named_party IS NOT NULL"));
         e.Property(r => r.NamedParty).HasMaxLength(200);
         e.Property(r => r.Description).HasMaxLength(4000);
-        e.Property(r => r.Outcome).HasMaxLength(2000);
+        e.Property(r => r.Outcome).HasMaxLength(CoercionReports.MaxDecisionLength);
         e.HasIndex(r => r.SupplierOrganisationId);
         e.HasOne<CrowdUser>().WithMany().HasForeignKey(r => r.ReporterId).OnDelete(DeleteBehavior.SetNull);
         e.HasOne<Organisation>().WithMany().HasForeignKey(r => r.SupplierOrganisationId).OnDelete(DeleteBehavior.SetNull);
@@ -134,7 +134,7 @@ internal sealed class SupplierSuspensionConfiguration : IEntityTypeConfiguration
     public void Configure(EntityTypeBuilder<SupplierSuspension> e)
     {
         e.ToTable("supplier_suspensions");
-        e.Property(s => s.Reason).HasMaxLength(2000);
+        e.Property(s => s.Reason).HasMaxLength(CoercionReports.MaxDecisionLength);
         e.HasIndex(s => s.OrganisationId).IsUnique().HasFilter("reinstated_at IS NULL");
         e.HasIndex(s => s.ReportId);
         e.HasOne<Organisation>().WithMany().HasForeignKey(s => s.OrganisationId).OnDelete(DeleteBehavior.Cascade);

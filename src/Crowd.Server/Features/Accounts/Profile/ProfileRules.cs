@@ -14,6 +14,9 @@ public static class ProfileRules
 {
     public const int MaxLanguages = 10;
     public const int MaxCodeLength = 20;
+
+    /// <summary>The languages field as typed: room for the most languages with their separators and spaces.</summary>
+    public const int MaxLanguagesInputLength = 400;
     public const string PreferNotToSay = "prefer-not-to-say";
     public const string ShareAgeBand = "share";
 

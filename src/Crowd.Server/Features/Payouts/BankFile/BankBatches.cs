@@ -100,7 +100,7 @@ public sealed class BankBatches(CrowdDb db, TimeProvider time, PayoutFaults faul
 
     /// <summary>The bank could not pay this line: the money returns to the contributor's payable for the next run.</summary>
     public Task<BatchActionOutcome> FailLineAsync(Guid payoutId, string reason, CancellationToken ct = default) =>
-        LineAsync(payoutId, "fail", (now, c) => PayoutTransitions.FailAsync(db, payoutId, string.IsNullOrWhiteSpace(reason) ? "Bank returned the transfer." : reason.Trim()[..Math.Min(500, reason.Trim().Length)], now, c), ct);
+        LineAsync(payoutId, "fail", (now, c) => PayoutTransitions.FailAsync(db, payoutId, string.IsNullOrWhiteSpace(reason) ? "Bank returned the transfer." : reason.Trim()[..Math.Min(Payout.MaxFailureReasonLength, reason.Trim().Length)], now, c), ct);
 
     /// <summary>Confirms every line of a sent batch that is not failed.</summary>
     public async Task<int> ConfirmRemainingAsync(Guid batchId, CancellationToken ct = default)
