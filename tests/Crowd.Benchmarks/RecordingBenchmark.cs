@@ -32,7 +32,7 @@ public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int
 
 public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSent, long FramesReceived, double P50Ms, double P95Ms, double P99Ms,
     double MaxMs, double ServerCpuPercent, double ServerCpuMsPer1000Chunks, long ServerRssMb, int Errors, IReadOnlyList<string> ErrorSamples,
-    int ClientStalls, double ClientCpuPercent, double MachineCpuPercent)
+    int ClientStalls, double ClientCpuPercent, double MachineCpuPercent, double TakeStartP50Ms, double TakeStartP99Ms)
 {
     public double DeliveredPercent => ChunksSent == 0 ? 0 : 100.0 * FramesReceived / ChunksSent;
 }
@@ -42,7 +42,8 @@ public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSe
 /// random phase) over WebSockets with MessagePack, through the SignalR .NET client, against real server processes (one
 /// node, or two finding each other through Redis) on a throw-away PostgreSQL. The job is created, funded and published
 /// through the public API, as a requester and the admin do it. Measures the time from a chunk being sent to its quality
-/// frame arriving, delivered frames, errors, and the server's CPU and memory.
+/// frame arriving, delivered frames, errors, and the server's CPU and memory; and the time a contributor waits between
+/// pressing Record and the take starting (the StartTake call).
 /// </summary>
 public static class RecordingBenchmark
 {
@@ -110,7 +111,7 @@ public static class RecordingBenchmark
                 await StepAsync(nodes, recorders.Take(count).ToList(), audio, options with { WarmupSeconds = 0, Seconds = options.ServerWarmupSeconds });
             }
             log.WriteLine("CPU is a percentage of one core; the machine's is everything on it (the servers, this client, PostgreSQL).");
-            log.WriteLine("recorders nodes    sent  delivered     p50     p95     p99     max  server CPU  CPU ms/1000 chunks  RSS MB  client CPU  machine CPU  errors  client stalls");
+            log.WriteLine("recorders nodes    sent  delivered     p50     p95     p99     max  server CPU  CPU ms/1000 chunks  RSS MB  client CPU  machine CPU  errors  client stalls  take start p50/p99");
             foreach (var count in options.Recorders)
             {
                 var step = await StepAsync(nodes, recorders.Take(count).ToList(), audio, options);
@@ -118,7 +119,7 @@ public static class RecordingBenchmark
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{step.Recorders,9} {step.Nodes,5} {step.ChunksSent,7} {step.DeliveredPercent,9:F2}% {step.P50Ms,6:F1}ms {step.P95Ms,6:F1}ms " +
                     $"{step.P99Ms,6:F1}ms {step.MaxMs,6:F0}ms {step.ServerCpuPercent,9:F0}% {step.ServerCpuMsPer1000Chunks,19:F0} {step.ServerRssMb,7} {step.ClientCpuPercent,10:F0}% " +
-                    $"{step.MachineCpuPercent,11:F0}% {step.Errors,7} {step.ClientStalls,14}"));
+                    $"{step.MachineCpuPercent,11:F0}% {step.Errors,7} {step.ClientStalls,14} {step.TakeStartP50Ms,8:F1}/{step.TakeStartP99Ms:F1}ms"));
                 foreach (var sample in step.ErrorSamples)
                 {
                     log.WriteLine("  error: " + sample);
@@ -339,16 +340,17 @@ public static class RecordingBenchmark
             await Task.Delay(50);
         }
         var latencies = live.SelectMany(s => s.Latencies()).Order().ToArray();
+        var takeStarts = live.SelectMany(s => s.TakeStarts()).Order().ToArray();
         var sent = live.Sum(s => s.CountedSent);
         var received = live.Sum(s => s.CountedFrames);
         await Task.WhenAll(live.Select(s => s.CloseAsync(errors)));
-        double Percentile(double p) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p * latencies.Length) - 1)];
+        static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
         var errorList = errors.ToList();
-        return new RecordingStepResult(recorders.Count, nodes.Count, sent, received, Percentile(0.50), Percentile(0.95), Percentile(0.99),
+        return new RecordingStepResult(recorders.Count, nodes.Count, sent, received, Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99),
             latencies.Length == 0 ? double.NaN : latencies[^1], 100 * cpu.TotalSeconds / wall.TotalSeconds,
             sent == 0 ? 0 : cpu.TotalMilliseconds / (sent / 1000.0), rss, errorList.Count + (recorders.Count - live.Length),
             errorList.GroupBy(e => e).Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList(), stalls,
-            100 * clientCpu.TotalSeconds / wall.TotalSeconds, 100 * machineCpu.TotalSeconds / wall.TotalSeconds);
+            100 * clientCpu.TotalSeconds / wall.TotalSeconds, 100 * machineCpu.TotalSeconds / wall.TotalSeconds, Percentile(takeStarts, 0.50), Percentile(takeStarts, 0.99));
     }
 
     /// <summary>
@@ -397,6 +399,7 @@ public static class RecordingBenchmark
         private readonly long[] _sentAt = new long[1_000];
         private readonly bool[] _sentCounted = new bool[1_000];
         private readonly List<double> _latencies = new(2_000);
+        private readonly List<double> _takeStarts = [];
         private readonly object _gate = new();
         private Channel<AudioChunk>? _take;
         private Task? _result;
@@ -526,8 +529,20 @@ public static class RecordingBenchmark
                         errors.Add("take: " + e.GetBaseException().Message);
                     }
                 }
+                var asked = Stopwatch.GetTimestamp();
                 var started = await _connection.InvokeAsync<TakeStarted>("StartTake");
-                var take = Channel.CreateUnbounded<AudioChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                lock (_gate)
+                {
+                    _takeStarts.Add(Stopwatch.GetElapsedTime(asked).TotalMilliseconds);
+                }
+                // The sender thread's write runs the client's send of the chunk itself, as a browser's audio callback
+                // does, instead of queueing it for a thread-pool thread: one hop fewer per chunk on a busy machine.
+                var take = Channel.CreateUnbounded<AudioChunk>(new UnboundedChannelOptions
+                {
+                    SingleReader = true,
+                    SingleWriter = true,
+                    AllowSynchronousContinuations = true,
+                });
                 _seq = 0;
                 _result = _connection.InvokeAsync<TakeResult?>("Record", started.TakeId, take.Reader);
                 _take = take;
@@ -547,6 +562,14 @@ public static class RecordingBenchmark
             lock (_gate)
             {
                 return _latencies.ToArray();
+            }
+        }
+
+        public double[] TakeStarts()
+        {
+            lock (_gate)
+            {
+                return _takeStarts.ToArray();
             }
         }
 

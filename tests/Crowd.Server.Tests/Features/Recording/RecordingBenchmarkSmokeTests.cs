@@ -21,5 +21,6 @@ public sealed class RecordingBenchmarkSmokeTests(ITestOutputHelper output)
         step.ChunksSent.ShouldBeGreaterThanOrEqualTo(20, "every recorder streamed (how close to real time it kept is the benchmark's figure, not this test's)");
         step.DeliveredPercent.ShouldBe(100, log.ToString());
         step.P50Ms.ShouldBeGreaterThan(0);
+        step.TakeStartP50Ms.ShouldBeGreaterThan(0, "every recorder started a take, and its wait is measured");
     }
 }

@@ -142,6 +142,23 @@ public sealed class WorkerSessionTests(SessionClockApp app) : IClassFixture<Sess
     }
 
     [Fact]
+    public async Task StartingATakeRenewsTheClaimWithTheNextCheckpointBatch()
+    {
+        var (grain, _, _, _) = await JoinedAsync();
+        var claimed = await grain.NextPrompt("connection-1", skip: false);
+        Clock.Advance(TimeSpan.FromMinutes(3));
+
+        await grain.StartTake("connection-1");
+
+        var renewedUntil = Clock.GetUtcNow().AddMinutes(10);
+        await Eventually.TrueAsync(async () =>
+        {
+            var task = await app.WithDbAsync(db => db.RecordingTasks.AsNoTracking().SingleAsync(t => t.Id == claimed.Prompt!.TaskId));
+            return (task.ClaimExpiresAt!.Value - renewedUntil).Duration() < TimeSpan.FromMilliseconds(1);
+        }, "the renewal queued by StartTake to be written", s_wait);
+    }
+
+    [Fact]
     public async Task ClosingASessionKeepsItsTimeAndGivesItsPromptBack()
     {
         var (grain, sessionId, _, _) = await JoinedAsync();

@@ -36,6 +36,14 @@ public sealed class SessionCheckpoints : IAsyncDisposable
         return pending.Done.Task;
     }
 
+    /// <summary>
+    /// Writes the checkpoint with the next batch without waiting for it: a contributor starting a take never waits on the
+    /// database, which under load took half a second. A failure is logged; the next checkpoint writes it again.
+    /// </summary>
+    public void Queue(SessionCheckpoint checkpoint) =>
+        WriteAsync(checkpoint).ContinueWith(t => _logger.LogWarning(t.Exception, "A queued checkpoint of session {SessionId} failed", checkpoint.SessionId),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
     private async Task WriteBatchesAsync()
     {
         var batch = new List<Pending>(MaxBatch);

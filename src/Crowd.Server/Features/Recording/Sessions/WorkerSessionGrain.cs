@@ -184,7 +184,7 @@ public sealed class WorkerSessionGrain(
         return await StateAsync(status, message);
     }
 
-    public async Task<TakeStarted> StartTake(string connectionId)
+    public Task<TakeStarted> StartTake(string connectionId)
     {
         EnsureHolder(connectionId);
         EnsureNotStreaming();
@@ -201,8 +201,8 @@ public sealed class WorkerSessionGrain(
         _limiter.Start();
         var now = clock.GetUtcNow();
         _clock.Touch(now);
-        await checkpoints.WriteAsync(SessionCheckpoint.Renewal(_id, _contributorId, _jobId, now));
-        return new TakeStarted(_takeId.Value, SampleRate, 100);
+        checkpoints.Queue(SessionCheckpoint.Renewal(_id, _contributorId, _jobId, now));
+        return Task.FromResult(new TakeStarted(_takeId.Value, SampleRate, 100));
     }
 
     public Task BeginStream(string connectionId, Guid takeId)
