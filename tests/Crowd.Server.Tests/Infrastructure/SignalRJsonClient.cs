@@ -37,11 +37,14 @@ public sealed class SignalRJsonClient : IAsyncDisposable
         await client.SendRawAsync("""{"protocol":"json","version":1}""");
         var handshake = await client.ReceiveOneAsync(CancellationToken.None)
             ?? throw new InvalidOperationException("The server closed the connection during the handshake.");
-        var reply = JsonNode.Parse(handshake.TrimEnd(RecordSeparator));
+        // The server may send its first message (a hub's greeting in OnConnectedAsync) in the same frame as the reply.
+        var parts = handshake.Split(RecordSeparator, 2);
+        var reply = JsonNode.Parse(parts[0]);
         if (reply?["error"] is { } error)
         {
             throw new InvalidOperationException("Handshake refused: " + error);
         }
+        client.HandleAll(parts.ElementAtOrDefault(1) ?? "");
         client._receiving = Task.Run(client.ReceiveLoopAsync);
         return client;
     }
@@ -176,10 +179,7 @@ public sealed class SignalRJsonClient : IAsyncDisposable
                 {
                     break;
                 }
-                foreach (var part in text.Split(RecordSeparator, StringSplitOptions.RemoveEmptyEntries))
-                {
-                    Handle(JsonNode.Parse(part)!);
-                }
+                HandleAll(text);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
@@ -192,6 +192,15 @@ public sealed class SignalRJsonClient : IAsyncDisposable
             pending.TrySetException(new InvalidOperationException("Connection closed" + (CloseError is null ? "" : ": " + CloseError)));
         }
         _messages.Writer.TryComplete();
+    }
+
+    /// <summary>Handles each message of a frame: the server may put several in one, each ended by the record separator.</summary>
+    private void HandleAll(string text)
+    {
+        foreach (var part in text.Split(RecordSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            Handle(JsonNode.Parse(part)!);
+        }
     }
 
     private void Handle(JsonNode message)
