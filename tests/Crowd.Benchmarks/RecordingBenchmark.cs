@@ -27,8 +27,13 @@ namespace Crowd.Benchmarks;
 /// Before anything is measured the servers run the first step's load this long, unmeasured: a fresh .NET process spends
 /// its first minute under load compiling its hot code again with optimisations, and a node that has been up for a day has not.
 /// </param>
+/// <param name="AlignedTakes">
+/// Every recorder's first take as long as the rest, so that a step's takes all end within the same 100 ms, every
+/// <see cref="TakeSeconds"/>: a thousand contributors pressing Stop at once. By default each recorder's first take has a
+/// random length (3 s up to <see cref="TakeSeconds"/>), as people reading prompts of different lengths do not stop together.
+/// </param>
 public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int Nodes, int Threads, int WarmupSeconds = 2, int TakeSeconds = 10,
-    int ServerWarmupSeconds = 0);
+    int ServerWarmupSeconds = 0, bool AlignedTakes = false);
 
 public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSent, long FramesReceived, double P50Ms, double P95Ms, double P99Ms,
     double MaxMs, double ServerCpuPercent, double ServerCpuMsPer1000Chunks, long ServerRssMb, int Errors, IReadOnlyList<string> ErrorSamples,
@@ -58,7 +63,8 @@ public static class RecordingBenchmark
     {
         log.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {options.Nodes} node(s)" +
             (options.Nodes > 1 ? " (each session's grain on a node its recorder is not connected to: every chunk crosses nodes); " : "; ") +
-            $"{options.Threads} sender threads; {options.Seconds} s measured per step after {options.WarmupSeconds} s warm-up; servers warmed up for {options.ServerWarmupSeconds} s");
+            $"{options.Threads} sender threads; {options.Seconds} s measured per step after {options.WarmupSeconds} s warm-up; servers warmed up for {options.ServerWarmupSeconds} s; " +
+            $"{options.TakeSeconds} s takes, " + (options.AlignedTakes ? "all ending together" : "each recorder's first of a random length"));
         await using var postgres = await EmbeddedPostgres.StartThrowawayAsync();
         var connectionString = postgres.ConnectionString("bench");
         await SchemaMigrator.EnsureDatabaseAsync(connectionString);
@@ -288,6 +294,7 @@ public static class RecordingBenchmark
         foreach (var s in live)
         {
             s.NextDue = TimeSpan.FromMilliseconds(phase.Next(0, 100));
+            s.FirstTakeChunks = options.AlignedTakes ? options.TakeSeconds * 10 : phase.Next(Math.Min(30, options.TakeSeconds * 10), options.TakeSeconds * 10 + 1);
         }
         var cpuBefore = TimeSpan.Zero;
         var stalls = 0;
@@ -404,11 +411,16 @@ public static class RecordingBenchmark
         private Channel<AudioChunk>? _take;
         private Task? _result;
         private int _seq;
+        private int _takes;
+        private int _takeChunks;
         private volatile bool _starting;
 
         private RecorderSession(HubConnection connection) => _connection = connection;
 
         public TimeSpan NextDue { get; set; }
+
+        /// <summary>The length in chunks of this recorder's first take in the step; later takes are all TakeSeconds long.</summary>
+        public int FirstTakeChunks { get; set; }
 
         public long CountedSent { get; private set; }
 
@@ -487,8 +499,9 @@ public static class RecordingBenchmark
             {
                 return;
             }
-            if (_take is null || _seq >= takeChunks)
+            if (_take is null || _seq >= _takeChunks)
             {
+                _takeChunks = _takes++ == 0 ? FirstTakeChunks : takeChunks;
                 var ended = _result;
                 _take?.Writer.TryComplete();
                 _take = null;
