@@ -91,6 +91,47 @@ public sealed class LiveQualityTests(AudioCorpus corpus, ITestOutputHelper outpu
         verdict.Passed.ShouldBeFalse();
     }
 
+    /// <summary>
+    /// A browser whose audio thread misses its deadline fills the gap with digital silence. The noise after the gap is
+    /// the same noise as before it, not a voice.
+    /// </summary>
+    [Theory]
+    [InlineData("white", 0.0, 0.2)]
+    [InlineData("pink", 0.0, 0.5)]
+    [InlineData("pink", 2.0, 0.1)]
+    [InlineData("pink", 2.0, 0.3)]
+    [InlineData("pink", 2.0, 1.0)]
+    [InlineData("brown", 3.0, 0.5)]
+    [InlineData("pink", 1.0, 2.5)]
+    public void NoiseAfterADropoutOfDigitalSilenceDoesNotTurnTheMeterGreen(string noise, double atSeconds, double gapSeconds)
+    {
+        var samples = corpus.Noise(noise).AsSpan(0, 8 * Rate).ToArray();
+        samples.AsSpan((int)(atSeconds * Rate), (int)(gapSeconds * Rate)).Clear();
+
+        var (live, verdict, report) = Take(samples);
+
+        output.WriteLine($"levels: {string.Join(' ', live.Select(a => a.Level.Code()[0]))}; verdict {verdict.Passed} SNR {report.SnrDb:F1} speech {report.SpeechRatio:F2}");
+        live.ShouldNotContain(a => a.Level == LiveLevel.Good);
+        verdict.Passed.ShouldBeFalse();
+    }
+
+    /// <summary>A voice with nothing but digital silence between its words, as from a hard noise gate, is heard as a voice.</summary>
+    [Theory]
+    [InlineData("en")]
+    [InlineData("en-f")]
+    [InlineData("de")]
+    [InlineData("zh")]
+    public void GatedSpeechTurnsTheMeterGreenAndPasses(string voice)
+    {
+        var speech = corpus.Speech(AudioCorpus.VoiceNamed(voice));
+        var zeros = speech.Count(x => x == 0);
+        var (live, verdict, report) = Take(speech);
+
+        output.WriteLine($"zeros {zeros * 100.0 / speech.Length:F0} %; levels: {string.Join(' ', live.Select(a => a.Level.Code()[0]))}; verdict {verdict.Passed} SNR {report.SnrDb:F1} speech {report.SpeechRatio:F2}");
+        live.ShouldContain(a => a.Level == LiveLevel.Good);
+        verdict.Passed.ShouldBeTrue();
+    }
+
     [Fact]
     public void SilenceSaysWeCannotHearYouAfterTwoSecondsAndNeverGreen()
     {

@@ -88,6 +88,8 @@ internal sealed class BandEnergies
         }
     }
 
+    public int FrameLength => _length;
+
     public int[] BinsPerBand { get; }
 
     public double FrameSeconds { get; }

@@ -42,6 +42,7 @@ public sealed class SpeechAnalyzer
     private double _sumSquares;
     private double _sumAbs;
     private double _sumLog;
+    private long _wadaCount;
     private float _min;
     private float _max;
     private long _clipped;
@@ -50,6 +51,8 @@ public sealed class SpeechAnalyzer
 
     private int _vadFill;
     private double _vadSumSquares;
+    private double _vadSumAbs;
+    private double _vadSumLog;
 
     private int _liveFill;
     private int _liveIndex;
@@ -94,13 +97,13 @@ public sealed class SpeechAnalyzer
         _sumSquares = 0;
         _sumAbs = 0;
         _sumLog = 0;
+        _wadaCount = 0;
         _min = float.PositiveInfinity;
         _max = float.NegativeInfinity;
         _clipped = 0;
         _clippingEvents = 0;
         _inClippingRun = false;
-        _vadFill = 0;
-        _vadSumSquares = 0;
+        ResetVadFrame();
         _liveIndex = 0;
         _liveNoiseFrames = 0;
         _liveNoiseMin = double.PositiveInfinity;
@@ -183,16 +186,19 @@ public sealed class SpeechAnalyzer
 
     public ClipReport Complete()
     {
+        if (_vadFill > 0)
+        {
+            AddToWada(_vadSumSquares / _vadFill);
+        }
+
         var speech = _vad.Finish();
         double duration = (double)_count / SampleRate;
         double frameSeconds = VadFrameSeconds;
         double totalPower = _count > 0 ? _sumSquares / _count : 0;
 
         double segmentalSnr = SnrDb(totalPower, speech.NoisePower);
-        double meanAbs = _count > 0 ? _sumAbs / _count : 0;
-        double meanLog = _count > 0 ? _sumLog / _count : 0;
-        double wadaSnr = WadaSnr.Estimate(meanAbs, meanLog);
-        bool enoughNoise = (speech.Frames - speech.SpeechFrames) * frameSeconds >= MinNoiseSecondsForSegmentalSnr;
+        double wadaSnr = WadaSnrDb();
+        bool enoughNoise = speech.NoiseFrames * frameSeconds >= MinNoiseSecondsForSegmentalSnr;
         double leading = speech.FirstSpeechFrame >= 0 ? speech.FirstSpeechFrame * frameSeconds : duration;
         double trailing = speech.FirstSpeechFrame >= 0 ? Math.Max(0, duration - ((speech.LastSpeechFrame + 1) * frameSeconds)) : duration;
 
@@ -219,8 +225,29 @@ public sealed class SpeechAnalyzer
     private double RunningSnrDb()
     {
         bool enoughNoise = _liveNoiseFrames * VadFrameSeconds >= MinNoiseSecondsForSegmentalSnr;
-        double wada = WadaSnr.Estimate(_sumAbs / _count, _sumLog / _count);
+        double wada = WadaSnrDb();
         return enoughNoise ? Math.Max(wada, SnrDb(_sumSquares / _count, _liveNoiseMin)) : wada;
+    }
+
+    /// <summary>WADA-SNR over the audio heard so far, leaving out digital silence: its zeros would read as a very clean voice.</summary>
+    private double WadaSnrDb() => _wadaCount > 0 ? WadaSnr.Estimate(_sumAbs / _wadaCount, _sumLog / _wadaCount) : WadaSnr.MinDb;
+
+    private void AddToWada(double meanSquare)
+    {
+        if (!VoiceActivityDetector.IsDigitalSilence(meanSquare))
+        {
+            _sumAbs += _vadSumAbs;
+            _sumLog += _vadSumLog;
+            _wadaCount += _vadFill;
+        }
+    }
+
+    private void ResetVadFrame()
+    {
+        _vadFill = 0;
+        _vadSumSquares = 0;
+        _vadSumAbs = 0;
+        _vadSumLog = 0;
     }
 
     private static double SnrDb(double totalPower, double noisePower)
@@ -257,17 +284,22 @@ public sealed class SpeechAnalyzer
 
             if (_vadFill == _vadFrameLength)
             {
-                var speech = _vad.AddFrame(_vadBuffer, _vadSumSquares / _vadFrameLength);
+                double meanSquare = _vadSumSquares / _vadFrameLength;
+                var speech = _vad.AddFrame(_vadBuffer, meanSquare);
                 _liveSpeech |= speech;
-                _liveNoiseFrames += speech ? 0 : 1;
-                _vadFill = 0;
-                _vadSumSquares = 0;
+                _liveNoiseFrames += speech || VoiceActivityDetector.IsDigitalSilence(meanSquare) ? 0 : 1;
+                AddToWada(meanSquare);
+                ResetVadFrame();
             }
 
             if (_liveFill == _liveFrameLength)
             {
-                // The live noise estimate rises through long speech; the take's quietest estimate yet is the room.
-                _liveNoiseMin = Math.Min(_liveNoiseMin, _vad.LiveNoisePower);
+                if (_vad.HasLiveNoise)
+                {
+                    // The live noise estimate rises through long speech; the take's quietest estimate yet is the room.
+                    _liveNoiseMin = Math.Min(_liveNoiseMin, _vad.LiveNoisePower);
+                }
+
                 if (!liveFrames.IsEmpty)
                 {
                     liveFrames[written++] = new LiveFrame(
@@ -370,8 +402,8 @@ public sealed class SpeechAnalyzer
         _count += segment.Length;
         _sum += segSum;
         _sumSquares += segSquares;
-        _sumAbs += segAbs;
-        _sumLog += (exponentTotal + mantissaLog) * Math.Log(2);
+        _vadSumAbs += segAbs;
+        _vadSumLog += (exponentTotal + mantissaLog) * Math.Log(2);
         _min = Math.Min(_min, segMin);
         _max = Math.Max(_max, segMax);
         _vadSumSquares += segSquares;

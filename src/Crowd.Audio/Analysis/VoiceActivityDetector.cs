@@ -1,8 +1,12 @@
+using System.Runtime.InteropServices;
+
 namespace Crowd.Audio.Analysis;
 
+/// <param name="NoiseFrames">Non-speech frames that are not digital silence: the frames the noise is measured in.</param>
 internal readonly record struct SpeechSummary(
     int Frames,
     int SpeechFrames,
+    int NoiseFrames,
     int FirstSpeechFrame,
     int LastSpeechFrame,
     double SpeechPower,
@@ -15,6 +19,8 @@ internal readonly record struct SpeechSummary(
 /// SNR) is high. Weighting by bins keeps the few, wildly fluctuating low-frequency bins of brown noise
 /// from voting alone. Live decisions use a causal minimum-statistics noise model; the report re-runs
 /// the decision over the whole take with a noise model fitted to the whole take.
+/// Digital silence (a browser's audio dropout, a hard noise gate) is never speech and never the room's noise: the noise
+/// after a dropout is the same noise as before it, not a voice rising out of silence.
 /// </summary>
 internal sealed class VoiceActivityDetector
 {
@@ -24,6 +30,7 @@ internal sealed class VoiceActivityDetector
 
     // −60 dBFS: quieter frames are not speech whatever their spectrum, so digital near-silence is never "speech".
     private const double LevelGate = 1e-6;
+    // About −100 dBFS: below 16-bit quantisation noise, so only (nearly) all-zero frames are this quiet.
     private const float PowerFloor = 1e-10f;
     private const double NoisePercentile = 0.2;
     private const double MinRunSeconds = 0.03;
@@ -47,10 +54,12 @@ internal sealed class VoiceActivityDetector
     private readonly int _minRunFrames;
     private readonly int _hangoverFrames;
     private readonly int _leadInFrames;
+    private readonly int _dropoutSamples;
     private float[] _history;
     private float[] _sortScratch;
     private bool[] _speech;
     private int _frames;
+    private int _liveNoiseFrames;
 
     public VoiceActivityDetector(BandEnergies bandEnergies, int initialFrames)
     {
@@ -68,13 +77,20 @@ internal sealed class VoiceActivityDetector
         _minRunFrames = Math.Max(1, (int)Math.Round(MinRunSeconds / frameSeconds));
         _hangoverFrames = (int)Math.Ceiling(HangoverSeconds / frameSeconds);
         _leadInFrames = (int)Math.Round(LeadInSeconds / frameSeconds);
+        _dropoutSamples = Math.Max(8, bandEnergies.FrameLength / 8);
     }
 
     public double LiveNoisePower => _liveNoise[PowerColumn];
 
+    /// <summary>Whether the live noise model has heard anything but digital silence yet.</summary>
+    public bool HasLiveNoise => _liveNoiseFrames > 0;
+
+    public static bool IsDigitalSilence(double meanSquare) => meanSquare <= PowerFloor;
+
     public void Reset()
     {
         _frames = 0;
+        _liveNoiseFrames = 0;
         Array.Clear(_liveNoise);
     }
 
@@ -91,9 +107,13 @@ internal sealed class VoiceActivityDetector
         var row = _history.AsSpan(_frames * Stride, Stride);
         _bands.CopyTo(row);
         row[PowerColumn] = (float)meanSquare;
-        TrackLiveNoise(row);
+        if (!IsDigitalSilence(meanSquare) && !HasDropout(frame))
+        {
+            TrackLiveNoise(row);
+        }
+
         _frames++;
-        return IsSpeech(row, _liveNoise);
+        return HasLiveNoise && IsSpeech(row, _liveNoise);
     }
 
     public SpeechSummary Finish()
@@ -101,7 +121,7 @@ internal sealed class VoiceActivityDetector
         int frames = _frames;
         if (frames == 0)
         {
-            return new SpeechSummary(0, 0, -1, -1, 0, 0);
+            return new SpeechSummary(0, 0, 0, -1, -1, 0, 0);
         }
 
         if (_speech.Length < frames)
@@ -125,10 +145,10 @@ internal sealed class VoiceActivityDetector
         Smooth(speech);
 
         int speechFrames = 0;
+        int noiseFrames = 0;
         int first = -1;
         int last = -1;
         double speechPower = 0;
-        double noisePower = 0;
         for (int f = 0; f < frames; f++)
         {
             double power = _history[(f * Stride) + PowerColumn];
@@ -139,30 +159,30 @@ internal sealed class VoiceActivityDetector
                 first = first < 0 ? f : first;
                 last = f;
             }
-            else
+            else if (!IsDigitalSilence(power))
             {
-                noisePower += power;
+                noiseFrames++;
             }
         }
 
-        int noiseFrames = frames - speechFrames;
-        noisePower = noiseFrames >= 3 ? RobustNoisePower(speech) : Percentile(PowerColumn, 0.1);
+        double noisePower = noiseFrames >= 3 ? RobustNoisePower(speech) : Percentile(PowerColumn, 0.1);
         speechPower = speechFrames > 0 ? speechPower / speechFrames : 0;
-        return new SpeechSummary(frames, speechFrames, first, last, speechPower, noisePower);
+        return new SpeechSummary(frames, speechFrames, noiseFrames, first, last, speechPower, noisePower);
     }
 
     /// <summary>
-    /// Mean power of the non-speech frames, leaving out frames far above their median: one missed
-    /// consonant carries more energy than a second of quiet noise and would halve the measured SNR.
+    /// Mean power of the non-speech frames that are not digital silence, leaving out frames far above their median: one
+    /// missed consonant carries more energy than a second of quiet noise and would halve the measured SNR.
     /// </summary>
     private double RobustNoisePower(ReadOnlySpan<bool> speech)
     {
         int count = 0;
         for (int f = 0; f < speech.Length; f++)
         {
-            if (!speech[f])
+            float power = _history[(f * Stride) + PowerColumn];
+            if (!speech[f] && !IsDigitalSilence(power))
             {
-                _sortScratch[count++] = _history[(f * Stride) + PowerColumn];
+                _sortScratch[count++] = power;
             }
         }
 
@@ -180,6 +200,39 @@ internal sealed class VoiceActivityDetector
         }
 
         return sum / kept;
+    }
+
+    /// <summary>
+    /// Whether the frame holds the edge of a dropout: a run of exact zeros (an eighth of the frame, 2 ms at 16 kHz) that
+    /// starts or ends it. Half a frame of zeros halves its power, and the live model's minimum would keep that for a
+    /// second; a gap inside one frame only dents the smoothed power.
+    /// </summary>
+    private bool HasDropout(ReadOnlySpan<float> samples)
+    {
+        if (samples[0] != 0 && samples[^1] != 0)
+        {
+            return false;
+        }
+
+        // Compared as bits, so the search is vectorised: a dropout is +0.0, as every silent PCM16 sample converts to.
+        var frame = MemoryMarshal.Cast<float, int>(samples);
+        while (true)
+        {
+            int start = frame.IndexOf(0);
+            if (start < 0 || frame.Length - start < _dropoutSamples)
+            {
+                return false;
+            }
+
+            frame = frame[start..];
+            int end = frame.IndexOfAnyExcept(0);
+            if (end < 0 || end >= _dropoutSamples)
+            {
+                return true;
+            }
+
+            frame = frame[end..];
+        }
     }
 
     private bool IsSpeech(ReadOnlySpan<float> row, ReadOnlySpan<float> noise)
@@ -220,7 +273,7 @@ internal sealed class VoiceActivityDetector
         Span<double> sums = stackalloc double[Stride];
         for (int f = 0; f < speech.Length; f++)
         {
-            if (!speech[f])
+            if (!speech[f] && !IsDigitalSilence(_history[(f * Stride) + PowerColumn]))
             {
                 count++;
                 for (int column = 0; column < Stride; column++)
@@ -348,15 +401,16 @@ internal sealed class VoiceActivityDetector
 
     private void TrackLiveNoise(ReadOnlySpan<float> row)
     {
-        if (_frames == 0)
+        if (_liveNoiseFrames == 0)
         {
             row.CopyTo(_smoothed);
             Array.Fill(_subMin, float.PositiveInfinity);
             Array.Fill(_ring, float.PositiveInfinity);
         }
 
-        bool closeSubWindow = (_frames + 1) % SubWindowFrames == 0;
-        int slot = ((_frames + 1) / SubWindowFrames) % SubWindows;
+        _liveNoiseFrames++;
+        bool closeSubWindow = _liveNoiseFrames % SubWindowFrames == 0;
+        int slot = (_liveNoiseFrames / SubWindowFrames) % SubWindows;
         for (int column = 0; column < Stride; column++)
         {
             _smoothed[column] += Smoothing * (row[column] - _smoothed[column]);
