@@ -37,7 +37,8 @@ public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int
 
 public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSent, long FramesReceived, double P50Ms, double P95Ms, double P99Ms,
     double MaxMs, double ServerCpuPercent, double ServerCpuMsPer1000Chunks, long ServerRssMb, int Errors, IReadOnlyList<string> ErrorSamples,
-    int ClientStalls, double ClientCpuPercent, double MachineCpuPercent, double TakeStartP50Ms, double TakeStartP99Ms)
+    int ClientStalls, double ClientCpuPercent, double MachineCpuPercent, double TakeStartP50Ms, double TakeStartP99Ms,
+    long LateChunks = 0, int LateWindows = 0, int Windows = 0, double WorstWindowLatePercent = 0, double ClientGcPauseMs = 0)
 {
     public double DeliveredPercent => ChunksSent == 0 ? 0 : 100.0 * FramesReceived / ChunksSent;
 }
@@ -58,6 +59,10 @@ public static class RecordingBenchmark
     private const int ContributorsPerJob = 50;
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan StallLimit = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The bound on chunk-to-frame latency: the chunks over it are located in time, to tell a stall from a queue.</summary>
+    public const double LateMs = 50;
+    private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(100);
 
     public static async Task<IReadOnlyList<RecordingStepResult>> RunAsync(RecordingBenchmarkOptions options, TextWriter log)
     {
@@ -126,6 +131,13 @@ public static class RecordingBenchmark
                     $"{step.Recorders,9} {step.Nodes,5} {step.ChunksSent,7} {step.DeliveredPercent,9:F2}% {step.P50Ms,6:F1}ms {step.P95Ms,6:F1}ms " +
                     $"{step.P99Ms,6:F1}ms {step.MaxMs,6:F0}ms {step.ServerCpuPercent,9:F0}% {step.ServerCpuMsPer1000Chunks,19:F0} {step.ServerRssMb,7} {step.ClientCpuPercent,10:F0}% " +
                     $"{step.MachineCpuPercent,11:F0}% {step.Errors,7} {step.ClientStalls,14} {step.TakeStartP50Ms,8:F1}/{step.TakeStartP99Ms:F1}ms"));
+                if (step.LateChunks > 0)
+                {
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  over {LateMs:F0} ms: {100.0 * step.LateChunks / step.ChunksSent:F2} % of chunks, sent in {step.LateWindows} of {step.Windows} " +
+                        $"windows of {Window.TotalMilliseconds:F0} ms (in the worst, {step.WorstWindowLatePercent:F0} % of its chunks); " +
+                        $"the client paused {step.ClientGcPauseMs:F0} ms for GC"));
+                }
                 foreach (var sample in step.ErrorSamples)
                 {
                     log.WriteLine("  error: " + sample);
@@ -327,11 +339,13 @@ public static class RecordingBenchmark
         await Task.Delay(warmup);
         cpuBefore = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime());
         var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clientPauseBefore = GC.GetTotalPauseDuration();
         var machineBefore = MachineBusy();
         var measureStart = Stopwatch.GetTimestamp();
         await Task.WhenAll(senders);
         var cpu = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime()) - cpuBefore;
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientBefore;
+        var clientPause = GC.GetTotalPauseDuration() - clientPauseBefore;
         var machineCpu = MachineBusy() - machineBefore;
         var wall = Stopwatch.GetElapsedTime(measureStart);
         var rss = nodes.Sum(n => n.RssMb());
@@ -348,6 +362,16 @@ public static class RecordingBenchmark
         }
         var latencies = live.SelectMany(s => s.Latencies()).Order().ToArray();
         var takeStarts = live.SelectMany(s => s.TakeStarts()).Order().ToArray();
+        // Late chunks by the 100 ms window they were sent in: a stall makes a few windows all late, a queue spreads them out.
+        var windows = (int)Math.Ceiling(measured / Window);
+        var windowTicks = Window.TotalSeconds * Stopwatch.Frequency;
+        int WindowOf(long sentAt) => Math.Clamp((int)((sentAt - measureStart) / windowTicks), 0, windows - 1);
+        var sentByWindow = new int[windows];
+        foreach (var t in live.SelectMany(s => s.CountedSentAt()))
+        {
+            sentByWindow[WindowOf(t)]++;
+        }
+        var lateByWindow = live.SelectMany(s => s.LateSentAt()).GroupBy(WindowOf).ToDictionary(g => g.Key, g => g.Count());
         var sent = live.Sum(s => s.CountedSent);
         var received = live.Sum(s => s.CountedFrames);
         await Task.WhenAll(live.Select(s => s.CloseAsync(errors)));
@@ -357,7 +381,9 @@ public static class RecordingBenchmark
             latencies.Length == 0 ? double.NaN : latencies[^1], 100 * cpu.TotalSeconds / wall.TotalSeconds,
             sent == 0 ? 0 : cpu.TotalMilliseconds / (sent / 1000.0), rss, errorList.Count + (recorders.Count - live.Length),
             errorList.GroupBy(e => e).Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList(), stalls,
-            100 * clientCpu.TotalSeconds / wall.TotalSeconds, 100 * machineCpu.TotalSeconds / wall.TotalSeconds, Percentile(takeStarts, 0.50), Percentile(takeStarts, 0.99));
+            100 * clientCpu.TotalSeconds / wall.TotalSeconds, 100 * machineCpu.TotalSeconds / wall.TotalSeconds, Percentile(takeStarts, 0.50), Percentile(takeStarts, 0.99),
+            lateByWindow.Values.Sum(), lateByWindow.Count, windows, lateByWindow.Count == 0 ? 0 : lateByWindow.Max(w => 100.0 * w.Value / sentByWindow[w.Key]),
+            clientPause.TotalMilliseconds);
     }
 
     /// <summary>
@@ -406,6 +432,8 @@ public static class RecordingBenchmark
         private readonly long[] _sentAt = new long[1_000];
         private readonly bool[] _sentCounted = new bool[1_000];
         private readonly List<double> _latencies = new(2_000);
+        private readonly List<long> _lateSentAt = [];
+        private readonly List<long> _countedSentAt = [];
         private readonly List<double> _takeStarts = [];
         private readonly object _gate = new();
         private Channel<AudioChunk>? _take;
@@ -485,7 +513,12 @@ public static class RecordingBenchmark
                     // A frame counts when its chunk was sent inside the measured window, so delivered never passes 100 %.
                     if (_sentCounted[frame.Seq % _sentAt.Length])
                     {
-                        _latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                        var ms = Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds;
+                        _latencies.Add(ms);
+                        if (ms > LateMs)
+                        {
+                            _lateSentAt.Add(sent);
+                        }
                         CountedFrames++;
                     }
                 }
@@ -511,11 +544,13 @@ public static class RecordingBenchmark
             var pcm = audio[_seq % audio.Length];
             lock (_gate)
             {
-                _sentAt[_seq % _sentAt.Length] = Stopwatch.GetTimestamp();
+                var now = Stopwatch.GetTimestamp();
+                _sentAt[_seq % _sentAt.Length] = now;
                 _sentCounted[_seq % _sentAt.Length] = counting;
                 if (counting)
                 {
                     CountedSent++;
+                    _countedSentAt.Add(now);
                 }
             }
             if (!_take.Writer.TryWrite(new AudioChunk(_seq, pcm, SampleRate)))
@@ -570,6 +605,22 @@ public static class RecordingBenchmark
             lock (_gate)
             {
                 return _latencies.ToArray();
+            }
+        }
+
+        public long[] LateSentAt()
+        {
+            lock (_gate)
+            {
+                return _lateSentAt.ToArray();
+            }
+        }
+
+        public long[] CountedSentAt()
+        {
+            lock (_gate)
+            {
+                return _countedSentAt.ToArray();
             }
         }
 

@@ -22,5 +22,7 @@ public sealed class RecordingBenchmarkSmokeTests(ITestOutputHelper output)
         step.DeliveredPercent.ShouldBe(100, log.ToString());
         step.P50Ms.ShouldBeGreaterThan(0);
         step.TakeStartP50Ms.ShouldBeGreaterThan(0, "every recorder started a take, and its wait is measured");
+        step.Windows.ShouldBe(50, "late chunks are located in the measured 5 s, 100 ms at a time");
+        step.LateWindows.ShouldBeLessThanOrEqualTo(step.Windows);
     }
 }
