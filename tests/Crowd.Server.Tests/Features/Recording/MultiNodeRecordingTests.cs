@@ -129,7 +129,9 @@ public sealed class MultiNodeRecordingTests(ITestOutputHelper output)
         const int takesPerPrompt = 3;
         const int cap = 1;
         await using var cluster = await RecordingCluster.StartAsync(2);
-        var jobId = await cluster.PublishedJobAsync(prompts, takesPerPrompt, maxTakesPerSpeaker: cap);
+        // The escrow holds twice the next hour of all the sessions: the check at each round of checkpoints, which pauses a job
+        // whose escrow cannot pay the next hour of everyone working, must not stop this one halfway.
+        var jobId = await cluster.PublishedJobAsync(prompts, takesPerPrompt, maxTakesPerSpeaker: cap, targetHours: 2 * 2 * perNode);
         var speech = await TestAudio.SpeechSamplesAsync();
         var contributors = new ClusterContributor[2 * perNode];
         using (var gate = new SemaphoreSlim(8))

@@ -81,8 +81,8 @@ public sealed class RecordingCluster : IAsyncDisposable
     public CrowdDb Db() => new(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(ConnectionString).Options);
 
     /// <summary>A published, funded job with its prompts, as a requester leaves it after publishing.</summary>
-    public Task<Guid> PublishedJobAsync(int prompts, int takesPerPrompt = 1, int maxTakesPerSpeaker = 200) =>
-        RecordingTestData.SeededJobAsync(ConnectionString, prompts, takesPerPrompt, maxTakesPerSpeaker);
+    public Task<Guid> PublishedJobAsync(int prompts, int takesPerPrompt = 1, int maxTakesPerSpeaker = 200, int targetHours = 100) =>
+        RecordingTestData.SeededJobAsync(ConnectionString, prompts, takesPerPrompt, maxTakesPerSpeaker, targetHours);
 
     public async ValueTask DisposeAsync()
     {

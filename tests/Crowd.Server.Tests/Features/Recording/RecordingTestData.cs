@@ -103,9 +103,9 @@ public static class RecordingTestData
         return new TestJob(job.Id, job.Version, promptRows.Select(p => p.Id).ToArray());
     }
 
-    /// <summary>Gives a job a 100-hour budget (with the usual 10 % platform fee) and funds all of it.</summary>
     /// <summary>A published, funded job with its prompts written straight into a database that real server processes use.</summary>
-    public static async Task<Guid> SeededJobAsync(string connectionString, int prompts, int takesPerPrompt = 1, int maxTakesPerSpeaker = 200)
+    public static async Task<Guid> SeededJobAsync(string connectionString, int prompts, int takesPerPrompt = 1, int maxTakesPerSpeaker = 200,
+        int targetHours = 100)
     {
         await using var db = new CrowdDb(new DbContextOptionsBuilder<CrowdDb>().UseNpgsql(connectionString).Options);
         var now = DateTimeOffset.UtcNow;
@@ -128,10 +128,11 @@ public static class RecordingTestData
         db.JobVersions.Add(new JobVersion { JobId = job.Id, Version = 1, TermsJson = "{}", TermsSha256 = Convert.ToHexStringLower(SHA256.HashData("{}"u8)), PublishedAt = now });
         db.Prompts.AddRange(Enumerable.Range(1, prompts).Select(i => new Prompt { Id = Guid.CreateVersion7(), JobId = job.Id, Ordinal = i, Text = $"Sentence {i}." }));
         await db.SaveChangesAsync();
-        await RecordingTestData.BudgetAndFundAsync(db, job.Id);
+        await BudgetAndFundAsync(db, job.Id, targetHours);
         return job.Id;
     }
 
+    /// <summary>Gives a job a budget of <paramref name="targetHours"/> (with the usual 10 % platform fee) and funds all of it.</summary>
     public static async Task BudgetAndFundAsync(CrowdDb db, Guid jobId, int targetHours = 100)
     {
         var escrow = new EscrowService(db, TimeProvider.System, NullLogger<EscrowService>.Instance);
