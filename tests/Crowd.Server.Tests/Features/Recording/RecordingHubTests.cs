@@ -501,9 +501,11 @@ public sealed class RecordingRateLimitTests(RecordingApp app) : IClassFixture<Re
         var takeId = await RecordingHubTests.PromptAndTakeAsync(client, job.Id);
 
         var (stream, result) = await client.InvokeWithStreamAsync("Record", takeId);
+        // The largest chunks the hub takes, 15 s of audio in all: more than a second ahead of the time since the take
+        // started however slow the machine is (25 ms chunks, 1.5 s in all, were not on a busy one).
         for (var seq = 0; seq < 60 && !result.IsCompleted; seq++)
         {
-            await stream.WriteAsync(RecordingHubTests.Chunk(seq, new short[400]));
+            await stream.WriteAsync(RecordingHubTests.Chunk(seq, new short[4_000]));
         }
 
         (await Should.ThrowAsync<HubErrorException>(() => result)).Message.ShouldContain("faster than real time");
