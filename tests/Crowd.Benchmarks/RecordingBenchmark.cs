@@ -360,7 +360,8 @@ public static class RecordingBenchmark
         {
             await Task.Delay(50);
         }
-        var latencies = live.SelectMany(s => s.Latencies()).Order().ToArray();
+        var delivered = live.SelectMany(s => s.Delivered()).ToArray();
+        var latencies = delivered.Select(d => d.Ms).Order().ToArray();
         var takeStarts = live.SelectMany(s => s.TakeStarts()).Order().ToArray();
         // Late chunks by the 100 ms window they were sent in: a stall makes a few windows all late, a queue spreads them out.
         var windows = (int)Math.Ceiling(measured / Window);
@@ -371,7 +372,7 @@ public static class RecordingBenchmark
         {
             sentByWindow[WindowOf(t)]++;
         }
-        var lateByWindow = live.SelectMany(s => s.LateSentAt()).GroupBy(WindowOf).ToDictionary(g => g.Key, g => g.Count());
+        var lateByWindow = delivered.Where(d => d.Ms > LateMs).GroupBy(d => WindowOf(d.SentAt)).ToDictionary(g => g.Key, g => g.Count());
         var sent = live.Sum(s => s.CountedSent);
         var received = live.Sum(s => s.CountedFrames);
         await Task.WhenAll(live.Select(s => s.CloseAsync(errors)));
@@ -431,8 +432,7 @@ public static class RecordingBenchmark
         private readonly HubConnection _connection;
         private readonly long[] _sentAt = new long[1_000];
         private readonly bool[] _sentCounted = new bool[1_000];
-        private readonly List<double> _latencies = new(2_000);
-        private readonly List<long> _lateSentAt = [];
+        private readonly List<(long SentAt, double Ms)> _delivered = new(2_000);
         private readonly List<long> _countedSentAt = [];
         private readonly List<double> _takeStarts = [];
         private readonly object _gate = new();
@@ -513,12 +513,7 @@ public static class RecordingBenchmark
                     // A frame counts when its chunk was sent inside the measured window, so delivered never passes 100 %.
                     if (_sentCounted[frame.Seq % _sentAt.Length])
                     {
-                        var ms = Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds;
-                        _latencies.Add(ms);
-                        if (ms > LateMs)
-                        {
-                            _lateSentAt.Add(sent);
-                        }
+                        _delivered.Add((sent, Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds));
                         CountedFrames++;
                     }
                 }
@@ -600,19 +595,12 @@ public static class RecordingBenchmark
             }
         }
 
-        public double[] Latencies()
+        /// <summary>Each counted frame that came back: when its chunk was sent, and how long the frame took.</summary>
+        public (long SentAt, double Ms)[] Delivered()
         {
             lock (_gate)
             {
-                return _latencies.ToArray();
-            }
-        }
-
-        public long[] LateSentAt()
-        {
-            lock (_gate)
-            {
-                return _lateSentAt.ToArray();
+                return _delivered.ToArray();
             }
         }
 
