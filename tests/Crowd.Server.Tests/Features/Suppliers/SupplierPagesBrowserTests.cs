@@ -22,7 +22,10 @@ public sealed class SupplierPagesBrowserTests(BrowserApp app, ITestOutputHelper 
         var invitation = page.GetByTestId("invitation").First;
         await Expect(invitation.GetByTestId("link")).ToContainTextAsync("/join/");
         await Expect(invitation.GetByTestId("qr")).ToBeVisibleAsync();
-        (await invitation.GetByTestId("qr").EvaluateAsync<int>("img => img.complete ? img.naturalWidth : 0")).ShouldBeGreaterThan(0, "the QR code loads");
+        // Read once the browser has finished with the image, loaded or broken: a busy machine may still be fetching it.
+        (await invitation.GetByTestId("qr").EvaluateAsync<int>(
+                "img => img.complete ? img.naturalWidth : new Promise(done => { img.onload = img.onerror = () => done(img.naturalWidth); })"))
+            .ShouldBeGreaterThan(0, "the QR code loads");
         await invitation.GetByTestId("copy-link").ClickAsync();
         // Headless Chromium may refuse the clipboard; either way the button says what happened.
         await Expect(invitation.GetByTestId("copy-status")).Not.ToBeEmptyAsync();
