@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Crowd.Audio.Analysis;
@@ -97,6 +98,7 @@ internal sealed class BandEnergies
     /// <summary>Expected band energy per unit of white-noise power, to turn a dBFS floor into band units.</summary>
     public float WhiteNoiseGain(int band) => BinsPerBand[band] * _length * 0.375f;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Compute(ReadOnlySpan<float> frame, Span<float> bands)
     {
         int half = _half;

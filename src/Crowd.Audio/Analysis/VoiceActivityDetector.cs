@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Crowd.Audio.Analysis;
@@ -207,6 +208,7 @@ internal sealed class VoiceActivityDetector
     /// starts or ends it. Half a frame of zeros halves its power, and the live model's minimum would keep that for a
     /// second; a gap inside one frame only dents the smoothed power.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool HasDropout(ReadOnlySpan<float> samples)
     {
         if (samples[0] != 0 && samples[^1] != 0)
@@ -235,6 +237,7 @@ internal sealed class VoiceActivityDetector
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsSpeech(ReadOnlySpan<float> row, ReadOnlySpan<float> noise)
     {
         if (row[PowerColumn] <= LevelGate)
@@ -350,6 +353,7 @@ internal sealed class VoiceActivityDetector
     }
 
     /// <summary>The k-th smallest value, in linear time (Hoare's selection); reorders <paramref name="values"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Select(Span<float> values, int k)
     {
         int lo = 0;
@@ -399,6 +403,7 @@ internal sealed class VoiceActivityDetector
         return values[k];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TrackLiveNoise(ReadOnlySpan<float> row)
     {
         if (_liveNoiseFrames == 0)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Crowd.Audio.Analysis;
@@ -585,6 +586,7 @@ public sealed class TakeBuffer
 
     public int Length { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Append(ReadOnlySpan<short> samples)
     {
         while (!samples.IsEmpty)
