@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using Crowd.Server.Features.Accounts;
 using Crowd.Server.Features.Recording.Consent;
 using Crowd.Server.Features.Recording.Sessions;
@@ -101,7 +102,7 @@ public sealed class RecordingHub(
     /// connection leaves the take open: the client resumes it by calling Record again with the chunks from the
     /// session's NextSeq on. Any bad chunk, or an item that cannot be read at all, ends the take and keeps nothing.
     /// </summary>
-    public async Task<TakeResult?> Record(Guid takeId, IAsyncEnumerable<AudioChunk> chunks)
+    public async Task<TakeResult?> Record(Guid takeId, ChannelReader<AudioChunk> chunks)
     {
         ArgumentNullException.ThrowIfNull(chunks);
         var link = Current();
@@ -112,18 +113,25 @@ public sealed class RecordingHub(
         var idleSeconds = options.Value.Recording.StreamIdleSeconds;
         var idleAfter = TimeSpan.FromSeconds(idleSeconds);
         using var moved = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        using var idle = new CancellationTokenSource(idleAfter, clock);
+        using var idle = new CancellationTokenSource();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(moved.Token, idle.Token);
+        using var next = new ChunkWait(chunks, idle, idleAfter, clock, stop.Token);
         link.Observer.Stream = moved;
         var caller = Clients.Caller;
         var end = StreamEnd.Failed;
         (string Error, string[] Arguments)? failure = null;
         try
         {
-            await foreach (var chunk in chunks.WithCancellation(stop.Token))
+            while (true)
             {
-                // Only the client's silence counts as idle, not the time this node takes over the chunk.
-                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                if (!chunks.TryRead(out var chunk))
+                {
+                    if (!await next.WaitAsync())
+                    {
+                        break; // the client completed the stream
+                    }
+                    continue;
+                }
                 ChunkOutcome outcome;
                 try
                 {
@@ -143,7 +151,6 @@ public sealed class RecordingHub(
                 {
                     await caller.SendAsync("frame", frame, CancellationToken.None);
                 }
-                idle.CancelAfter(idleAfter);
             }
             end = failure is null ? StreamEnd.Completed : StreamEnd.Failed;
         }
