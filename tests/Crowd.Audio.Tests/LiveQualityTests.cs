@@ -115,6 +115,35 @@ public sealed class LiveQualityTests(AudioCorpus corpus, ITestOutputHelper outpu
         verdict.Passed.ShouldBeFalse();
     }
 
+    /// <summary>
+    /// A microphone that opens as the take starts can give its first milliseconds quieter than the room: a fade-in, a
+    /// filter settling. The room that follows is the same room, not a voice.
+    /// </summary>
+    [Theory]
+    [InlineData("pink", "fade", 0.02)]
+    [InlineData("pink", "fade", 0.05)]
+    [InlineData("pink", "fade", 0.1)]
+    [InlineData("white", "fade", 0.03)]
+    [InlineData("brown", "fade", 0.05)]
+    [InlineData("pink", "quiet", 0.016)]
+    [InlineData("pink", "quiet", 0.032)]
+    [InlineData("pink", "quiet", 0.06)]
+    public void NoiseThatStartsQuieterThanTheRoomDoesNotTurnTheMeterGreen(string noise, string start, double seconds)
+    {
+        var samples = corpus.Noise(noise).AsSpan(0, 5 * Rate).ToArray();
+        var n = (int)(seconds * Rate);
+        for (var i = 0; i < n; i++)
+        {
+            samples[i] *= start == "fade" ? (float)i / n : 0.05f;
+        }
+
+        var (live, verdict, report) = Take(samples);
+
+        output.WriteLine($"levels: {string.Join(' ', live.Select(a => a.Level.Code()[0]))}; verdict {verdict.Passed} SNR {report.SnrDb:F1} speech {report.SpeechRatio:F2}");
+        live.ShouldNotContain(a => a.Level == LiveLevel.Good);
+        verdict.Passed.ShouldBeFalse();
+    }
+
     /// <summary>A voice with nothing but digital silence between its words, as from a hard noise gate, is heard as a voice.</summary>
     [Theory]
     [InlineData("en")]

@@ -40,6 +40,9 @@ internal sealed class VoiceActivityDetector
     private const double OutlierFactor = 4;
 
     private const float Smoothing = 0.2f;
+    // A microphone opening as the take starts can give a first frame far quieter than the room (a fade-in, a filter
+    // settling). Taken as the room, it turned the room itself into "speech" for a second; it only seeds the smoothing.
+    private const int WarmUpFrames = 8;
     private const int SubWindowFrames = 8;
     private const int SubWindows = 6;
     private const float MinimumBias = 1.5f;
@@ -83,8 +86,8 @@ internal sealed class VoiceActivityDetector
 
     public double LiveNoisePower => _liveNoise[PowerColumn];
 
-    /// <summary>Whether the live noise model has heard anything but digital silence yet.</summary>
-    public bool HasLiveNoise => _liveNoiseFrames > 0;
+    /// <summary>Whether the live noise model has heard enough of the room, digital silence aside, to judge a frame against it.</summary>
+    public bool HasLiveNoise => _liveNoiseFrames >= WarmUpFrames;
 
     public static bool IsDigitalSilence(double meanSquare) => meanSquare <= PowerFloor;
 
@@ -419,6 +422,11 @@ internal sealed class VoiceActivityDetector
         for (int column = 0; column < Stride; column++)
         {
             _smoothed[column] += Smoothing * (row[column] - _smoothed[column]);
+            if (_liveNoiseFrames < WarmUpFrames)
+            {
+                continue;
+            }
+
             _subMin[column] = Math.Min(_subMin[column], _smoothed[column]);
             float min = _subMin[column];
             for (int w = 0; w < SubWindows; w++)
