@@ -8,6 +8,7 @@ using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Web;
+using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,8 @@ public static class RecordingSetup
                 o.StreamBufferCapacity = 20;
             })
             // Binary audio: raw PCM16 bytes instead of base64 text. JSON stays available to older clients.
-            .AddMessagePackProtocol();
+            .AddMessagePackProtocol(o => o.SerializerOptions = o.SerializerOptions.WithResolver(
+                CompositeResolver.Create([AudioChunkFormatter.Instance], [o.SerializerOptions.Resolver])));
         services.AddScoped<WorkerSessions>();
         services.AddSingleton<SessionCheckpoints>();
         services.AddScoped<TaskClaims>();

@@ -1,14 +1,19 @@
 using Crowd.Server.Infrastructure.Money;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Crowd.Audio.Analysis;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Clips;
+using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -136,6 +141,54 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         });
         activeMs.ShouldBeGreaterThan(0);
         payable.ShouldBe(new Money((activeMs * rate + 3_599_999) / 3_600_000, currency), "pay for every active millisecond, rounded up");
+    }
+
+    [Fact]
+    public async Task ATakeStreamedOverMessagePackIsStoredSampleForSample()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, 3);
+        var user = await RecordingTestData.ContributorAsync(app, job);
+        var cookie = await new HubConnector(app).CookieAsync(user.Email!);
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl("http://localhost" + RecordingHub.Path, o =>
+            {
+                o.Transports = HttpTransportType.WebSockets;
+                o.SkipNegotiation = true;
+                o.WebSocketFactory = (context, token) =>
+                {
+                    var ws = app.Server.CreateWebSocketClient();
+                    ws.ConfigureRequest = r => r.Headers.Cookie = cookie;
+                    return new ValueTask<WebSocket>(ws.ConnectAsync(context.Uri, token));
+                };
+            })
+            .AddMessagePackProtocol()
+            .Build();
+        var frames = 0;
+        connection.On<QualityFrame>("frame", _ => Interlocked.Increment(ref frames));
+        await connection.StartAsync();
+        await connection.InvokeAsync<SessionView>("Join", job.Id, false);
+        (await connection.InvokeAsync<SessionView>("NextPrompt")).Prompt.ShouldNotBeNull();
+        var take = await connection.InvokeAsync<TakeStarted>("StartTake");
+        var speech = await TestAudio.SpeechSamplesAsync();
+
+        // Each chunk in an array of its own, sent without waiting, so the node reads many ahead of the session and reuses their arrays.
+        var chunks = Channel.CreateUnbounded<AudioChunk>();
+        var recording = connection.InvokeAsync<TakeResult?>("Record", take.TakeId, chunks.Reader);
+        for (var seq = 0; seq * 1600 < speech.Length; seq++)
+        {
+            var samples = speech.AsSpan(seq * 1600, Math.Min(1600, speech.Length - seq * 1600));
+            chunks.Writer.TryWrite(new AudioChunk(seq, MemoryMarshal.AsBytes(samples).ToArray(), 16_000));
+        }
+        chunks.Writer.Complete();
+        var verdict = await recording;
+        var submitted = await connection.InvokeAsync<SubmitResult>("Submit", take.TakeId, new BrowserSettings(false, false, false, 48_000, 1, 48_000, "test"));
+
+        verdict!.Passed.ShouldBeTrue();
+        frames.ShouldBe(speech.Length / 1600);
+        var clip = await app.WithDbAsync(db => db.Clips.AsNoTracking().SingleAsync(c => c.Id == submitted.ClipId));
+        await using var scope = app.Services.CreateAsyncScope();
+        var wav = await scope.ServiceProvider.GetRequiredService<ClipVault>().ReadAsync(clip, default);
+        TestAudio.Samples(wav!).ShouldBe(speech);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public static class TestAudio
 
     public static async Task<short[]> SpeechSamplesAsync() => Samples(await File.ReadAllBytesAsync(await SpeechWavAsync()));
 
-    private static short[] Samples(byte[] wav)
+    public static short[] Samples(byte[] wav)
     {
         var info = WavReader.ReadHeader(wav);
         var data = wav.AsSpan(info.DataOffset, info.DataLength);

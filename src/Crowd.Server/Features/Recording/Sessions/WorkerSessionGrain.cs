@@ -47,6 +47,10 @@ public sealed class WorkerSessionGrain(
     ILogger<WorkerSessionGrain> logger) : Grain, IWorkerSessionGrain
 {
     public const int SampleRate = 16_000;
+
+    /// <summary>The chunk length every client is asked to send (<see cref="TakeStarted.ChunkMs"/>).</summary>
+    public const int ChunkMs = 100;
+
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly SpeechAnalyzer _analyzer = new(SampleRate);
@@ -203,7 +207,7 @@ public sealed class WorkerSessionGrain(
         var now = clock.GetUtcNow();
         _clock.Touch(now);
         checkpoints.Queue(SessionCheckpoint.Renewal(_id, _contributorId, _jobId, now));
-        return Task.FromResult(new TakeStarted(_takeId.Value, SampleRate, 100));
+        return Task.FromResult(new TakeStarted(_takeId.Value, SampleRate, ChunkMs));
     }
 
     public Task BeginStream(string connectionId, Guid takeId)

@@ -142,6 +142,8 @@ public sealed class RecordingHub(
                     failure = (IsNodeLoss(e) ? RecordingErrors.SessionInterrupted : RecordingErrors.ServerBehind, []);
                     break;
                 }
+                // Answered, so the session has copied the audio (a call that failed may not have been sent yet: its array is left to the GC).
+                ChunkBuffers.Shared.Return(chunk.Pcm);
                 if (outcome.Error is { } error)
                 {
                     failure = (error, outcome.Arguments ?? []);
