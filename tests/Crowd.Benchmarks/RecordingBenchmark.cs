@@ -33,12 +33,13 @@ namespace Crowd.Benchmarks;
 /// random length (3 s up to <see cref="TakeSeconds"/>), as people reading prompts of different lengths do not stop together.
 /// </param>
 public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int Nodes, int Threads, int WarmupSeconds = 2, int TakeSeconds = 10,
-    int ServerWarmupSeconds = 0, bool AlignedTakes = false);
+    int ServerWarmupSeconds = 0, bool AlignedTakes = false, IReadOnlyDictionary<string, string>? NodeEnvironment = null);
 
 public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSent, long FramesReceived, double P50Ms, double P95Ms, double P99Ms,
     double MaxMs, double ServerCpuPercent, double ServerCpuMsPer1000Chunks, long ServerRssMb, int Errors, IReadOnlyList<string> ErrorSamples,
     int ClientStalls, double ClientCpuPercent, double MachineCpuPercent, double TakeStartP50Ms, double TakeStartP99Ms,
-    long LateChunks = 0, int LateWindows = 0, int Windows = 0, double WorstWindowLatePercent = 0, double ClientGcPauseMs = 0)
+    long LateChunks = 0, int LateWindows = 0, int Windows = 0, double WorstWindowLatePercent = 0, double ClientGcPauseMs = 0, GcFigures? ServerGc = null,
+    IReadOnlyList<double>? LateWindowSeconds = null, DateTime MeasuredFrom = default)
 {
     public double DeliveredPercent => ChunksSent == 0 ? 0 : 100.0 * FramesReceived / ChunksSent;
 }
@@ -69,7 +70,8 @@ public static class RecordingBenchmark
         log.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {options.Nodes} node(s)" +
             (options.Nodes > 1 ? " (each session's grain on a node its recorder is not connected to: every chunk crosses nodes); " : "; ") +
             $"{options.Threads} sender threads; {options.Seconds} s measured per step after {options.WarmupSeconds} s warm-up; servers warmed up for {options.ServerWarmupSeconds} s; " +
-            $"{options.TakeSeconds} s takes, " + (options.AlignedTakes ? "all ending together" : "each recorder's first of a random length"));
+            $"{options.TakeSeconds} s takes, " + (options.AlignedTakes ? "all ending together" : "each recorder's first of a random length") +
+            (options.NodeEnvironment is { Count: > 0 } set ? "; servers' environment: " + string.Join(", ", set.Select(e => $"{e.Key}={e.Value}")) : ""));
         await using var postgres = await EmbeddedPostgres.StartThrowawayAsync();
         var connectionString = postgres.ConnectionString("bench");
         await SchemaMigrator.EnsureDatabaseAsync(connectionString);
@@ -89,6 +91,10 @@ public static class RecordingBenchmark
             ["Crowd__Scheduler__Enabled"] = "false",
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        foreach (var (name, value) in options.NodeEnvironment ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
         if (redis is not null)
         {
             environment["Crowd__Orleans__Redis"] = redis.Configuration;
@@ -96,6 +102,7 @@ public static class RecordingBenchmark
             environment["Crowd__Orleans__AdvertisedAddress"] = "127.0.0.1";
         }
         var nodes = new List<ServerProcess>();
+        var gc = new List<NodeGc>();
         try
         {
             for (var i = 0; i < options.Nodes; i++)
@@ -108,6 +115,7 @@ public static class RecordingBenchmark
                 nodes.Add((await ServerProcess.StartAsync(node)).Server);
             }
             log.WriteLine($"{nodes.Count} node(s) up: {string.Join(", ", nodes.Select(n => n.Address))}");
+            gc.AddRange(nodes.Select(n => NodeGc.Watch(n.ProcessId)));
             var audio = Audio();
             var max = options.Recorders.Max();
             var setup = Stopwatch.StartNew();
@@ -119,24 +127,35 @@ public static class RecordingBenchmark
             {
                 var count = options.Recorders[0];
                 log.WriteLine($"Warm-up: {count} recorders for {options.ServerWarmupSeconds} s, not measured");
-                await StepAsync(nodes, recorders.Take(count).ToList(), audio, options with { WarmupSeconds = 0, Seconds = options.ServerWarmupSeconds });
+                await StepAsync(nodes, gc, recorders.Take(count).ToList(), audio, options with { WarmupSeconds = 0, Seconds = options.ServerWarmupSeconds });
             }
             log.WriteLine("CPU is a percentage of one core; the machine's is everything on it (the servers, this client, PostgreSQL).");
             log.WriteLine("recorders nodes    sent  delivered     p50     p95     p99     max  server CPU  CPU ms/1000 chunks  RSS MB  client CPU  machine CPU  errors  client stalls  take start p50/p99");
             foreach (var count in options.Recorders)
             {
-                var step = await StepAsync(nodes, recorders.Take(count).ToList(), audio, options);
+                var step = await StepAsync(nodes, gc, recorders.Take(count).ToList(), audio, options);
                 results.Add(step);
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{step.Recorders,9} {step.Nodes,5} {step.ChunksSent,7} {step.DeliveredPercent,9:F2}% {step.P50Ms,6:F1}ms {step.P95Ms,6:F1}ms " +
                     $"{step.P99Ms,6:F1}ms {step.MaxMs,6:F0}ms {step.ServerCpuPercent,9:F0}% {step.ServerCpuMsPer1000Chunks,19:F0} {step.ServerRssMb,7} {step.ClientCpuPercent,10:F0}% " +
                     $"{step.MachineCpuPercent,11:F0}% {step.Errors,7} {step.ClientStalls,14} {step.TakeStartP50Ms,8:F1}/{step.TakeStartP99Ms:F1}ms"));
+                if (step.ServerGc is { } g)
+                {
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  server GC: {g.Collections} collections (gen0 {g.Gen0}, gen1 {g.Gen1}, gen2 {g.Gen2}), {g.PausedMs:F0} ms paused, the longest {g.LongestMs:F1} ms; " +
+                        $"{g.OtherStops.Count} other stops of the runtime ({g.OtherStops.Sum(p => p.Ms):F0} ms)"));
+                }
                 if (step.LateChunks > 0)
                 {
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  over {LateMs:F0} ms: {100.0 * step.LateChunks / step.ChunksSent:F2} % of chunks, sent in {step.LateWindows} of {step.Windows} " +
                         $"windows of {Window.TotalMilliseconds:F0} ms (in the worst, {step.WorstWindowLatePercent:F0} % of its chunks); " +
                         $"the client paused {step.ClientGcPauseMs:F0} ms for GC"));
+                    // When in the step: late windows that line up with the servers' collections are the GC's; the others are not.
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  late windows at (s): {string.Join(' ', step.LateWindowSeconds!.Take(40).Select(t => t.ToString("F1", CultureInfo.InvariantCulture)))}"));
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  server GC at (s): {string.Join(' ', step.ServerGc!.Pauses.Select(p => $"{(p.At - step.MeasuredFrom).TotalSeconds:F1} ({p.Ms:F0} ms)"))}"));
                 }
                 foreach (var sample in step.ErrorSamples)
                 {
@@ -148,6 +167,10 @@ public static class RecordingBenchmark
         }
         finally
         {
+            foreach (var watch in gc)
+            {
+                watch.Dispose();
+            }
             foreach (var node in nodes)
             {
                 await node.DisposeAsync();
@@ -275,7 +298,7 @@ public static class RecordingBenchmark
     }
 
     /// <summary>One step: every recorder connects, joins, takes a prompt and records takes back to back, in real time.</summary>
-    private static async Task<RecordingStepResult> StepAsync(List<ServerProcess> nodes, List<Recorder> recorders, byte[][] audio, RecordingBenchmarkOptions options)
+    private static async Task<RecordingStepResult> StepAsync(List<ServerProcess> nodes, List<NodeGc> gc, List<Recorder> recorders, byte[][] audio, RecordingBenchmarkOptions options)
     {
         var errors = new ConcurrentBag<string>();
         var sessions = new RecorderSession[recorders.Count];
@@ -342,7 +365,9 @@ public static class RecordingBenchmark
         var clientPauseBefore = GC.GetTotalPauseDuration();
         var machineBefore = MachineBusy();
         var measureStart = Stopwatch.GetTimestamp();
+        var measureFrom = DateTime.Now;
         await Task.WhenAll(senders);
+        var measureTo = DateTime.Now;
         var cpu = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime()) - cpuBefore;
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientBefore;
         var clientPause = GC.GetTotalPauseDuration() - clientPauseBefore;
@@ -376,6 +401,8 @@ public static class RecordingBenchmark
         var sent = live.Sum(s => s.CountedSent);
         var received = live.Sum(s => s.CountedFrames);
         await Task.WhenAll(live.Select(s => s.CloseAsync(errors)));
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the nodes' event buffers reach us about once a second
+        var serverGc = new GcFigures(gc.SelectMany(watch => watch.Between(measureFrom, measureTo)).OrderBy(p => p.At).ToList());
         static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
         var errorList = errors.ToList();
         return new RecordingStepResult(recorders.Count, nodes.Count, sent, received, Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99),
@@ -384,7 +411,7 @@ public static class RecordingBenchmark
             errorList.GroupBy(e => e).Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList(), stalls,
             100 * clientCpu.TotalSeconds / wall.TotalSeconds, 100 * machineCpu.TotalSeconds / wall.TotalSeconds, Percentile(takeStarts, 0.50), Percentile(takeStarts, 0.99),
             lateByWindow.Values.Sum(), lateByWindow.Count, windows, lateByWindow.Count == 0 ? 0 : lateByWindow.Max(w => 100.0 * w.Value / sentByWindow[w.Key]),
-            clientPause.TotalMilliseconds);
+            clientPause.TotalMilliseconds, serverGc, lateByWindow.Keys.Order().Select(w => w * Window.TotalSeconds).ToList(), measureFrom);
     }
 
     /// <summary>

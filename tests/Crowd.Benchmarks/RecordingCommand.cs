@@ -3,8 +3,10 @@ using System.Globalization;
 namespace Crowd.Benchmarks;
 
 /// <summary>
-/// <c>recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2] [--threads 4] [--take-seconds 10] [--warm-up 60] [--aligned-takes]</c>:
-/// real server processes (two find each other through a throw-away Redis) on a throw-away PostgreSQL.
+/// <c>recording [--recorders 250,500,1000,2000] [--seconds 20] [--nodes 1|2] [--threads 4] [--take-seconds 10] [--warm-up 60] [--aligned-takes] [--node-env NAME=VALUE,…]</c>:
+/// real server processes (two find each other through a throw-away Redis) on a throw-away PostgreSQL. <c>--node-env</c>
+/// sets environment variables of the server processes only (say <c>DOTNET_gcServer=0</c>), to compare runtime settings
+/// without changing the client's.
 /// </summary>
 internal static class RecordingCommand
 {
@@ -22,8 +24,14 @@ internal static class RecordingCommand
             Threads: int.Parse(Arg("threads", "4"), CultureInfo.InvariantCulture),
             TakeSeconds: int.Parse(Arg("take-seconds", "10"), CultureInfo.InvariantCulture),
             ServerWarmupSeconds: int.Parse(Arg("warm-up", "60"), CultureInfo.InvariantCulture),
-            AlignedTakes: args.Contains("--aligned-takes"));
+            AlignedTakes: args.Contains("--aligned-takes"),
+            NodeEnvironment: NodeEnvironment(Arg("node-env", "")));
         var results = await RecordingBenchmark.RunAsync(options, Console.Out);
         return results.All(r => r.Errors == 0) ? 0 : 1;
     }
+
+    private static Dictionary<string, string> NodeEnvironment(string pairs) =>
+        pairs.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(pair => pair.Split('=', 2)).ToDictionary(
+            pair => pair is [{ Length: > 0 } name, _] ? name : throw new ArgumentException($"--node-env takes NAME=VALUE pairs separated by commas, not \"{string.Join('=', pair)}\"."),
+            pair => pair[1]);
 }

@@ -139,6 +139,8 @@ public sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync(timeout.Token);
     }
 
+    public int ProcessId => _process.Id;
+
     /// <summary>The processor time the server has used so far, for the load benchmark's CPU figures.</summary>
     public TimeSpan CpuTime()
     {

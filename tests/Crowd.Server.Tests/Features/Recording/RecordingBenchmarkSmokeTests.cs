@@ -24,5 +24,6 @@ public sealed class RecordingBenchmarkSmokeTests(ITestOutputHelper output)
         step.TakeStartP50Ms.ShouldBeGreaterThan(0, "every recorder started a take, and its wait is measured");
         step.Windows.ShouldBe(50, "late chunks are located in the measured 5 s, 100 ms at a time");
         step.LateWindows.ShouldBeLessThanOrEqualTo(step.Windows);
+        step.ServerGc.ShouldNotBeNull("the node's collections are watched over its diagnostics port");
     }
 }
