@@ -11,7 +11,7 @@ namespace Crowd.Benchmarks;
 /// </summary>
 public sealed record GcPause(DateTime At, int Generation, double Ms);
 
-/// <summary>A step's garbage collections on the servers: how many of each generation, and how long they stopped the nodes.</summary>
+/// <summary>A step's stops on the servers: the collections of each generation and how long they stopped the nodes, and the other stops.</summary>
 public sealed record GcFigures(IReadOnlyList<GcPause> Stops)
 {
     public IReadOnlyList<GcPause> Pauses => Stops.Where(p => p.Generation >= 0).ToList();
@@ -32,8 +32,8 @@ public sealed record GcFigures(IReadOnlyList<GcPause> Stops)
 }
 
 /// <summary>
-/// Watches one server process's garbage collections live, over the runtime's diagnostics port (an EventPipe session with
-/// only the GC events): each time the runtime stopped the process for a collection, from suspending its threads to
+/// Watches one server process's stops live, over the runtime's diagnostics port (an EventPipe session with only the GC
+/// events): each time the runtime stopped the process, for a collection or otherwise, from suspending its threads to
 /// resuming them. At a thousand recorders these stops are what puts chunks over 50 ms, so every step prints them.
 /// </summary>
 public sealed class NodeGc : IDisposable
