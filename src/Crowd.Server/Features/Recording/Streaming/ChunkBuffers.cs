@@ -5,7 +5,7 @@ namespace Crowd.Server.Features.Recording.Streaming;
 
 /// <summary>
 /// The PCM arrays of received chunks, reused: a chunk's bytes are copied into its take's buffer as soon as the session has
-/// checked them, so the array is free again before the next chunk of that stream is read.
+/// checked them, so an array is free again a moment after it was read (a stream holds at most its buffer's 20 chunks).
 /// </summary>
 /// <remarks>
 /// Only arrays of exactly one chunk (the <see cref="WorkerSessionGrain.ChunkMs"/> the session asks every client for) are
