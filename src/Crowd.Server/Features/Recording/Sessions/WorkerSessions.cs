@@ -140,6 +140,7 @@ public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider c
         var lastSeqs = writes.Select(c => c.LastSeq).ToArray();
         return await db.InTransactionAsync(async () =>
         {
+            await EarningsAccrual.LockJobsAsync(db, checkpoints.Select(c => c.JobId), ct);
             var open = ids.Length == 0 ? [] : (await db.Database.SqlQuery<Guid>($"""
                 UPDATE worker_sessions AS s
                 SET active_ms = greatest(s.active_ms, u.active_ms), last_activity_at = u.last_activity, last_checkpoint_at = {now},
@@ -168,6 +169,7 @@ public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider c
         var now = clock.GetUtcNow();
         await db.InTransactionAsync(async () =>
         {
+            await EarningsAccrual.LockJobsAsync(db, [jobId], ct);
             await claims.ReleaseAsync(sessionId, ct);
             var closed = await db.WorkerSessions.Where(s => s.Id == sessionId && s.State == WorkerSessionState.Open).ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.State, WorkerSessionState.Closed)
