@@ -33,6 +33,7 @@ public static class RecordingSetup
                 CompositeResolver.Create([AudioChunkFormatter.Instance], [o.SerializerOptions.Resolver])));
         services.AddScoped<WorkerSessions>();
         services.AddSingleton<SessionCheckpoints>();
+        services.AddSingleton<LocalSessions>();
         services.AddScoped<TaskClaims>();
         services.AddScoped<ConsentGate>();
         services.AddScoped<ConsentService>();

@@ -8,6 +8,7 @@ using System.Threading.Channels;
 using Crowd.Audio.Analysis;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Clips;
+using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Streaming;
 using Crowd.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
@@ -18,6 +19,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Core.Internal;
 
 namespace Crowd.Server.Tests.Features.Recording;
 
@@ -409,7 +411,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
     [Fact]
     public async Task ADroppedConnectionResumesTheTakeFromTheNextChunk()
     {
-        var (client, job, cookie, speech, takeId, _) = await TwelveChunksInAsync();
+        var (client, job, cookie, speech, takeId, _, _) = await TwelveChunksInAsync();
         client.Abort();
         await client.DisposeAsync();
 
@@ -424,7 +426,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
     [Fact]
     public async Task APageThatReconnectsBeforeTheServerNoticedItsOldSocketGoneTakesTheSessionBackAndResumesTheTake()
     {
-        var (client, job, cookie, speech, takeId, recording) = await TwelveChunksInAsync();
+        var (client, job, cookie, speech, takeId, recording, _) = await TwelveChunksInAsync();
         await using var _ = client;
 
         // The old connection is still open as far as the server knows; the page's new one takes the session over at once.
@@ -436,8 +438,35 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         (await Should.ThrowAsync<HubErrorException>(() => recording)).Message.ShouldContain("taken over");
     }
 
+    [Fact]
+    public async Task ASessionWhoseActivationEndsMidTakeEndsTheStreamAsInterruptedAndIsJoinedAgain()
+    {
+        var (client, job, _, speech, _, recording, stream) = await TwelveChunksInAsync();
+        await using var _ = client;
+        var sessionId = (Guid)(await client.InvokeAsync("Ping", "mic_check"))!["sessionId"]!;
+        app.Services.GetRequiredService<LocalSessions>().Open(sessionId).ShouldNotBeNull("the session lives on the node of its connection");
+
+        await app.Services.GetRequiredService<IGrainFactory>().GetGrain<IWorkerSessionGrain>(sessionId)
+            .Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Eventually.TrueAsync(() => Task.FromResult(app.Services.GetRequiredService<LocalSessions>().Open(sessionId) is null),
+            "the activation to end", TimeSpan.FromSeconds(10));
+        // As the recorder does, it sends until the take ends: the first chunk after the activation ended ends it.
+        for (var seq = 12; !recording.IsCompleted && seq < speech.Length / 1600; seq++)
+        {
+            await SendAsync(stream, speech, seq, seq + 1);
+            await FrameOfAsync(client, seq, recording);
+        }
+
+        (await Should.ThrowAsync<HubErrorException>(() => recording)).Message.ShouldContain("session_interrupted:");
+        var view = await client.InvokeAsync("Join", job.Id, false);
+        ((string)view!["status"]!).ShouldBe("joined");
+        ((string)view["message"]!).ShouldStartWith("The server holding your session stopped");
+        view["resumableTakeId"].ShouldBeNull();
+    }
+
     /// <summary>A spoken take whose first twelve chunks the server has analysed, its stream still open.</summary>
-    private async Task<(SignalRJsonClient Client, TestJob Job, string Cookie, short[] Speech, Guid TakeId, Task<JsonNode?> Recording)> TwelveChunksInAsync()
+    private async Task<(SignalRJsonClient Client, TestJob Job, string Cookie, short[] Speech, Guid TakeId, Task<JsonNode?> Recording,
+        SignalRJsonClient.UploadChannel Stream)> TwelveChunksInAsync()
     {
         var (client, job, _, cookie) = await JoinedAsync();
         var speech = await TestAudio.SpeechSamplesAsync();
@@ -445,7 +474,7 @@ public sealed class RecordingHubTests(HubApp app) : IClassFixture<HubApp>
         var (stream, recording) = await client.InvokeWithStreamAsync("Record", takeId);
         await SendAsync(stream, speech, 0, 12);
         await FrameOfAsync(client, 11, recording); // the server has every chunk sent
-        return (client, job, cookie, speech, takeId, recording);
+        return (client, job, cookie, speech, takeId, recording, stream);
     }
 
     /// <summary>Sends the rest of the take from <paramref name="fromSeq"/> on another connection: it passes, with all its audio once.</summary>

@@ -24,7 +24,8 @@ public interface IWorkerSessionGrain : IGrainWithGuidKey
     /// <summary>
     /// One chunk of the take's audio: checked, analysed, and answered with its live quality frames. It runs between the
     /// awaits of the session's other calls (a checkpoint waiting on the database, a claim): it never awaits anything
-    /// itself, and each of those calls settles what it reads of the take before its first await.
+    /// itself, and each of those calls settles what it reads of the take before its first await. A stream on the session's
+    /// own node hands its chunks to the activation without this call (<see cref="LocalSessions"/>); the checks are the same.
     /// </summary>
     [AlwaysInterleave]
     ValueTask<ChunkOutcome> Append(string connectionId, Guid takeId, int seq, [Immutable] byte[]? pcm, int sampleRate);

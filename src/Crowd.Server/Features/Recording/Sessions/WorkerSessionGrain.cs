@@ -44,6 +44,7 @@ public sealed class WorkerSessionGrain(
     TimeProvider clock,
     IOptions<CrowdOptions> options,
     ILocalSiloDetails silo,
+    LocalSessions local,
     ILogger<WorkerSessionGrain> logger) : Grain, IWorkerSessionGrain
 {
     public const int SampleRate = 16_000;
@@ -82,6 +83,7 @@ public sealed class WorkerSessionGrain(
     private ClipReport? _report;
     private Verdict? _verdict;
     private long _checkpointedMs = -1;
+    private bool _deactivated;
 
     private RecordingOptions Options => options.Value.Recording;
 
@@ -106,10 +108,13 @@ public sealed class WorkerSessionGrain(
         _closed = false;
         var period = TimeSpan.FromSeconds(Options.CheckpointSeconds);
         this.RegisterGrainTimer(CheckpointTickAsync, new GrainTimerCreationOptions(period, period));
+        local.Add(_id, this);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        local.Remove(_id, this);
+        _deactivated = true;
         if (!_closed)
         {
             await CheckpointAsync(); // a node shutting down cleanly loses nothing
@@ -219,18 +224,31 @@ public sealed class WorkerSessionGrain(
             throw new RecordingRefusedException(RecordingErrors.UnknownTake);
         }
         _streaming = true;
+        // Chunks appended on this node reach the activation without a message, so they do not keep it alive by themselves.
+        DelayDeactivation(TimeSpan.FromSeconds(Options.MaxTakeSeconds + Options.StreamIdleSeconds));
         return Task.CompletedTask;
     }
 
-    public ValueTask<ChunkOutcome> Append(string connectionId, Guid takeId, int seq, byte[]? pcm, int sampleRate)
+    /// <summary>Runs a stream's chunk on this activation's scheduler (see <see cref="LocalSessions"/>).</summary>
+    internal void Queue(Task work) => GrainContext.Scheduler.QueueTask(work);
+
+    /// <summary><see cref="Append"/> for a stream on this node; an activation that has ended answers as a lost node does.</summary>
+    internal ChunkOutcome AppendLocal(string connectionId, Guid takeId, int seq, byte[]? pcm, int sampleRate) => _deactivated
+        ? new ChunkOutcome([], RecordingErrors.SessionInterrupted)
+        : AppendChunk(connectionId, takeId, seq, pcm, sampleRate);
+
+    public ValueTask<ChunkOutcome> Append(string connectionId, Guid takeId, int seq, byte[]? pcm, int sampleRate) =>
+        ValueTask.FromResult(AppendChunk(connectionId, takeId, seq, pcm, sampleRate));
+
+    private ChunkOutcome AppendChunk(string connectionId, Guid takeId, int seq, byte[]? pcm, int sampleRate)
     {
         if (_closed || _connection != connectionId)
         {
-            return ValueTask.FromResult(new ChunkOutcome([], _closed ? RecordingErrors.SessionEnded : RecordingErrors.SessionMoved));
+            return new ChunkOutcome([], _closed ? RecordingErrors.SessionEnded : RecordingErrors.SessionMoved);
         }
         if (!_streaming || _takeId != takeId)
         {
-            return ValueTask.FromResult(new ChunkOutcome([], RecordingErrors.UnknownTake));
+            return new ChunkOutcome([], RecordingErrors.UnknownTake);
         }
         var options = Options;
         if (pcm is null || pcm.Length == 0 || pcm.Length % 2 != 0)
@@ -243,7 +261,7 @@ public sealed class WorkerSessionGrain(
         }
         if (seq < _expectedSeq)
         {
-            return ValueTask.FromResult(new ChunkOutcome([])); // a chunk re-sent after a reconnect: already have it
+            return new ChunkOutcome([]); // a chunk re-sent after a reconnect: already have it
         }
         if (seq > _expectedSeq)
         {
@@ -273,7 +291,7 @@ public sealed class WorkerSessionGrain(
         var frames = Analyse(takeId, seq, samples);
         _expectedSeq = seq + 1;
         _clock.Touch(clock.GetUtcNow());
-        return ValueTask.FromResult(new ChunkOutcome(frames));
+        return new ChunkOutcome(frames);
     }
 
     private QualityFrame[] Analyse(Guid takeId, int seq, ReadOnlySpan<short> samples)
@@ -302,10 +320,10 @@ public sealed class WorkerSessionGrain(
         return result ?? [];
     }
 
-    private ValueTask<ChunkOutcome> Fail(string error, params string[] arguments)
+    private ChunkOutcome Fail(string error, params string[] arguments)
     {
         EndStreamAndDiscard(); // any bad chunk ends the take and keeps nothing of it
-        return ValueTask.FromResult(new ChunkOutcome([], error, arguments));
+        return new ChunkOutcome([], error, arguments);
     }
 
     private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

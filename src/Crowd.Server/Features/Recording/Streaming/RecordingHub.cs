@@ -24,6 +24,7 @@ namespace Crowd.Server.Features.Recording.Streaming;
 public sealed class RecordingHub(
     IGrainFactory grains,
     WorkerSessions sessions,
+    LocalSessions localSessions,
     ConsentGate gate,
     IHubContext<RecordingHub> hub,
     TimeProvider clock,
@@ -109,6 +110,7 @@ public sealed class RecordingHub(
         var connectionId = Context.ConnectionId;
         var aborted = Context.ConnectionAborted;
         await CallAsync(() => link.Grain.BeginStream(connectionId, takeId));
+        var local = localSessions.Open(link.SessionId);
 
         var idleSeconds = options.Value.Recording.StreamIdleSeconds;
         var idleAfter = TimeSpan.FromSeconds(idleSeconds);
@@ -135,7 +137,9 @@ public sealed class RecordingHub(
                 ChunkOutcome outcome;
                 try
                 {
-                    outcome = await link.Grain.Append(connectionId, takeId, chunk.Seq, chunk.Pcm, chunk.SampleRate);
+                    outcome = local is null
+                        ? await link.Grain.Append(connectionId, takeId, chunk.Seq, chunk.Pcm, chunk.SampleRate)
+                        : await local.Append(connectionId, takeId, chunk.Seq, chunk.Pcm, chunk.SampleRate);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
