@@ -6,12 +6,12 @@ using Microsoft.Diagnostics.Tracing.Parsers;
 namespace Crowd.Benchmarks;
 
 /// <summary>
-/// One stop of a server: when it began, how long it lasted, and the generation it collected, or -1 when the runtime
+/// One stop of a process: when it began, how long it lasted, and the generation it collected, or -1 when the runtime
 /// stopped the process for something else (installing recompiled code, mostly).
 /// </summary>
 public sealed record GcPause(DateTime At, int Generation, double Ms);
 
-/// <summary>A step's stops on the servers: the collections of each generation and how long they stopped the nodes, and the other stops.</summary>
+/// <summary>A step's stops of the servers, or of the client: the collections of each generation and how long they stopped the processes, and the other stops.</summary>
 public sealed record GcFigures(IReadOnlyList<GcPause> Stops)
 {
     public IReadOnlyList<GcPause> Pauses => Stops.Where(p => p.Generation >= 0).ToList();
@@ -32,18 +32,19 @@ public sealed record GcFigures(IReadOnlyList<GcPause> Stops)
 }
 
 /// <summary>
-/// Watches one server process's stops live, over the runtime's diagnostics port (an EventPipe session with only the GC
+/// Watches one process's stops live, over the runtime's diagnostics port (an EventPipe session with only the GC
 /// events): each time the runtime stopped the process, for a collection or otherwise, from suspending its threads to
-/// resuming them. At a thousand recorders these stops are what puts chunks over 50 ms, so every step prints them.
+/// resuming them. At a thousand recorders these stops are what puts chunks over 50 ms, on a node or in the client that
+/// times them, so every step prints both.
 /// </summary>
-public sealed class NodeGc : IDisposable
+public sealed class ProcessGc : IDisposable
 {
     private readonly EventPipeSession _session;
     private readonly Thread _reader;
     private readonly Lock _lock = new();
     private readonly List<GcPause> _pauses = [];
 
-    private NodeGc(EventPipeSession session)
+    private ProcessGc(EventPipeSession session)
     {
         _session = session;
         var source = new EventPipeEventSource(session.EventStream);
@@ -62,11 +63,11 @@ public sealed class NodeGc : IDisposable
             }
             suspended = null;
         };
-        _reader = new Thread(() => source.Process()) { IsBackground = true, Name = "node GC events" };
+        _reader = new Thread(() => source.Process()) { IsBackground = true, Name = "GC events" };
         _reader.Start();
     }
 
-    public static NodeGc Watch(int processId) => new(new DiagnosticsClient(processId).StartEventPipeSession(
+    public static ProcessGc Watch(int processId) => new(new DiagnosticsClient(processId).StartEventPipeSession(
         new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, (long)ClrTraceEventParser.Keywords.GC),
         requestRundown: false));
 
@@ -87,7 +88,7 @@ public sealed class NodeGc : IDisposable
         }
         catch (ServerNotAvailableException)
         {
-            // the node has already gone
+            // the process has already gone
         }
         _reader.Join(TimeSpan.FromSeconds(5));
         _session.Dispose();

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
@@ -38,7 +40,7 @@ public sealed record RecordingBenchmarkOptions(int[] Recorders, int Seconds, int
 public sealed record RecordingStepResult(int Recorders, int Nodes, long ChunksSent, long FramesReceived, double P50Ms, double P95Ms, double P99Ms,
     double MaxMs, double ServerCpuPercent, double ServerCpuMsPer1000Chunks, long ServerRssMb, int Errors, IReadOnlyList<string> ErrorSamples,
     int ClientStalls, double ClientCpuPercent, double MachineCpuPercent, double TakeStartP50Ms, double TakeStartP99Ms,
-    long LateChunks = 0, int LateWindows = 0, int Windows = 0, double WorstWindowLatePercent = 0, double ClientGcPauseMs = 0, GcFigures? ServerGc = null,
+    long LateChunks = 0, int LateWindows = 0, int Windows = 0, double WorstWindowLatePercent = 0, GcFigures? ClientGc = null, GcFigures? ServerGc = null,
     IReadOnlyList<double>? LateWindowSeconds = null, DateTime MeasuredFrom = default)
 {
     public double DeliveredPercent => ChunksSent == 0 ? 0 : 100.0 * FramesReceived / ChunksSent;
@@ -59,6 +61,8 @@ public static class RecordingBenchmark
     internal const string Password = "correct horse battery";
     private const int ContributorsPerJob = 50;
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(10);
+    /// <summary>What the client sets aside for a step, so that it does not collect while it measures (see StepAsync).</summary>
+    private const long ClientNoGcBytes = 512L << 20;
     private static readonly TimeSpan StallLimit = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The issue's bound on chunk-to-frame latency: the chunks over it are located in time, to tell a stall from a queue.</summary>
@@ -102,7 +106,8 @@ public static class RecordingBenchmark
             environment["Crowd__Orleans__AdvertisedAddress"] = "127.0.0.1";
         }
         var nodes = new List<ServerProcess>();
-        var gc = new List<NodeGc>();
+        var gc = new List<ProcessGc>();
+        using var clientGc = ProcessGc.Watch(Environment.ProcessId);
         try
         {
             for (var i = 0; i < options.Nodes; i++)
@@ -115,7 +120,7 @@ public static class RecordingBenchmark
                 nodes.Add((await ServerProcess.StartAsync(node)).Server);
             }
             log.WriteLine($"{nodes.Count} node(s) up: {string.Join(", ", nodes.Select(n => n.Address))}");
-            gc.AddRange(nodes.Select(n => NodeGc.Watch(n.ProcessId)));
+            gc.AddRange(nodes.Select(n => ProcessGc.Watch(n.ProcessId)));
             var audio = Audio();
             var max = options.Recorders.Max();
             var setup = Stopwatch.StartNew();
@@ -127,35 +132,39 @@ public static class RecordingBenchmark
             {
                 var count = options.Recorders[0];
                 log.WriteLine($"Warm-up: {count} recorders for {options.ServerWarmupSeconds} s, not measured");
-                await StepAsync(nodes, gc, recorders.Take(count).ToList(), audio, options with { WarmupSeconds = 0, Seconds = options.ServerWarmupSeconds });
+                await StepAsync(nodes, gc, clientGc, recorders.Take(count).ToList(), audio, options with { WarmupSeconds = 0, Seconds = options.ServerWarmupSeconds });
             }
             log.WriteLine("CPU is a percentage of one core; the machine's is everything on it (the servers, this client, PostgreSQL).");
             log.WriteLine("recorders nodes    sent  delivered     p50     p95     p99     max  server CPU  CPU ms/1000 chunks  RSS MB  client CPU  machine CPU  errors  client stalls  take start p50/p99");
             foreach (var count in options.Recorders)
             {
-                var step = await StepAsync(nodes, gc, recorders.Take(count).ToList(), audio, options);
+                var step = await StepAsync(nodes, gc, clientGc, recorders.Take(count).ToList(), audio, options);
                 results.Add(step);
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{step.Recorders,9} {step.Nodes,5} {step.ChunksSent,7} {step.DeliveredPercent,9:F2}% {step.P50Ms,6:F1}ms {step.P95Ms,6:F1}ms " +
                     $"{step.P99Ms,6:F1}ms {step.MaxMs,6:F0}ms {step.ServerCpuPercent,9:F0}% {step.ServerCpuMsPer1000Chunks,19:F0} {step.ServerRssMb,7} {step.ClientCpuPercent,10:F0}% " +
                     $"{step.MachineCpuPercent,11:F0}% {step.Errors,7} {step.ClientStalls,14} {step.TakeStartP50Ms,8:F1}/{step.TakeStartP99Ms:F1}ms"));
-                if (step.ServerGc is { } g)
+                foreach (var (who, g) in new[] { ("server", step.ServerGc), ("client", step.ClientGc) })
                 {
-                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  server GC: {g.Collections} collections (gen0 {g.Gen0}, gen1 {g.Gen1}, gen2 {g.Gen2}), {g.PausedMs:F0} ms paused, the longest {g.LongestMs:F1} ms; " +
-                        $"{g.OtherStops.Count} other stops of the runtime ({g.OtherStops.Sum(p => p.Ms):F0} ms)"));
+                    if (g is not null)
+                    {
+                        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  {who} GC: {g.Collections} collections (gen0 {g.Gen0}, gen1 {g.Gen1}, gen2 {g.Gen2}), {g.PausedMs:F0} ms paused, the longest {g.LongestMs:F1} ms; " +
+                            $"{g.OtherStops.Count} other stops of the runtime ({g.OtherStops.Sum(p => p.Ms):F0} ms)"));
+                    }
                 }
                 if (step.LateChunks > 0)
                 {
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  over {LateMs:F0} ms: {100.0 * step.LateChunks / step.ChunksSent:F2} % of chunks, sent in {step.LateWindows} of {step.Windows} " +
-                        $"windows of {Window.TotalMilliseconds:F0} ms (in the worst, {step.WorstWindowLatePercent:F0} % of its chunks); " +
-                        $"the client paused {step.ClientGcPauseMs:F0} ms for GC"));
+                        $"windows of {Window.TotalMilliseconds:F0} ms (in the worst, {step.WorstWindowLatePercent:F0} % of its chunks)"));
                     // When in the step: late windows that line up with the servers' collections are the GC's; the others are not.
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  late windows at (s): {string.Join(' ', step.LateWindowSeconds!.Take(40).Select(t => t.ToString("F1", CultureInfo.InvariantCulture)))}"));
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  server GC at (s): {string.Join(' ', step.ServerGc!.Pauses.Select(p => $"{(p.At - step.MeasuredFrom).TotalSeconds:F1} ({p.Ms:F0} ms)"))}"));
+                        $"  server GC at (s): {PausesAt(step.ServerGc!, step.MeasuredFrom)}"));
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  client GC at (s), over 10 ms: {PausesAt(step.ClientGc!, step.MeasuredFrom, minMs: 10)}"));
                 }
                 foreach (var sample in step.ErrorSamples)
                 {
@@ -298,7 +307,7 @@ public static class RecordingBenchmark
     }
 
     /// <summary>One step: every recorder connects, joins, takes a prompt and records takes back to back, in real time.</summary>
-    private static async Task<RecordingStepResult> StepAsync(List<ServerProcess> nodes, List<NodeGc> gc, List<Recorder> recorders, byte[][] audio, RecordingBenchmarkOptions options)
+    private static async Task<RecordingStepResult> StepAsync(List<ServerProcess> nodes, List<ProcessGc> gc, ProcessGc clientGc, List<Recorder> recorders, byte[][] audio, RecordingBenchmarkOptions options)
     {
         var errors = new ConcurrentBag<string>();
         var sessions = new RecorderSession[recorders.Count];
@@ -322,6 +331,11 @@ public static class RecordingBenchmark
             }));
         }
         var live = sessions.Where(s => s is not null).ToArray();
+        // This one process plays a thousand browsers, each of which collects its own garbage without stopping the others;
+        // a collection here stopped all of them at once for 70–150 ms and was charged to every recorder's frames. So the
+        // client does not collect while it measures: it allocates a few MB a second and sets this much aside first (when it
+        // allocates more, the runtime collects anyway and the client GC line shows it). The servers are left alone.
+        var noGc = GC.TryStartNoGCRegion(ClientNoGcBytes);
         var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
         var measured = TimeSpan.FromSeconds(options.Seconds);
         var clock = Stopwatch.StartNew();
@@ -362,7 +376,6 @@ public static class RecordingBenchmark
         await Task.Delay(warmup);
         cpuBefore = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime());
         var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var clientPauseBefore = GC.GetTotalPauseDuration();
         var machineBefore = MachineBusy();
         var measureStart = Stopwatch.GetTimestamp();
         var measureFrom = DateTime.Now;
@@ -370,7 +383,6 @@ public static class RecordingBenchmark
         var measureTo = DateTime.Now;
         var cpu = nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.CpuTime()) - cpuBefore;
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientBefore;
-        var clientPause = GC.GetTotalPauseDuration() - clientPauseBefore;
         var machineCpu = MachineBusy() - machineBefore;
         var wall = Stopwatch.GetElapsedTime(measureStart);
         var rss = nodes.Sum(n => n.RssMb());
@@ -384,6 +396,17 @@ public static class RecordingBenchmark
         while (live.Sum(s => s.CountedFrames) < live.Sum(s => s.CountedSent) && drain.Elapsed < DrainTime)
         {
             await Task.Delay(50);
+        }
+        if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+        {
+            try
+            {
+                GC.EndNoGCRegion();
+            }
+            catch (InvalidOperationException)
+            {
+                // it had just ended with a collection
+            }
         }
         var delivered = live.SelectMany(s => s.Delivered()).ToArray();
         var latencies = delivered.Select(d => d.Ms).Order().ToArray();
@@ -403,6 +426,7 @@ public static class RecordingBenchmark
         await Task.WhenAll(live.Select(s => s.CloseAsync(errors)));
         await Task.Delay(TimeSpan.FromSeconds(1)); // the nodes' event buffers reach us about once a second
         var serverGc = new GcFigures(gc.SelectMany(watch => watch.Between(measureFrom, measureTo)).OrderBy(p => p.At).ToList());
+        var stepClientGc = new GcFigures(clientGc.Between(measureFrom, measureTo));
         static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
         var errorList = errors.ToList();
         return new RecordingStepResult(recorders.Count, nodes.Count, sent, received, Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99),
@@ -411,7 +435,7 @@ public static class RecordingBenchmark
             errorList.GroupBy(e => e).Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList(), stalls,
             100 * clientCpu.TotalSeconds / wall.TotalSeconds, 100 * machineCpu.TotalSeconds / wall.TotalSeconds, Percentile(takeStarts, 0.50), Percentile(takeStarts, 0.99),
             lateByWindow.Values.Sum(), lateByWindow.Count, windows, lateByWindow.Count == 0 ? 0 : lateByWindow.Max(w => 100.0 * w.Value / sentByWindow[w.Key]),
-            clientPause.TotalMilliseconds, serverGc, lateByWindow.Keys.Order().Select(w => w * Window.TotalSeconds).ToList(), measureFrom);
+            stepClientGc, serverGc, lateByWindow.Keys.Order().Select(w => w * Window.TotalSeconds).ToList(), measureFrom);
     }
 
     /// <summary>
@@ -451,7 +475,46 @@ public static class RecordingBenchmark
         return TimeSpan.FromMilliseconds(10.0 * (ticks.Sum() - ticks[3] - ticks[4]));
     }
 
+    /// <summary>When in the step each collection began, and how long it stopped the process.</summary>
+    private static string PausesAt(GcFigures gc, DateTime from, double minMs = 0) => string.Join(' ', gc.Pauses.Where(p => p.Ms >= minMs)
+        .Select(p => string.Create(CultureInfo.InvariantCulture, $"{(p.At - from).TotalSeconds:F1} ({p.Ms:F0} ms)")));
+
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    /// <summary>
+    /// A take's chunks as the SignalR client reads them. The client waits for each with its stream's token, and a channel
+    /// waiting with a token that can be cancelled allocates a new waiter every time (a fifth of what the client allocated).
+    /// Here the channel's own reusable waiter is used, and the token is registered once: it ends the take.
+    /// </summary>
+    private sealed class TakeChunks<T> : ChannelReader<T>
+    {
+        // Generic because the client finds the item type in the reader's type arguments. The sender thread's write runs
+        // the client's send of the chunk itself, as a browser's audio callback does, instead of queueing it for a
+        // thread-pool thread: one hop fewer per chunk on a busy machine.
+        private readonly Channel<T> _chunks = Channel.CreateUnbounded<T>(new UnboundedChannelOptions
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            AllowSynchronousContinuations = true,
+        });
+        private CancellationToken _registered;
+
+        public ChannelWriter<T> Writer => _chunks.Writer;
+
+        public override Task Completion => _chunks.Reader.Completion;
+
+        public override bool TryRead([MaybeNullWhen(false)] out T item) => _chunks.Reader.TryRead(out item);
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+        {
+            if (cancellationToken.CanBeCanceled && cancellationToken != _registered)
+            {
+                _registered = cancellationToken;
+                cancellationToken.UnsafeRegister(static s => ((ChannelWriter<T>)s!).TryComplete(), _chunks.Writer);
+            }
+            return _chunks.Reader.WaitToReadAsync(CancellationToken.None);
+        }
+    }
 
     /// <summary>One contributor's connection: takes back to back, each chunk's send time kept until its frame comes back.</summary>
     private sealed class RecorderSession
@@ -460,10 +523,10 @@ public static class RecordingBenchmark
         private readonly long[] _sentAt = new long[1_000];
         private readonly bool[] _sentCounted = new bool[1_000];
         private readonly List<(long SentAt, double Ms)> _delivered = new(2_000);
-        private readonly List<long> _countedSentAt = [];
+        private readonly List<long> _countedSentAt = new(2_000);
         private readonly List<double> _takeStarts = [];
         private readonly object _gate = new();
-        private Channel<AudioChunk>? _take;
+        private TakeChunks<AudioChunk>? _take;
         private Task? _result;
         private int _seq;
         private int _takes;
@@ -604,16 +667,9 @@ public static class RecordingBenchmark
                 {
                     _takeStarts.Add(Stopwatch.GetElapsedTime(asked).TotalMilliseconds);
                 }
-                // The sender thread's write runs the client's send of the chunk itself, as a browser's audio callback
-                // does, instead of queueing it for a thread-pool thread: one hop fewer per chunk on a busy machine.
-                var take = Channel.CreateUnbounded<AudioChunk>(new UnboundedChannelOptions
-                {
-                    SingleReader = true,
-                    SingleWriter = true,
-                    AllowSynchronousContinuations = true,
-                });
+                var take = new TakeChunks<AudioChunk>();
                 _seq = 0;
-                _result = _connection.InvokeAsync<TakeResult?>("Record", started.TakeId, take.Reader);
+                _result = _connection.InvokeAsync<TakeResult?>("Record", started.TakeId, take);
                 _take = take;
             }
             catch (Exception e)

@@ -25,5 +25,6 @@ public sealed class RecordingBenchmarkSmokeTests(ITestOutputHelper output)
         step.Windows.ShouldBe(50, "late chunks are located in the measured 5 s, 100 ms at a time");
         step.LateWindows.ShouldBeLessThanOrEqualTo(step.Windows);
         step.ServerGc.ShouldNotBeNull("the node's collections are watched over its diagnostics port");
+        step.ClientGc.ShouldNotBeNull("and so are the client's own, over this process's port");
     }
 }
