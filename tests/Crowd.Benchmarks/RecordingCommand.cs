@@ -23,6 +23,8 @@ internal static class RecordingCommand
             var at = Array.IndexOf(args, "--" + name);
             return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
         }
+        var nodeEnvironment = NodeEnvironment(Arg("node-env", ""));
+        nodeEnvironment.TryAdd(PoolVariable, ""); // not inherited by the servers, unless --node-env sets it for them
         var options = new RecordingBenchmarkOptions(
             Recorders: Arg("recorders", "250,500,1000,2000").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToArray(),
             Seconds: int.Parse(Arg("seconds", "20"), CultureInfo.InvariantCulture),
@@ -31,7 +33,7 @@ internal static class RecordingCommand
             TakeSeconds: int.Parse(Arg("take-seconds", "10"), CultureInfo.InvariantCulture),
             ServerWarmupSeconds: int.Parse(Arg("warm-up", "60"), CultureInfo.InvariantCulture),
             AlignedTakes: args.Contains("--aligned-takes"),
-            NodeEnvironment: NodeEnvironment(Arg("node-env", $"{PoolVariable}=")));
+            NodeEnvironment: nodeEnvironment);
         var results = await RecordingBenchmark.RunAsync(options, Console.Out);
         return results.All(r => r.Errors == 0) ? 0 : 1;
     }
