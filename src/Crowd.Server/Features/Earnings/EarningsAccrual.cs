@@ -47,20 +47,6 @@ public static class EarningsAccrual
         TimeProvider time, CancellationToken ct = default) =>
         (await AccrueManyAsync(db, [new Checkpoint(sessionId, contributorId, jobId, activeMsTotal)], time, ct))[0];
 
-    /// <summary>
-    /// Takes the escrow locks of the jobs, in one order, so that concurrent accruals, fundings and refunds of the same jobs
-    /// queue rather than deadlock. A transaction that accrues takes them before it touches a session's or a task's row:
-    /// otherwise it could hold the row that another accrual, already holding the lock, waits for (a submit holding its
-    /// task's claim against a batch renewing that claim deadlocked this way).
-    /// </summary>
-    public static async Task LockJobsAsync(CrowdDb db, IEnumerable<Guid> jobIds, CancellationToken ct)
-    {
-        foreach (var job in jobIds.Distinct().Order())
-        {
-            await EscrowService.LockAsync(db, job, ct);
-        }
-    }
-
     /// <summary>Accrues many checkpoints in a handful of round trips (the benchmark accrues 100,000 at once).</summary>
     public static async Task<IReadOnlyList<AccrualResult>> AccrueManyAsync(CrowdDb db, IReadOnlyList<Checkpoint> checkpoints, TimeProvider time,
         CancellationToken ct = default)
@@ -79,7 +65,13 @@ public static class EarningsAccrual
                 await db.Database.ExecuteSqlAsync($"SET LOCAL work_mem = '64MB'", ct);
             }
             var jobIds = latest.Select(c => c.JobId).Distinct().Order().ToArray();
-            await LockJobsAsync(db, jobIds, ct);
+            // In one order, so that concurrent accruals, fundings and refunds of the same jobs queue rather than deadlock.
+            // Last in any transaction that also writes a task's claim or a session's row (a submit, a checkpoint batch, a
+            // close): those rows come first, so nobody holds the lock while waiting for a row (see Recording's README).
+            foreach (var job in jobIds)
+            {
+                await EscrowService.LockAsync(db, job, ct);
+            }
             var pay = await PayAsync(db, jobIds, ct);
             var suppliers = await SupplierAttributions.ActiveSuppliersAsync(db, latest.Select(c => c.ContributorId).Distinct().ToArray(), ct);
             foreach (var checkpoint in latest.Where(c => !pay.ContainsKey(c.JobId)))

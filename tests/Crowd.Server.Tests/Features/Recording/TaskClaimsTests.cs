@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Crowd.Server.Features.Earnings;
 using Crowd.Server.Features.Escrow;
 using Crowd.Server.Features.Jobs;
 using Crowd.Server.Features.Recording.Clips;
+using Crowd.Server.Features.Recording.Sessions;
 using Crowd.Server.Features.Recording.Tasks;
 using Crowd.Server.Infrastructure;
 using Crowd.Server.Infrastructure.Database;
+using Crowd.Server.Tests.Infrastructure;
 using Crowd.Server.Tests.Features.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -121,6 +124,52 @@ public sealed class TaskClaimsTests(RecordingApp app, ITestOutputHelper output) 
         outcomes.ShouldAllBe(o => o == ClaimOutcome.JobComplete || o == ClaimOutcome.SpeakerCapReached || o == ClaimOutcome.NothingLeftForYou);
         Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(app.Services.GetRequiredService<CrowdDatabase>().ConnectionString));
     }
+
+    [Fact]
+    public async Task ASubmitAndACheckpointBatchRenewingItsClaimBothLandWhenTheyMeetAtTheJobsEscrowLock()
+    {
+        var job = await RecordingTestData.PublishedJobAsync(app, prompts: 2);
+        var speaker = await RecordingTestData.ContributorAsync(app);
+        var other = await RecordingTestData.ContributorAsync(app);
+        var session = await RecordingTestData.OpenSessionRowAsync(app, job, speaker.Id);
+        var otherSession = await RecordingTestData.OpenSessionRowAsync(app, job, other.Id);
+        await WithClaimsAsync(async c => { await c.EnsureTasksAsync(job.Id, default); return 0; });
+        var claim = (await WithClaimsAsync(c => c.ClaimNextAsync(session, job.Id, speaker.Id, [], default))).Task!;
+        var now = DateTimeOffset.UtcNow;
+
+        // Something else (a funding, say) holds the job's escrow lock while a checkpoint batch renewing the claim and
+        // the submit of that claim both begin, so each gets as far as it can before the lock is let go.
+        await using var holder = app.Services.CreateAsyncScope();
+        var holderDb = holder.ServiceProvider.GetRequiredService<CrowdDb>();
+        await using var held = await holderDb.Database.BeginTransactionAsync();
+        await EscrowService.LockAsync(holderDb, job.Id, default);
+        var batch = Task.Run(async () =>
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<WorkerSessions>().CheckpointManyAsync(
+                [new SessionCheckpoint(otherSession, other.Id, job.Id, 5_000, now, null, -1, Write: true, Working: false),
+                 SessionCheckpoint.Renewal(session, speaker.Id, job.Id, now)], default);
+        });
+        await WaitingForLocksAsync(1);
+        var submit = Task.Run(() => WithClaimsAsync(c => c.AcceptAsync(FakeClip(job, session, speaker.Id, claim), 3_000, default)));
+        await WaitingForLocksAsync(2);
+        await held.RollbackAsync();
+
+        (await submit).ShouldBe(AcceptOutcome.Accepted);
+        (await batch).ShouldHaveSingleItem().ShouldBe(otherSession);
+        var accrued = await app.WithDbAsync(db => db.Set<EarningsAccrualRow>().Where(a => a.JobId == job.Id)
+            .ToDictionaryAsync(a => a.SessionId, a => a.ActiveMsTotal));
+        accrued.Count.ShouldBe(2);
+        accrued[session].ShouldBe(3_000);
+        accrued[otherSession].ShouldBe(5_000);
+    }
+
+    /// <summary>Returns once this many of the app's connections wait for a lock.</summary>
+    private Task WaitingForLocksAsync(int count) => Eventually.TrueAsync(
+        () => app.WithDbAsync(async db => await db.Database.SqlQuery<int>(
+            $"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            .SingleAsync() >= count),
+        $"{count} transactions to wait for a lock", TimeSpan.FromSeconds(30));
 
     [Fact]
     public async Task AsManySpeakersAsAPromptNeedsTakesRecordItAtOnceAndNoMore()

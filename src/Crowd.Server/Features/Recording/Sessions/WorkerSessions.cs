@@ -138,9 +138,14 @@ public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider c
         var lastActivity = writes.Select(c => c.LastActivity).ToArray();
         var takes = writes.Select(c => c.TakeId).ToArray();
         var lastSeqs = writes.Select(c => c.LastSeq).ToArray();
+        var working = checkpoints.Where(c => c.Working).Select(c => c.SessionId).ToArray();
         return await db.InTransactionAsync(async () =>
         {
-            await EarningsAccrual.LockJobsAsync(db, checkpoints.Select(c => c.JobId), ct);
+            // Claims first, sessions next, the escrow last (in the accrual), as a submit and a close take them.
+            if (working.Length > 0)
+            {
+                await claims.RenewAsync(working, ct);
+            }
             var open = ids.Length == 0 ? [] : (await db.Database.SqlQuery<Guid>($"""
                 UPDATE worker_sessions AS s
                 SET active_ms = greatest(s.active_ms, u.active_ms), last_activity_at = u.last_activity, last_checkpoint_at = {now},
@@ -154,11 +159,6 @@ public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider c
             {
                 await EarningsAccrual.AccrueManyAsync(db, paid, clock, ct);
             }
-            var working = checkpoints.Where(c => c.Working && (!c.Write || open.Contains(c.SessionId))).Select(c => c.SessionId).ToArray();
-            if (working.Length > 0)
-            {
-                await claims.RenewAsync(working, ct);
-            }
             return (IReadOnlySet<Guid>)open;
         }, ct);
     }
@@ -169,7 +169,6 @@ public sealed class WorkerSessions(CrowdDb db, TaskClaims claims, TimeProvider c
         var now = clock.GetUtcNow();
         await db.InTransactionAsync(async () =>
         {
-            await EarningsAccrual.LockJobsAsync(db, [jobId], ct);
             await claims.ReleaseAsync(sessionId, ct);
             var closed = await db.WorkerSessions.Where(s => s.Id == sessionId && s.State == WorkerSessionState.Open).ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.State, WorkerSessionState.Closed)

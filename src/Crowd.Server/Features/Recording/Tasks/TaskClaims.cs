@@ -200,7 +200,6 @@ public sealed class TaskClaims(CrowdDb db, TimeProvider clock, IOptions<CrowdOpt
     {
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await EarningsAccrual.LockJobsAsync(db, [clip.JobId], ct);
         // FOR SHARE: a withdrawal running now waits for this clip, then withdraws it with the rest.
         var consentId = await db.Database.SqlQuery<Guid>($"""
             SELECT id AS "Value" FROM consents
