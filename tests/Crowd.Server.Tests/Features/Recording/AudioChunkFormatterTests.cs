@@ -93,22 +93,6 @@ public sealed class AudioChunkFormatterTests
         Should.Throw<MessagePackSerializationException>(() => Read(bytes));
     }
 
-    [Fact]
-    public void AChunksArrayGivenBackIsHandedOutAgainAndOtherLengthsAreNotKept()
-    {
-        var buffers = new ChunkBuffers();
-        var chunk = buffers.Rent(ChunkBuffers.ChunkBytes);
-        var odd = buffers.Rent(1000);
-
-        buffers.Return(chunk);
-        buffers.Return(odd);
-
-        buffers.Rent(ChunkBuffers.ChunkBytes).ShouldBeSameAs(chunk);
-        buffers.Rent(ChunkBuffers.ChunkBytes).ShouldNotBeSameAs(chunk, "it was handed out once");
-        buffers.Rent(1000).ShouldNotBeSameAs(odd);
-        odd.Length.ShouldBe(1000);
-    }
-
     private static AudioChunk? Read(byte[] bytes)
     {
         var reader = new MessagePackReader(bytes);

@@ -603,7 +603,9 @@ public sealed class WorkerSessionGrain(
 public sealed class TakeBuffer
 {
     private const int SegmentSamples = 16_384;
-    private static readonly ArrayPool<short> s_segments = ArrayPool<short>.Create(SegmentSamples, maxArraysPerBucket: 4_096);
+
+    /// <summary>Up to 512 MB kept: a node at a thousand recorders has up to ten thousand segments in takes at once.</summary>
+    private static readonly ReusedArrays<short> s_segments = new(SegmentSamples, maxKept: 16_384);
     private readonly List<short[]> _segments = [];
 
     public int Length { get; private set; }

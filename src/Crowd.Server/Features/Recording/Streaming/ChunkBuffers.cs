@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Crowd.Server.Features.Recording.Sessions;
 
 namespace Crowd.Server.Features.Recording.Streaming;
@@ -13,26 +12,13 @@ namespace Crowd.Server.Features.Recording.Streaming;
 /// new array for each was a third of everything the node allocated: every gen0 collection it caused paused all the
 /// streams for 25 ms or more.
 /// </remarks>
-public sealed class ChunkBuffers
+public static class ChunkBuffers
 {
-    /// <summary>The node's one pool, which the MessagePack protocol reads chunks into and the hub gives them back to.</summary>
-    public static readonly ChunkBuffers Shared = new();
-
     public const int ChunkBytes = WorkerSessionGrain.SampleRate / 1000 * WorkerSessionGrain.ChunkMs * sizeof(short);
 
     /// <summary>About 13 MB: a node at a thousand recorders has a few hundred chunks in flight; past this, arrays are left to the GC.</summary>
     public const int MaxKept = 4096;
 
-    private readonly ConcurrentQueue<byte[]> _free = new();
-
-    public byte[] Rent(int length) => length == ChunkBytes && _free.TryDequeue(out var pcm) ? pcm : new byte[length];
-
-    /// <summary>Gives back a chunk's array once nothing reads it any more.</summary>
-    public void Return(byte[]? pcm)
-    {
-        if (pcm?.Length == ChunkBytes && _free.Count < MaxKept)
-        {
-            _free.Enqueue(pcm);
-        }
-    }
+    /// <summary>The node's one pool, which the MessagePack protocol reads chunks into and the hub gives them back to.</summary>
+    public static readonly ReusedArrays<byte> Shared = new(ChunkBytes, MaxKept);
 }
