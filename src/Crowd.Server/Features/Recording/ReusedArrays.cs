@@ -7,15 +7,14 @@ namespace Crowd.Server.Features.Recording;
 /// Arrays of any other length are allocated and left to the GC.
 /// </summary>
 /// <remarks>
-/// Unlike <c>ArrayPool.Create</c>'s pool, this keeps every array given back while fewer than <paramref name="maxKept"/>
-/// wait: a node's take segments outnumber that pool's 4,096 per bucket at a thousand recorders, and it kept allocating
-/// segments that then lived in takes long enough to be copied at the next collection.
+/// Unlike a pool from <c>ArrayPool.Create</c>, which tracks a fixed number of arrays of each size, this keeps every array
+/// given back while fewer than <paramref name="maxKept"/> wait. With more take segments in use than it tracked (4,096),
+/// that pool kept allocating segments at a thousand recorders, and each lived in a take long enough to be copied by the
+/// next collection.
 /// </remarks>
 public sealed class ReusedArrays<T>(int length, int maxKept)
 {
     private readonly ConcurrentQueue<T[]> _free = new();
-
-    public int Length => length;
 
     public T[] Rent(int requested) => requested == length && _free.TryDequeue(out var array) ? array : new T[requested];
 
